@@ -1,0 +1,128 @@
+// The one typed configuration, parsed once from the environment; nothing else reads process.env.
+import { z } from 'zod';
+
+const jsonRecord = <T extends z.ZodType>(value: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'endpoint names: letters, digits, _ and -'), value),
+    );
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .transform((v) => v === 'true' || v === '1')
+  .default(false);
+
+const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+/** Environment variables, by name. CDK (lib/) and local mode (local/) set exactly these. */
+export const envSchema = z
+  .object({
+    /** JSON: endpoint name → base URL up to the endpoint id, e.g. {"default":"https://api.runpod.ai/v2/abc123"}. */
+    UPSTREAM_ENDPOINTS: jsonRecord(z.url({ protocol: /^https?$/ })),
+    /** Endpoint used when a request names none; defaults to the first configured. */
+    DEFAULT_ENDPOINT: z.string().optional(),
+    /** Local mode: JSON endpoint name → API key. */
+    UPSTREAM_API_KEYS: jsonRecord(z.string().min(1)).optional(),
+    /** AWS: JSON endpoint name → Secrets Manager secret id holding the API key. */
+    UPSTREAM_API_KEY_SECRETS: jsonRecord(z.string().min(1)).optional(),
+    /** Base URL the upstream calls back: {PUBLIC_BASE_URL}/webhooks/{jobId}/{token}. */
+    PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    /** Local mode: the webhook HMAC secret itself (at least 32 characters). Webhook and submit need this or WEBHOOK_SECRET_ID. */
+    WEBHOOK_SECRET: z.string().min(32).optional(),
+    /** AWS: Secrets Manager secret id of the webhook HMAC secret. */
+    WEBHOOK_SECRET_ID: z.string().min(1).optional(),
+    JOBS_TABLE: z.string().min(3),
+    ARCHIVE_BUCKET: z.string().min(3),
+    /** EventBridge bus for Job Archived / Expired / Rejected; unset → events are logged only. */
+    EVENT_BUS_NAME: z.string().min(1).optional(),
+    /** How long the upstream keeps a finished result (30 min for /run). */
+    RETENTION_MS: ms(30 * 60_000, 1000),
+    /** First sweeper look after submit, leaving the webhook time to arrive. */
+    FIRST_LOOK_MS: ms(120_000),
+    /** Later looks; keep several inside RETENTION_MS. Defaults to RETENTION_MS / 6. */
+    LOOK_INTERVAL_MS: z.coerce.number().int().min(100).optional(),
+    /** A 404 for a job submitted less than this long ago is retried, not taken as expiry. */
+    NOT_FOUND_GRACE_MS: ms(60_000),
+    /** SUBMITTING jobs older than this were left by a crash or an ambiguous /run. */
+    SUBMIT_STALE_MS: ms(120_000),
+    DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
+    SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Time the sweeper keeps free before its own timeout. */
+    SWEEP_SAFETY_MS: ms(10_000),
+    UPSTREAM_TIMEOUT_MS: ms(10_000, 100),
+    /** Client-side limits per 10 s and concurrency, below the documented 2000/400 (status) and 1000/200 (run). */
+    STATUS_RATE_PER_10S: z.coerce.number().int().min(1).default(1600),
+    STATUS_CONCURRENCY: z.coerce.number().int().min(1).default(300),
+    RUN_RATE_PER_10S: z.coerce.number().int().min(1).default(800),
+    RUN_CONCURRENCY: z.coerce.number().int().min(1).default(150),
+    CANCEL_RATE_PER_10S: z.coerce.number().int().min(1).default(80),
+    CANCEL_CONCURRENCY: z.coerce.number().int().min(1).default(15),
+    /** How long POST /jobs with sync:true waits on /runsync (HTTP API integrations end at 30 s). */
+    RUNSYNC_WAIT_MS: ms(25_000, 1000),
+    /** Confirm every webhook body with /status before archiving (one status call per job). */
+    STRICT_WEBHOOKS: bool,
+    /** Decode base64 / data-URI images in outputs into artifact files. */
+    ARTIFACTS_DECODE_BASE64: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1')
+      .default(true),
+    ARTIFACT_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(50 * 1024 * 1024),
+    PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
+    /** Largest POST /jobs body accepted (the upstream's /run limit). */
+    MAX_SUBMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10 * 1024 * 1024),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    METRICS_NAMESPACE: z.string().min(1).default('SubmodelArchiver'),
+  })
+  .superRefine((env, ctx) => {
+    const names = Object.keys(env.UPSTREAM_ENDPOINTS);
+    if (names.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['UPSTREAM_ENDPOINTS'], message: 'name at least one endpoint' });
+    }
+    if (env.DEFAULT_ENDPOINT && !names.includes(env.DEFAULT_ENDPOINT)) {
+      ctx.addIssue({ code: 'custom', path: ['DEFAULT_ENDPOINT'], message: `not one of ${names.join(', ')}` });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** The configuration services use, with derived values filled in. */
+export interface Config extends Env {
+  defaultEndpoint: string;
+  lookIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    defaultEndpoint: e.DEFAULT_ENDPOINT ?? Object.keys(e.UPSTREAM_ENDPOINTS)[0] ?? 'default',
+    lookIntervalMs: e.LOOK_INTERVAL_MS ?? Math.max(1000, Math.floor(e.RETENTION_MS / 6)),
+  };
+}
