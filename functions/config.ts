@@ -44,6 +44,8 @@ export const envSchema = z
     ARCHIVE_BUCKET: z.string().min(3),
     /** EventBridge bus for Job Archived / Expired / Rejected; unset → events are logged only. */
     EVENT_BUS_NAME: z.string().min(1).optional(),
+    /** Local mode: also POST each job event to this URL. */
+    EVENTS_FORWARD_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** How long the upstream keeps a finished result (30 min for /run). */
     RETENTION_MS: ms(30 * 60_000, 1000),
     /** First sweeper look after submit, leaving the webhook time to arrive. */

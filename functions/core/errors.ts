@@ -162,3 +162,9 @@ export class UpstreamInvalidResponseError extends UpstreamError {
     );
   }
 }
+
+/** For conditional writes whose loss is fine (someone else moved the job on): swallow only that. */
+export function ignoreConflict(err: unknown): undefined {
+  if (err instanceof ConcurrentUpdateError) return undefined;
+  throw err;
+}

@@ -1,2 +1,27 @@
-// Placeholder entry; replaced by the real handler.
-export const handler = async (): Promise<void> => {};
+// Lambda for GET /jobs, GET /jobs/{jobId}, GET /jobs/{jobId}/result and GET /health: read-only.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { getJobView, listJobs, resultUrl } from '../core/results.ts';
+import { pathParameter, validate } from '../http/requests.ts';
+import { json } from '../http/responses.ts';
+import { dispatch } from '../http/router.ts';
+import { getRuntime } from '../runtime.ts';
+import { jobIdSchema, listQuerySchema } from '../schemas/api.ts';
+
+export const handler = (event: APIGatewayProxyEventV2) =>
+  dispatch(
+    event,
+    {
+      'GET /jobs': async (e) => {
+        const query = validate(listQuerySchema, e.queryStringParameters ?? {}, 'query string');
+        return json(200, await listJobs(getRuntime(), query));
+      },
+      'GET /jobs/{jobId}': async (e) =>
+        json(200, await getJobView(getRuntime(), pathParameter(e, 'jobId', jobIdSchema))),
+      'GET /jobs/{jobId}/result': async (e) => {
+        const url = await resultUrl(getRuntime(), pathParameter(e, 'jobId', jobIdSchema));
+        return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+      },
+      'GET /health': async () => json(200, { status: 'ok', time: new Date().toISOString() }),
+    },
+    () => getRuntime().logger,
+  );

@@ -1,2 +1,51 @@
-// Placeholder entry; replaced by the real handler.
-export const handler = async (): Promise<void> => {};
+// Lambda for POST /jobs, POST /jobs/track and POST /jobs/{jobId}/cancel.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { cancelJob } from '../core/cancel.ts';
+import { publicJob } from '../core/results.ts';
+import { submitJob } from '../core/submit.ts';
+import { trackJob } from '../core/track.ts';
+import { header, jsonBody, pathParameter, validate } from '../http/requests.ts';
+import { json } from '../http/responses.ts';
+import { dispatch } from '../http/router.ts';
+import { getRuntime } from '../runtime.ts';
+import {
+  idempotencyKeySchema,
+  jobIdSchema,
+  submitRequestSchema,
+  trackRequestSchema,
+} from '../schemas/api.ts';
+
+const TRACK_MAX_BYTES = 64 * 1024;
+
+export const handler = (event: APIGatewayProxyEventV2) =>
+  dispatch(
+    event,
+    {
+      'POST /jobs': async (e) => {
+        const rt = getRuntime();
+        const request = jsonBody(e, submitRequestSchema, rt.config.MAX_SUBMIT_BYTES);
+        const rawKey = header(e, 'idempotency-key');
+        const key =
+          rawKey === undefined ? undefined : validate(idempotencyKeySchema, rawKey, 'Idempotency-Key header');
+        const { job, created } = await submitJob(rt, request, key);
+        return json(
+          job.state === 'ARCHIVED' ? 200 : 202,
+          { job: publicJob(job) },
+          {
+            location: `/jobs/${job.jobId}`,
+            ...(!created && { 'idempotent-replayed': 'true' }),
+          },
+        );
+      },
+      'POST /jobs/track': async (e) => {
+        const rt = getRuntime();
+        const { job, created } = await trackJob(rt, jsonBody(e, trackRequestSchema, TRACK_MAX_BYTES));
+        return json(created ? 201 : 200, { job: publicJob(job) }, { location: `/jobs/${job.jobId}` });
+      },
+      'POST /jobs/{jobId}/cancel': async (e) => {
+        const job = await cancelJob(getRuntime(), pathParameter(e, 'jobId', jobIdSchema));
+        return json(200, { job: publicJob(job) });
+      },
+    },
+    () => getRuntime().logger,
+  );

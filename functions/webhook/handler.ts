@@ -1,2 +1,30 @@
-// Placeholder entry; replaced by the real handler.
-export const handler = async (): Promise<void> => {};
+// Lambda for POST /webhooks/{jobId}/{token}: the upstream's unsigned callback, authenticated by the path token.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { WebhookAuthError } from '../core/errors.ts';
+import { receiveWebhook } from '../core/webhook.ts';
+import { bodyBytes } from '../http/requests.ts';
+import { json } from '../http/responses.ts';
+import { dispatch } from '../http/router.ts';
+import { getRuntime } from '../runtime.ts';
+import { jobIdSchema } from '../schemas/api.ts';
+
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export const handler = (event: APIGatewayProxyEventV2) =>
+  dispatch(
+    event,
+    {
+      'POST /webhooks/{jobId}/{token}': async (e) => {
+        const jobId = e.pathParameters?.jobId ?? '';
+        const token = e.pathParameters?.token ?? '';
+        // Malformed ids and tokens get the same answer as wrong ones: nothing to learn from the difference.
+        if (!jobIdSchema.safeParse(jobId).success || !TOKEN.test(token)) {
+          getRuntime().metrics.count('WebhooksRejected');
+          throw new WebhookAuthError('malformed path');
+        }
+        const outcome = await receiveWebhook(getRuntime(), { jobId, token, body: bodyBytes(e) });
+        return json(200, { received: true, outcome });
+      },
+    },
+    () => getRuntime().logger,
+  );

@@ -1,0 +1,364 @@
+// JobRepository on DynamoDB: single-item conditional writes only (no transactions, no scans).
+
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
+import { ConcurrentUpdateError } from '../core/errors.ts';
+import type { AuditEvent, Job } from '../core/job.ts';
+import { isWatched } from '../core/job-state.ts';
+import type {
+  DueJob,
+  IdempotencyClaim,
+  JobPatch,
+  JobRepository,
+  ListPage,
+  ListQuery,
+  UpdateCondition,
+} from '../core/ports.ts';
+import {
+  dayOf,
+  dueShardValue,
+  EVENT_PREFIX,
+  eventFromItem,
+  eventItem,
+  idempotencyKeyItem,
+  jobFromItem,
+  jobItem,
+  jobKey,
+  upstreamLinkKey,
+} from './job-items.ts';
+import { decodeCursor, encodeCursor } from './list-cursor.ts';
+import { TABLE_INDEXES } from './table-definition.ts';
+
+/** At most this many queries serve one page of a listing; a sparse filter returns a cursor instead of a slow page. */
+const LIST_QUERY_BUDGET = 40;
+const DAY_MS = 86_400_000;
+
+export interface DynamoJobRepositoryOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  dueShards: number;
+}
+
+const isConditionFailure = (err: unknown) =>
+  err instanceof ConditionalCheckFailedException ||
+  (err instanceof Error && err.name === 'ConditionalCheckFailedException');
+
+export class DynamoJobRepository implements JobRepository {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly shards: number;
+
+  constructor(options: DynamoJobRepositoryOptions) {
+    this.db = options.client;
+    this.table = options.tableName;
+    this.shards = options.dueShards;
+  }
+
+  async create(job: Job): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: jobItem(job, this.shards),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new ConcurrentUpdateError(job.jobId, 'creating it');
+      throw err;
+    }
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: jobKey(jobId), ConsistentRead: true }),
+    );
+    return out.Item ? jobFromItem(out.Item) : undefined;
+  }
+
+  async update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job> {
+    const names: Record<string, string> = { '#state': 'state' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    let n = 0;
+    const field = (name: string) => {
+      const alias = `#f${n++}`;
+      names[alias] = name;
+      return alias;
+    };
+    for (const [name, value] of Object.entries(patch)) {
+      if (value === undefined || name === 'jobId') continue;
+      const alias = field(name);
+      if (value === null) removes.push(alias);
+      else {
+        values[`:v${n}`] = value;
+        sets.push(`${alias} = :v${n}`);
+      }
+    }
+    // The sparse due index follows dueAt, and a terminal job always leaves it.
+    if (patch.dueAt === null || (patch.state && !isWatched(patch.state))) {
+      removes.push(field('dueShard'), field('dueAt'));
+    } else if (typeof patch.dueAt === 'number') {
+      values[':shard'] = dueShardValue(jobId, this.shards);
+      sets.push(`${field('dueShard')} = :shard`);
+    }
+    const states = condition.states.map((s, i) => {
+      values[`:s${i}`] = s;
+      return `:s${i}`;
+    });
+    let conditionExpression = `attribute_exists(pk) AND #state IN (${states.join(', ')})`;
+    if (condition.leaseOwner) {
+      names['#leaseOwner'] = 'leaseOwner';
+      values[':owner'] = condition.leaseOwner;
+      conditionExpression += ' AND #leaseOwner = :owner';
+    }
+    const expression = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${[...new Set(removes)].join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: expression,
+          ConditionExpression: conditionExpression,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return jobFromItem(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionFailure(err)) throw new ConcurrentUpdateError(jobId, 'updating it');
+      throw err;
+    }
+  }
+
+  async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND #state IN (:submitting, :pending) AND ' +
+            '(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':until': nowMs + leaseMs,
+            ':now': nowMs,
+            ':submitting': 'SUBMITTING',
+            ':pending': 'PENDING',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return jobFromItem(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async appendEvent(event: AuditEvent): Promise<void> {
+    // Append-only: an event item is never overwritten, updated or deleted.
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: eventItem(event, randomUUID()),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async listEvents(jobId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':prefix': EVENT_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) events.push(eventFromItem(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
+
+  async queryDue(shard: number, nowMs: number, limit: number): Promise<DueJob[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: TABLE_INDEXES.due.name,
+        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+        ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': nowMs },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => jobFromItem(item) as DueJob);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const cursor = query.cursor ? decodeCursor(query, query.cursor) : undefined;
+    const fromMs = Date.parse(query.from);
+    const toMs = Date.parse(query.to);
+    const lowest = `${encodeTime(fromMs, 10)}0000000000000000`;
+    const jobs: Job[] = [];
+    let budget = LIST_QUERY_BUDGET;
+    let day = cursor?.d ?? dayOf(query.to);
+    let below = cursor?.k ?? `${encodeTime(toMs, 10)}ZZZZZZZZZZZZZZZZ`;
+
+    while (day >= dayOf(query.from)) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        if (budget-- <= 0) return { jobs, cursor: encodeCursor(query, day, below) };
+        const out = await this.db.send(
+          new QueryCommand(this.listQueryInput(query, day, lowest, below, jobs.length, start)),
+        );
+        for (const item of out.Items ?? []) {
+          const job = jobFromItem(item);
+          if (job.jobId >= below) continue; // BETWEEN is inclusive; the cursor's own job was already served.
+          jobs.push(job);
+          below = job.jobId;
+          if (jobs.length === query.limit) return { jobs, cursor: encodeCursor(query, day, below) };
+        }
+        start = out.LastEvaluatedKey;
+        if (start && typeof start.jobId === 'string' && start.jobId < below) below = start.jobId as string;
+      } while (start);
+      day = dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString());
+      below = 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ';
+    }
+    return { jobs };
+  }
+
+  private listQueryInput(
+    query: ListQuery,
+    day: string,
+    lowest: string,
+    below: string,
+    collected: number,
+    start: Record<string, unknown> | undefined,
+  ): QueryCommandInput {
+    const index = query.endpoint ? TABLE_INDEXES.byEndpointDay : TABLE_INDEXES.byDay;
+    const names: Record<string, string> = { '#pk': index.partitionKey, '#sk': index.sortKey };
+    const values: Record<string, unknown> = {
+      ':pk': query.endpoint ? `${query.endpoint}#${day}` : day,
+      ':lo': lowest,
+      ':hi': below,
+    };
+    const filters: string[] = [];
+    if (query.state) {
+      names['#state'] = 'state';
+      values[':state'] = query.state;
+      filters.push('#state = :state');
+    }
+    if (query.tag) {
+      names['#meta'] = 'metadata';
+      names['#tag'] = query.tag.key;
+      values[':tag'] = query.tag.value;
+      filters.push('#meta.#tag = :tag');
+    }
+    return {
+      TableName: this.table,
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ...(filters.length && { FilterExpression: filters.join(' AND ') }),
+      ScanIndexForward: false,
+      // Filters apply after Limit, so read a little more than is still missing.
+      Limit: filters.length ? 100 : query.limit - collected + 1,
+      ExclusiveStartKey: start,
+    };
+  }
+
+  async findByUpstream(endpoint: string, upstreamId: string): Promise<string | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: upstreamLinkKey(endpoint, upstreamId),
+        ConsistentRead: true,
+      }),
+    );
+    return typeof out.Item?.jobId === 'string' ? out.Item.jobId : undefined;
+  }
+
+  async linkUpstream(endpoint: string, upstreamId: string, jobId: string): Promise<string> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...upstreamLinkKey(endpoint, upstreamId), jobId, endpoint, upstreamId },
+          ConditionExpression: 'attribute_not_exists(pk) OR jobId = :jobId',
+          ExpressionAttributeValues: { ':jobId': jobId },
+        }),
+      );
+      return jobId;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return (await this.findByUpstream(endpoint, upstreamId)) ?? jobId;
+    }
+  }
+
+  async claimIdempotencyKey(
+    key: string,
+    requestHash: string,
+    jobId: string,
+    expiresAtMs: number,
+  ): Promise<IdempotencyClaim> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...idempotencyKeyItem(key), jobId, requestHash, expiresAt: Math.floor(expiresAtMs / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { claimed: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: idempotencyKeyItem(key), ConsistentRead: true }),
+    );
+    if (!out.Item) return this.claimIdempotencyKey(key, requestHash, jobId, expiresAtMs);
+    return { claimed: false, jobId: String(out.Item.jobId), requestHash: String(out.Item.requestHash) };
+  }
+
+  async releaseIdempotencyKey(key: string, jobId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: idempotencyKeyItem(key),
+          ConditionExpression: 'jobId = :jobId',
+          ExpressionAttributeValues: { ':jobId': jobId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+}

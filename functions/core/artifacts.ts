@@ -1,0 +1,72 @@
+// Finds images carried as base64 or data URIs inside an output, so they can be stored as real files.
+
+export interface FoundArtifact {
+  /** JSON path, e.g. `output.images[0].image`. */
+  path: string;
+  /** A short name for the file, from the path. */
+  name: string;
+  contentType: string;
+  ext: string;
+  data: Buffer;
+}
+
+const MAGIC: Array<{ type: string; ext: string; test: (b: Buffer) => boolean }> = [
+  {
+    type: 'image/png',
+    ext: 'png',
+    test: (b) => b.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])),
+  },
+  { type: 'image/jpeg', ext: 'jpg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { type: 'image/gif', ext: 'gif', test: (b) => b.subarray(0, 4).toString('latin1') === 'GIF8' },
+  {
+    type: 'image/webp',
+    ext: 'webp',
+    test: (b) =>
+      b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  },
+];
+
+const DATA_URI = /^data:(image\/[a-z0-9.+-]+);base64,/i;
+const BASE64_HEAD = /^[A-Za-z0-9+/]{16}/;
+/** Shorter strings are not worth a look: no real image is under 64 base64 characters. */
+const MIN_BASE64_LENGTH = 64;
+const MAX_DEPTH = 32;
+
+function sniff(head: Buffer) {
+  return MAGIC.find((m) => m.test(head));
+}
+
+function pathName(path: string): string {
+  return path.replace(/^output\.?/, '').replace(/\[(\d+)\]/g, '-$1') || 'output';
+}
+
+function decodeCandidate(value: string): { data: Buffer; contentType: string; ext: string } | undefined {
+  const uri = DATA_URI.exec(value);
+  const base64 = uri ? value.slice(uri[0].length) : value;
+  if (!uri && (value.length < MIN_BASE64_LENGTH || !BASE64_HEAD.test(value))) return undefined;
+  // Decode a small head first: most long strings are prose, and decoding them whole would waste memory.
+  const kind = sniff(Buffer.from(base64.slice(0, 24), 'base64'));
+  if (!kind) return undefined;
+  return { data: Buffer.from(base64, 'base64'), contentType: kind.type, ext: kind.ext };
+}
+
+/**
+ * Walks `output` (objects, arrays, strings) and returns every base64 or data-URI image it holds.
+ * @example findImageArtifacts({ images: ['data:image/png;base64,iVBOR...'] }) // [{ path: 'output.images[0]', ... }]
+ */
+export function findImageArtifacts(output: unknown, maxCount = 100): FoundArtifact[] {
+  const found: FoundArtifact[] = [];
+  const visit = (value: unknown, path: string, depth: number): void => {
+    if (found.length >= maxCount || depth > MAX_DEPTH) return;
+    if (typeof value === 'string') {
+      const decoded = decodeCandidate(value);
+      if (decoded) found.push({ path, name: pathName(path), ...decoded });
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) visit(item, `${path}[${i}]`, depth + 1);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, `${path}.${key}`, depth + 1);
+    }
+  };
+  visit(output, 'output', 0);
+  return found;
+}

@@ -1,0 +1,26 @@
+// Appends audit events without letting a failed append undo the work it describes.
+import type { AuditEvent } from './job.ts';
+import type { ServiceDeps } from './services.ts';
+import { iso } from './services.ts';
+
+export async function audit(
+  deps: Pick<ServiceDeps, 'jobs' | 'logger' | 'clock'>,
+  jobId: string,
+  type: AuditEvent['type'],
+  source: AuditEvent['source'],
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  const event: AuditEvent = {
+    jobId,
+    at: iso(deps.clock.now()),
+    type,
+    ...(source && { source }),
+    ...(detail && { detail }),
+  };
+  try {
+    await deps.jobs.appendEvent(event);
+  } catch (err) {
+    // The job record is the source of truth; a lost audit line is logged loudly, never fatal.
+    deps.logger.error('audit append failed', { jobId, type, error: String(err) });
+  }
+}

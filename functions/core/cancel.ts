@@ -1,0 +1,37 @@
+// The cancel service: POST /jobs/{jobId}/cancel stops the upstream job and archives its final status.
+import { isFinalUpstreamStatus } from '../schemas/upstream.ts';
+import { audit } from './audit.ts';
+import { captureResult } from './capture.ts';
+import { JobNotFoundError, JobStateConflictError, UpstreamError } from './errors.ts';
+import type { Job } from './job.ts';
+import { iso, type ServiceDeps } from './services.ts';
+
+/**
+ * Cancels upstream, then captures the job's status right away: upstream webhooks for CANCELLED are not
+ * guaranteed, so the archive must not wait for one.
+ */
+export async function cancelJob(deps: ServiceDeps, jobId: string): Promise<Job> {
+  const job = await deps.jobs.get(jobId);
+  if (!job) throw new JobNotFoundError(jobId);
+  if (!job.upstreamId || (job.state !== 'PENDING' && job.state !== 'SUBMITTING')) {
+    throw new JobStateConflictError(jobId, job.state, 'cancel');
+  }
+  const answer = await deps.upstream.cancel(job.endpoint, job.upstreamId);
+  await audit(deps, jobId, 'cancel.requested', 'api', { upstreamStatus: answer.status });
+  try {
+    const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
+    if (isFinalUpstreamStatus(fetched.status.status)) {
+      return (await captureResult(deps, job, { status: fetched.status, raw: fetched.raw, source: 'cancel' }))
+        .job;
+    }
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    deps.logger.warn('status after cancel failed; the sweeper will capture', { jobId, code: err.code });
+  }
+  // Not final yet (or status failed): let the sweeper look again now rather than on the usual schedule.
+  return deps.jobs.update(
+    jobId,
+    { upstreamStatus: answer.status, lastSeenAt: iso(deps.clock.now()), dueAt: deps.clock.now() },
+    { states: ['SUBMITTING', 'PENDING'] },
+  );
+}

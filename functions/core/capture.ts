@@ -1,0 +1,211 @@
+// The capture service: the only path by which a job becomes ARCHIVED (webhook, sweeper, runsync, track, cancel).
+import { randomUUID } from 'node:crypto';
+import { isFinalUpstreamStatus, type UpstreamStatus } from '../schemas/upstream.ts';
+import { artifactKey, resultKey } from './archive-keys.ts';
+import { findImageArtifacts } from './artifacts.ts';
+import { audit } from './audit.ts';
+import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
+import type { ArtifactRef, CaptureSource, Job } from './job.ts';
+import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { resultDocumentChunks, statusOnly } from './result-document.ts';
+import { nextLookAt } from './schedule.ts';
+import { iso, type ServiceDeps } from './services.ts';
+
+/** What was seen upstream: a status object, and its exact bytes when it came straight from /status. */
+export interface Observation {
+  status: UpstreamStatus;
+  raw?: Uint8Array;
+  source: CaptureSource;
+}
+
+export type CaptureOutcome =
+  | { kind: 'archived'; job: Job }
+  | { kind: 'duplicate'; job: Job }
+  | { kind: 'in-progress'; job: Job }
+  | { kind: 'rescheduled'; job: Job };
+
+/** A capture that dies mid-way frees the job for the next attempt after this long. */
+const LEASE_MS = 120_000;
+const REASON_MAX = 1000;
+
+type CaptureDeps = Pick<
+  ServiceDeps,
+  'config' | 'jobs' | 'archive' | 'events' | 'metrics' | 'logger' | 'clock'
+>;
+
+/**
+ * Records an upstream status for a job. A final status is archived exactly once: the result and artifacts
+ * are written under a capture lease, then one conditional write moves the job to ARCHIVED. Anything else
+ * reschedules the sweeper's next look. Duplicates and late arrivals become audit events, never rewrites.
+ */
+export async function captureResult(
+  deps: CaptureDeps,
+  jobOrId: Job | string,
+  obs: Observation,
+): Promise<CaptureOutcome> {
+  const job = typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId;
+  if (isTerminal(job.state)) return duplicate(deps, job, obs);
+  if (!isFinalUpstreamStatus(obs.status.status)) return recordProgress(deps, job, obs);
+
+  const owner = randomUUID();
+  const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), LEASE_MS);
+  if (!claimed) return lostClaim(deps, job.jobId, obs);
+
+  const upstreamId = claimed.upstreamId ?? obs.status.id;
+  const status = statusOnly(obs.status);
+  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
+  const artifacts = await storeArtifacts(deps, claimed, status.output);
+  const stored = await deps.archive.putJson(
+    resultKey(claimed.jobId, claimed.createdAt),
+    resultDocumentChunks(claimed, upstreamId, statusJson),
+    { 'job-id': claimed.jobId, 'upstream-status': status.status },
+  );
+
+  const now = iso(deps.clock.now());
+  let archived: Job;
+  try {
+    archived = await deps.jobs.update(
+      claimed.jobId,
+      {
+        state: 'ARCHIVED',
+        upstreamId,
+        upstreamStatus: status.status,
+        submittedAt: claimed.submittedAt ?? now,
+        lastSeenAt: now,
+        finishedAt: now,
+        archivedAt: now,
+        captureSource: obs.source,
+        resultKey: stored.key,
+        resultBytes: stored.bytes,
+        artifacts,
+        delayTime: status.delayTime ?? null,
+        executionTime: status.executionTime ?? null,
+        reason: errorSummary(status.error) ?? null,
+        dueAt: null,
+        leaseOwner: null,
+        leaseUntil: null,
+      },
+      { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+    );
+  } catch (err) {
+    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    // The lease ran out and another capture finished first; result.json bytes are the same either way.
+    return lostClaim(deps, claimed.jobId, obs);
+  }
+
+  await audit(deps, archived.jobId, 'archived', obs.source, {
+    upstreamStatus: status.status,
+    resultBytes: stored.bytes,
+    artifacts: artifacts.length,
+  });
+  deps.metrics.count('JobsArchived');
+  deps.metrics.gauge('ArchivedBytes', stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0), 'Bytes');
+  deps.logger.info('job archived', {
+    jobId: archived.jobId,
+    source: obs.source,
+    upstreamStatus: status.status,
+  });
+  await publishQuietly(deps, 'Job Archived', archived);
+  return { kind: 'archived', job: archived };
+}
+
+async function load(deps: CaptureDeps, jobId: string): Promise<Job> {
+  const job = await deps.jobs.get(jobId);
+  if (!job) throw new JobNotFoundError(jobId);
+  return job;
+}
+
+async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Promise<CaptureOutcome> {
+  const nowMs = deps.clock.now();
+  try {
+    const updated = await deps.jobs.update(
+      job.jobId,
+      {
+        // An upstream status proves the upstream has the job: SUBMITTING becomes PENDING.
+        state: 'PENDING',
+        upstreamId: job.upstreamId ?? obs.status.id,
+        upstreamStatus: obs.status.status,
+        submittedAt: job.submittedAt ?? iso(nowMs),
+        lastSeenAt: iso(nowMs),
+        dueAt: nextLookAt(
+          nowMs,
+          { firstLookMs: deps.config.FIRST_LOOK_MS, lookIntervalMs: deps.config.lookIntervalMs },
+          job.jobId,
+        ),
+      },
+      { states: statesLeadingTo('PENDING') },
+    );
+    await audit(deps, job.jobId, 'status.polled', obs.source, { upstreamStatus: obs.status.status });
+    return { kind: 'rescheduled', job: updated };
+  } catch (err) {
+    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    const current = await load(deps, job.jobId);
+    if (isTerminal(current.state)) return duplicate(deps, current, obs);
+    throw err;
+  }
+}
+
+const duplicate = (deps: CaptureDeps, job: Job, obs: Observation) =>
+  recordDuplicate(deps, job, obs.source, obs.status.status);
+
+/** A status for a job already settled: kept as an audit fact and a metric, nothing rewritten. */
+export async function recordDuplicate(
+  deps: Pick<ServiceDeps, 'jobs' | 'metrics' | 'logger' | 'clock'>,
+  job: Job,
+  source: CaptureSource,
+  upstreamStatus: string | undefined,
+): Promise<CaptureOutcome> {
+  deps.metrics.count('DuplicateCaptures');
+  await audit(deps, job.jobId, source === 'webhook' ? 'webhook.duplicate' : 'capture.duplicate', source, {
+    upstreamStatus: upstreamStatus ?? null,
+    state: job.state,
+  });
+  return { kind: 'duplicate', job };
+}
+
+async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Promise<CaptureOutcome> {
+  const current = await load(deps, jobId);
+  if (isTerminal(current.state)) return duplicate(deps, current, obs);
+  // Another capture holds a live lease: it will archive; this one is a duplicate in flight.
+  deps.metrics.count('DuplicateCaptures');
+  await audit(deps, jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
+  return { kind: 'in-progress', job: current };
+}
+
+async function storeArtifacts(deps: CaptureDeps, job: Job, output: unknown): Promise<ArtifactRef[]> {
+  if (!deps.config.ARTIFACTS_DECODE_BASE64 || output === undefined) return [];
+  const refs: ArtifactRef[] = [];
+  for (const [n, found] of findImageArtifacts(output).entries()) {
+    if (found.data.length > deps.config.ARTIFACT_MAX_BYTES) {
+      deps.logger.warn('artifact over size limit, kept only inside result.json', {
+        jobId: job.jobId,
+        path: found.path,
+      });
+      continue;
+    }
+    const key = artifactKey(job.jobId, job.createdAt, n, found.name, found.ext);
+    const stored = await deps.archive.putBinary(key, found.data, found.contentType);
+    refs.push({ key, contentType: found.contentType, bytes: stored.bytes, from: found.path });
+  }
+  return refs;
+}
+
+function errorSummary(error: unknown): string | undefined {
+  if (error === undefined || error === null || error === '') return undefined;
+  const text = typeof error === 'string' ? error : JSON.stringify(error);
+  return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX)}…` : text;
+}
+
+/** Events are best effort: a failed publish is logged and counted, the archive stands. */
+export async function publishQuietly(
+  deps: Pick<ServiceDeps, 'events' | 'metrics' | 'logger'>,
+  type: Parameters<ServiceDeps['events']['publish']>[0],
+  job: Job,
+): Promise<void> {
+  try {
+    await deps.events.publish(type, job);
+  } catch (err) {
+    deps.metrics.count('EventPublishFailures');
+    deps.logger.error('event publish failed', { jobId: job.jobId, type, error: String(err) });
+  }
+}

@@ -1,0 +1,39 @@
+// The job state machine, pure: states and allowed transitions as data; conditions derive from it.
+
+export const JOB_STATES = ['SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/**
+ * Allowed transitions. SUBMITTING may jump straight to ARCHIVED: a webhook can beat the write of PENDING,
+ * and runsync captures at once. A state may "transition" to itself to record a new upstream status.
+ */
+export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  SUBMITTING: ['SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'],
+  PENDING: ['PENDING', 'ARCHIVED', 'EXPIRED'],
+  ARCHIVED: [],
+  EXPIRED: [],
+  REJECTED: [],
+};
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The states a job must be in for a move to `to`: the condition of the conditional write. */
+export function statesLeadingTo(to: JobState): JobState[] {
+  return JOB_STATES.filter((from) => canTransition(from, to));
+}
+
+/** A terminal job never changes again: later webhooks and polls are duplicates. */
+export function isTerminal(state: JobState): boolean {
+  return TRANSITIONS[state].length === 0;
+}
+
+/** Jobs the sweeper still watches (they carry the sparse due-index keys). */
+export function isWatched(state: JobState): boolean {
+  return !isTerminal(state);
+}
+
+export function isJobState(value: string): value is JobState {
+  return (JOB_STATES as readonly string[]).includes(value);
+}

@@ -1,0 +1,120 @@
+// The adapters the services need, as interfaces; DynamoDB, S3 and EventBridge implement them in adapters/.
+import type { AuditEvent, Job } from './job.ts';
+import type { JobState } from './job-state.ts';
+
+/** Fields to set on a job; `null` removes the attribute. */
+export type JobPatch = { [K in keyof Job]?: Job[K] | null };
+
+export interface UpdateCondition {
+  /** The job must be in one of these states. */
+  states: readonly JobState[];
+  /** The job must hold this capture lease. */
+  leaseOwner?: string;
+}
+
+export interface DueJob extends Job {
+  dueAt: number;
+}
+
+export interface ListQuery {
+  /** Inclusive ISO bounds on creation time. */
+  from: string;
+  to: string;
+  state?: JobState;
+  endpoint?: string;
+  tag?: { key: string; value: string };
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListPage {
+  jobs: Job[];
+  /** Present when more may follow; opaque to clients. */
+  cursor?: string;
+}
+
+export type IdempotencyClaim = { claimed: true } | { claimed: false; jobId: string; requestHash: string };
+
+export interface JobRepository {
+  /** Creates the job; fails with ConcurrentUpdateError if the id exists. */
+  create(job: Job): Promise<void>;
+  get(jobId: string): Promise<Job | undefined>;
+  /** Conditional update; throws ConcurrentUpdateError when the condition fails. Returns the new record. */
+  update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job>;
+  /** Takes the capture lease if the job is watched and the lease is free, expired or already ours. */
+  claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined>;
+  appendEvent(event: AuditEvent): Promise<void>;
+  listEvents(jobId: string): Promise<AuditEvent[]>;
+  /** Jobs of one due shard with dueAt ≤ nowMs, oldest first. */
+  queryDue(shard: number, nowMs: number, limit: number): Promise<DueJob[]>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** The job that tracks `{endpoint, upstreamId}`, if any. */
+  findByUpstream(endpoint: string, upstreamId: string): Promise<string | undefined>;
+  /** Links `{endpoint, upstreamId}` to a job once; returns the job id that holds the link. */
+  linkUpstream(endpoint: string, upstreamId: string, jobId: string): Promise<string>;
+  claimIdempotencyKey(
+    key: string,
+    requestHash: string,
+    jobId: string,
+    expiresAtMs: number,
+  ): Promise<IdempotencyClaim>;
+  releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
+}
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+}
+
+export interface ArchiveStore {
+  /** Writes a JSON document; bodies over a few MB are streamed as multipart uploads. */
+  putJson(
+    key: string,
+    body: Uint8Array | readonly Uint8Array[],
+    metadata?: Record<string, string>,
+  ): Promise<StoredObject>;
+  putBinary(key: string, body: Uint8Array, contentType: string): Promise<StoredObject>;
+  /** A presigned GET URL valid for `ttlSeconds`. */
+  presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
+}
+
+export type JobEventType = 'Job Archived' | 'Job Expired' | 'Job Rejected';
+
+export interface EventPublisher {
+  publish(type: JobEventType, job: Job): Promise<void>;
+}
+
+export type MetricName =
+  | 'JobsSubmitted'
+  | 'JobsArchived'
+  | 'JobsExpired'
+  | 'JobsRejected'
+  | 'DuplicateCaptures'
+  | 'WebhooksReceived'
+  | 'WebhooksRejected'
+  | 'WebhooksUnusable'
+  | 'AmbiguousSubmits'
+  | 'StatusPolls'
+  | 'StatusPollErrors'
+  | 'UpstreamRateLimited'
+  | 'ArchivedBytes'
+  | 'OldestDueAgeMs'
+  | 'EventPublishFailures';
+
+export interface Metrics {
+  count(name: MetricName, value?: number): void;
+  gauge(name: MetricName, value: number, unit: 'Milliseconds' | 'Bytes' | 'Count'): void;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,19 @@
+// The dependencies every core service receives; built once per container by functions/runtime.ts.
+import type { Config } from '../config.ts';
+import type { ArchiveStore, Clock, EventPublisher, JobRepository, Logger, Metrics } from './ports.ts';
+import type { UpstreamClient } from './upstream-port.ts';
+
+export interface ServiceDeps {
+  config: Config;
+  jobs: JobRepository;
+  archive: ArchiveStore;
+  upstream: UpstreamClient;
+  events: EventPublisher;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  /** The webhook HMAC secret, resolved lazily (Secrets Manager in AWS). */
+  webhookSecret: () => Promise<string>;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();

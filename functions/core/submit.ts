@@ -1,0 +1,199 @@
+// The submit service: POST /jobs. Record, archive the input, then call the upstream with a per-job callback.
+import { ulid } from 'ulid';
+import type { SubmitRequest } from '../schemas/api.ts';
+import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
+import { inputKey } from './archive-keys.ts';
+import { audit } from './audit.ts';
+import { requestHash } from './canonical-json.ts';
+import { captureResult, publishQuietly } from './capture.ts';
+import { resolveEndpoint } from './endpoints.ts';
+import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, UpstreamError } from './errors.ts';
+import type { Job } from './job.ts';
+import { statesLeadingTo } from './job-state.ts';
+import { firstLookAt } from './schedule.ts';
+import { iso, type ServiceDeps } from './services.ts';
+import { signWebhookToken, webhookUrl } from './webhook-token.ts';
+
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const RECORD_WAIT_ATTEMPTS = 10;
+const RECORD_WAIT_STEP_MS = 100;
+
+export interface SubmitResult {
+  job: Job;
+  /** False when an Idempotency-Key replay returned an existing job. */
+  created: boolean;
+}
+
+/**
+ * Submits a job. With an Idempotency-Key, a retried request returns the first job and never starts a second
+ * upstream job. Certain upstream refusals (429, 4xx, unreachable) mark the job REJECTED and rethrow;
+ * an ambiguous failure (timeout, 5xx) leaves it SUBMITTING with `submitAmbiguous` for the sweeper to settle.
+ */
+export async function submitJob(
+  deps: ServiceDeps,
+  request: SubmitRequest,
+  idempotencyKey?: string,
+): Promise<SubmitResult> {
+  const endpoint = resolveEndpoint(deps.config, request.endpoint);
+  const nowMs = deps.clock.now();
+  const jobId = ulid(nowMs);
+
+  if (idempotencyKey) {
+    const hash = requestHash({ ...request, endpoint });
+    const claim = await deps.jobs.claimIdempotencyKey(
+      idempotencyKey,
+      hash,
+      jobId,
+      nowMs + IDEMPOTENCY_TTL_MS,
+    );
+    if (!claim.claimed) {
+      if (claim.requestHash !== hash) throw new IdempotencyConflictError(idempotencyKey, claim.jobId);
+      const existing = await awaitRecord(deps, claim.jobId);
+      if (existing) return { job: existing, created: false };
+      // The first request claimed the key and died before writing its record: take over its job id.
+      return { job: await startJob(deps, claim.jobId, endpoint, request, idempotencyKey), created: false };
+    }
+  }
+  return { job: await startJob(deps, jobId, endpoint, request, idempotencyKey), created: true };
+}
+
+async function startJob(
+  deps: ServiceDeps,
+  jobId: string,
+  endpoint: string,
+  request: SubmitRequest,
+  idempotencyKey: string | undefined,
+): Promise<Job> {
+  const nowMs = deps.clock.now();
+  let job: Job = {
+    jobId,
+    endpoint,
+    state: 'SUBMITTING',
+    origin: 'submitted',
+    createdAt: iso(nowMs),
+    ...(request.metadata && { metadata: request.metadata }),
+    ...(request.policy && { policy: request.policy }),
+    ...(request.sync && { sync: true }),
+    ...(idempotencyKey && { idempotencyKey }),
+    // The sweeper settles SUBMITTING jobs a crash leaves behind.
+    dueAt: nowMs + deps.config.SUBMIT_STALE_MS,
+  };
+  try {
+    await deps.jobs.create(job);
+  } catch (err) {
+    // Two takeovers of one dead request: the one whose record landed first goes on, this one reports it.
+    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    return (await deps.jobs.get(jobId)) ?? job;
+  }
+  await audit(deps, jobId, 'created', 'api', { endpoint, sync: Boolean(request.sync) });
+
+  const inputBody = Buffer.from(JSON.stringify(request.input));
+  const stored = await deps.archive.putJson(inputKey(jobId, job.createdAt), inputBody, { 'job-id': jobId });
+  const secret = await deps.webhookSecret();
+  const body: RunRequest = {
+    input: request.input,
+    webhook: webhookUrl(deps.config.PUBLIC_BASE_URL, jobId, signWebhookToken(secret, jobId)),
+    ...(request.policy && { policy: request.policy }),
+  };
+  job = await deps.jobs.update(
+    jobId,
+    { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()) },
+    { states: ['SUBMITTING'] },
+  );
+  await audit(deps, jobId, 'input.archived', 'api', { key: stored.key, bytes: stored.bytes });
+
+  try {
+    if (request.sync) return await runSync(deps, job, body);
+    const accepted = await deps.upstream.run(endpoint, body);
+    return await markSubmitted(deps, job, accepted.id, accepted.status);
+  } catch (err) {
+    if (err instanceof UpstreamError) await recordSubmitFailure(deps, job, err);
+    throw err;
+  }
+}
+
+/** The first request with a key writes its record right after claiming it; give it a moment to land. */
+async function awaitRecord(deps: ServiceDeps, jobId: string): Promise<Job | undefined> {
+  for (let attempt = 0; attempt < RECORD_WAIT_ATTEMPTS; attempt++) {
+    const job = await deps.jobs.get(jobId);
+    if (job) return job;
+    await new Promise((resolve) => setTimeout(resolve, RECORD_WAIT_STEP_MS));
+  }
+  return undefined;
+}
+
+async function runSync(deps: ServiceDeps, job: Job, body: RunRequest): Promise<Job> {
+  const fetched = await deps.upstream.runSync(job.endpoint, body, { waitMs: deps.config.RUNSYNC_WAIT_MS });
+  const pending = await markSubmitted(deps, job, fetched.status.id, fetched.status.status);
+  if (!isFinalUpstreamStatus(fetched.status.status)) return pending;
+  // runsync results live upstream for only 60 s: capture now, not on the next sweep.
+  const outcome = await captureResult(deps, pending, {
+    status: fetched.status,
+    raw: fetched.raw,
+    source: 'runsync',
+  });
+  return outcome.job;
+}
+
+async function markSubmitted(
+  deps: ServiceDeps,
+  job: Job,
+  upstreamId: string,
+  upstreamStatus: string,
+): Promise<Job> {
+  const nowMs = deps.clock.now();
+  await deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId);
+  deps.metrics.count('JobsSubmitted');
+  try {
+    const updated = await deps.jobs.update(
+      job.jobId,
+      {
+        state: 'PENDING',
+        upstreamId,
+        upstreamStatus,
+        submittedAt: iso(nowMs),
+        dueAt: firstLookAt(nowMs, {
+          firstLookMs: deps.config.FIRST_LOOK_MS,
+          lookIntervalMs: deps.config.lookIntervalMs,
+        }),
+      },
+      { states: ['SUBMITTING'] },
+    );
+    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus });
+    return updated;
+  } catch (err) {
+    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    // A webhook beat us to it (the job finished before /run's answer was recorded): keep what it wrote.
+    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus, raced: true });
+    return (await deps.jobs.get(job.jobId)) ?? job;
+  }
+}
+
+async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamError): Promise<void> {
+  if (!err.certainlyNotAccepted) {
+    deps.metrics.count('AmbiguousSubmits');
+    deps.logger.warn('ambiguous submit', { jobId: job.jobId, code: err.code });
+    await deps.jobs
+      .update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] })
+      .catch(ignoreConflict);
+    await audit(deps, job.jobId, 'submit.ambiguous', 'api', { code: err.code, message: err.message });
+    return;
+  }
+  const rejected = await deps.jobs
+    .update(
+      job.jobId,
+      {
+        state: 'REJECTED',
+        rejectedAt: iso(deps.clock.now()),
+        reason: `${err.code}: ${err.message}`,
+        dueAt: null,
+      },
+      { states: statesLeadingTo('REJECTED') },
+    )
+    .catch(ignoreConflict);
+  // The upstream certainly has no job: free the key so the client's retry can really try again.
+  if (job.idempotencyKey) await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
+  deps.metrics.count('JobsRejected');
+  await audit(deps, job.jobId, 'submit.rejected', 'api', { code: err.code, message: err.message });
+  if (rejected) await publishQuietly(deps, 'Job Rejected', rejected);
+}

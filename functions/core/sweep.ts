@@ -1,0 +1,219 @@
+// The sweeper service: looks at every due job, oldest first, so no result outlives the upstream's window.
+import { audit } from './audit.ts';
+import { captureResult, publishQuietly } from './capture.ts';
+import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimitedError } from './errors.ts';
+import type { Job } from './job.ts';
+import { statesLeadingTo } from './job-state.ts';
+import type { DueJob } from './ports.ts';
+import { nextLookAt, retryLookAt } from './schedule.ts';
+import { iso, type ServiceDeps } from './services.ts';
+
+export interface SweepSummary {
+  due: number;
+  polled: number;
+  archived: number;
+  rescheduled: number;
+  expired: number;
+  rejected: number;
+  rateLimited: number;
+  errors: number;
+  duplicates: number;
+  /** True when the pass stopped for time or rate limits with due jobs left for the next run. */
+  stoppedEarly: boolean;
+  /** How late the most overdue job was when the pass began. */
+  oldestDueAgeMs: number;
+}
+
+export interface SweepOptions {
+  /** Milliseconds left in this invocation (Lambda's context.getRemainingTimeInMillis). */
+  remainingMs: () => number;
+  /** Polls in flight at once; the upstream client's limiter still caps the rate. */
+  concurrency?: number;
+}
+
+const emptySummary = (): SweepSummary => ({
+  due: 0,
+  polled: 0,
+  archived: 0,
+  rescheduled: 0,
+  expired: 0,
+  rejected: 0,
+  rateLimited: 0,
+  errors: 0,
+  duplicates: 0,
+  stoppedEarly: false,
+  oldestDueAgeMs: 0,
+});
+
+/** One pass: query the due shards, look at each job, repeat until nothing is due or time runs short. */
+export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<SweepSummary> {
+  const summary = emptySummary();
+  const seen = new Set<string>();
+  const pausedEndpoints = new Set<string>();
+  const concurrency = options.concurrency ?? 32;
+  const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
+
+  for (let round = 0; ; round++) {
+    if (outOfTime()) {
+      summary.stoppedEarly = true;
+      break;
+    }
+    const nowMs = deps.clock.now();
+    const batch = (await dueBatch(deps, nowMs)).filter(
+      (j) => !seen.has(j.jobId) && !pausedEndpoints.has(j.endpoint),
+    );
+    if (round === 0 && batch[0]) summary.oldestDueAgeMs = Math.max(0, nowMs - batch[0].dueAt);
+    if (batch.length === 0) break;
+    summary.due += batch.length;
+    for (const job of batch) seen.add(job.jobId);
+
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length && !outOfTime()) {
+        const job = batch[next++];
+        if (!job || pausedEndpoints.has(job.endpoint)) continue;
+        await look(deps, job, summary, pausedEndpoints);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+  }
+  if (pausedEndpoints.size > 0) summary.stoppedEarly = true;
+  deps.metrics.gauge('OldestDueAgeMs', summary.oldestDueAgeMs, 'Milliseconds');
+  deps.logger.info('sweep done', { ...summary });
+  return summary;
+}
+
+/** Oldest-first merge of every shard's due jobs, one page each. */
+async function dueBatch(deps: ServiceDeps, nowMs: number): Promise<DueJob[]> {
+  const shards = Array.from({ length: deps.config.DUE_SHARDS }, (_, i) => i);
+  const pages = await Promise.all(shards.map((s) => deps.jobs.queryDue(s, nowMs, deps.config.SWEEP_BATCH)));
+  return pages
+    .flat()
+    .sort((a, b) => a.dueAt - b.dueAt)
+    .slice(0, deps.config.SWEEP_BATCH);
+}
+
+async function look(
+  deps: ServiceDeps,
+  job: DueJob,
+  summary: SweepSummary,
+  paused: Set<string>,
+): Promise<void> {
+  try {
+    if (!job.upstreamId) {
+      await settleUnsubmitted(deps, job, summary);
+      return;
+    }
+    summary.polled++;
+    deps.metrics.count('StatusPolls');
+    const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
+    const outcome = await captureResult(deps, job, {
+      status: fetched.status,
+      raw: fetched.raw,
+      source: 'sweeper',
+    });
+    if (outcome.kind === 'archived') summary.archived++;
+    else if (outcome.kind === 'rescheduled') summary.rescheduled++;
+    else summary.duplicates++;
+  } catch (err) {
+    if (err instanceof UpstreamNotFoundError) return expireOrRetry(deps, job, summary);
+    if (err instanceof UpstreamRateLimitedError) {
+      // Back off for the rest of this pass on that endpoint; the job stays due for the next run.
+      summary.rateLimited++;
+      deps.metrics.count('UpstreamRateLimited');
+      paused.add(job.endpoint);
+      return;
+    }
+    summary.errors++;
+    deps.metrics.count('StatusPollErrors');
+    const code = err instanceof UpstreamError ? err.code : String(err);
+    deps.logger.warn('look failed', { jobId: job.jobId, code });
+    await audit(deps, job.jobId, 'status.failed', 'sweeper', { code });
+    const looks = (job.looks ?? 0) + 1;
+    await deps.jobs
+      .update(
+        job.jobId,
+        { dueAt: retryLookAt(deps.clock.now(), schedule(deps), looks), looks },
+        { states: ['SUBMITTING', 'PENDING'] },
+      )
+      .catch(ignoreConflict);
+  }
+}
+
+const schedule = (deps: ServiceDeps) => ({
+  firstLookMs: deps.config.FIRST_LOOK_MS,
+  lookIntervalMs: deps.config.lookIntervalMs,
+});
+
+/** 404: gone upstream. Young jobs get another look (the upstream may not list them yet); old ones expire. */
+async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<void> {
+  const nowMs = deps.clock.now();
+  const since = Date.parse(job.submittedAt ?? job.createdAt);
+  if (nowMs - since < deps.config.NOT_FOUND_GRACE_MS) {
+    summary.rescheduled++;
+    await deps.jobs
+      .update(
+        job.jobId,
+        { dueAt: nowMs + Math.max(1000, deps.config.NOT_FOUND_GRACE_MS / 4) },
+        { states: ['SUBMITTING', 'PENDING'] },
+      )
+      .catch(ignoreConflict);
+    return;
+  }
+  const expired = await deps.jobs
+    .update(
+      job.jobId,
+      {
+        state: 'EXPIRED',
+        expiredAt: iso(nowMs),
+        dueAt: null,
+        reason: 'upstream answered 404 before the result was captured',
+      },
+      { states: statesLeadingTo('EXPIRED') },
+    )
+    .catch(ignoreConflict);
+  if (!expired) return;
+  summary.expired++;
+  deps.metrics.count('JobsExpired');
+  deps.logger.error('job expired before capture', { jobId: job.jobId, upstreamId: job.upstreamId });
+  await audit(deps, job.jobId, 'expired', 'sweeper', { upstreamStatus: job.upstreamStatus ?? null });
+  await publishQuietly(deps, 'Job Expired', expired);
+}
+
+/**
+ * A SUBMITTING job without an upstream id: either /run was never called (a crash), or its answer was lost
+ * (ambiguous). The first is rejected once stale; the second waits for its webhook until the upstream's
+ * longest job life has passed, because the upstream may well be running it.
+ */
+async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<void> {
+  const nowMs = deps.clock.now();
+  const age = nowMs - Date.parse(job.createdAt);
+  const patience = job.runAttemptedAt
+    ? (job.policy?.ttl ?? 24 * 3_600_000) + deps.config.RETENTION_MS
+    : deps.config.SUBMIT_STALE_MS;
+  if (age < patience) {
+    summary.rescheduled++;
+    await deps.jobs
+      .update(job.jobId, { dueAt: nextLookAt(nowMs, schedule(deps), job.jobId) }, { states: ['SUBMITTING'] })
+      .catch(ignoreConflict);
+    return;
+  }
+  const reason = job.runAttemptedAt
+    ? 'SUBMIT_UNCONFIRMED: /run gave no answer and no webhook came within the job life'
+    : 'SUBMIT_NOT_SENT: the submit stopped before /run was called';
+  const rejected = await deps.jobs
+    .update(
+      job.jobId,
+      { state: 'REJECTED', rejectedAt: iso(nowMs), reason, dueAt: null },
+      { states: ['SUBMITTING'] },
+    )
+    .catch(ignoreConflict);
+  if (!rejected) return;
+  // Never sent: the client's retry with the same Idempotency-Key must be free to try again.
+  if (!job.runAttemptedAt && job.idempotencyKey)
+    await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
+  summary.rejected++;
+  deps.metrics.count('JobsRejected');
+  await audit(deps, job.jobId, 'rejected', 'sweeper', { reason });
+  await publishQuietly(deps, 'Job Rejected', rejected);
+}

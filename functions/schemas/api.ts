@@ -1,0 +1,70 @@
+// Request bodies and query strings of the HTTP API, validated at the edge.
+import { z } from 'zod';
+import { JOB_STATES } from '../core/job-state.ts';
+
+const DAY_MS = 86_400_000;
+export const endpointName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64');
+
+/** Tags for finding jobs later; small so they fit in the job item. */
+export const metadataSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'tag keys: letters, digits, _ . : -'),
+    z.string().max(256),
+  )
+  .refine((m) => Object.keys(m).length <= 20, 'at most 20 metadata entries');
+
+export const policySchema = z.strictObject({
+  executionTimeout: z
+    .number()
+    .int()
+    .min(5_000)
+    .max(7 * DAY_MS)
+    .optional(),
+  ttl: z
+    .number()
+    .int()
+    .min(10_000)
+    .max(7 * DAY_MS)
+    .optional(),
+  lowPriority: z.boolean().optional(),
+});
+
+export const submitRequestSchema = z.strictObject({
+  endpoint: endpointName.optional(),
+  input: z.record(z.string(), z.unknown(), 'input must be a JSON object'),
+  policy: policySchema.optional(),
+  metadata: metadataSchema.optional(),
+  sync: z.boolean().optional(),
+});
+export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+
+export const upstreamIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,256}$/, 'an upstream job id');
+
+export const trackRequestSchema = z.strictObject({
+  endpoint: endpointName.optional(),
+  upstreamId: upstreamIdSchema,
+  metadata: metadataSchema.optional(),
+});
+export type TrackRequest = z.infer<typeof trackRequestSchema>;
+
+/** Idempotency-Key header: opaque, but bounded and printable so it can key a DynamoDB item. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 of A-Z a-z 0-9 _ . : -');
+
+/** Our job ids are ULIDs. */
+export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a job id (26-character ULID)');
+
+export const listQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  state: z.enum(JOB_STATES).optional(),
+  endpoint: endpointName.optional(),
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}=.{0,256}$/, 'key=value')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export type ListRequest = z.infer<typeof listQuerySchema>;

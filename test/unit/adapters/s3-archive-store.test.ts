@@ -1,0 +1,57 @@
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { S3ArchiveStore } from '../../../functions/adapters/s3-archive-store.ts';
+
+const client = new S3Client({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+});
+const s3 = mockClient(client);
+const store = new S3ArchiveStore({ client, bucket: 'archive' });
+
+describe('S3ArchiveStore', () => {
+  beforeEach(() => s3.reset());
+
+  it('writes a small JSON document in one PUT with its length and type', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const stored = await store.putJson('jobs/k.json', [Buffer.from('{"a":'), Buffer.from('1}')], {
+      'job-id': 'j',
+    });
+    expect(stored).toEqual({ key: 'jobs/k.json', bytes: 7 });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'archive',
+      Key: 'jobs/k.json',
+      ContentType: 'application/json',
+      ContentLength: 7,
+      Metadata: { 'job-id': 'j' },
+    });
+  });
+
+  it('streams a large document as a multipart upload', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCommand).resolves({ ETag: '"e"' });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    const big = Buffer.alloc(20 * 1024 * 1024, 0x61);
+    const stored = await store.putJson('jobs/big.json', [Buffer.from('{"s":"'), big, Buffer.from('"}')]);
+    expect(stored.bytes).toBe(big.length + 8);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 0);
+    const parts = s3.commandCalls(UploadPartCommand);
+    expect(parts.length).toBe(3);
+    const sent = parts.reduce((n, p) => n + (p.args[0].input.Body as Buffer).length, 0);
+    expect(sent).toBe(big.length + 8);
+  });
+
+  it('presigns a GET for the given lifetime', async () => {
+    const url = new URL(await store.presignGet('jobs/k.json', 300, 'k.json'));
+    expect(url.pathname).toContain('jobs/k.json');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="k.json"');
+  });
+});
