@@ -1,4 +1,6 @@
 // Composition root: config, SDK clients, adapters and service dependencies, built once per container.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   getDynamoDocumentClient,
   getEventBridgeClient,
@@ -53,8 +55,17 @@ function webhookSecretResolver(config: Config, secrets: SecretCache) {
   };
 }
 
+/** Clients to use instead of the process-wide ones (local mode and tests point them at local servers). */
+export interface RuntimeClients {
+  dynamo?: DynamoDBDocumentClient;
+  s3?: S3Client;
+}
+
 /** Builds the runtime from an environment. Local mode and tests may build several; handlers share one. */
-export function createRuntime(env: Record<string, string | undefined> = process.env): BuiltRuntime {
+export function createRuntime(
+  env: Record<string, string | undefined> = process.env,
+  clients: RuntimeClients = {},
+): BuiltRuntime {
   const config = parseConfig(env);
   const service = env.POWERTOOLS_SERVICE_NAME ?? 'submodel-archiver';
   const logger = new JsonLogger({ level: config.LOG_LEVEL, service });
@@ -72,11 +83,11 @@ export function createRuntime(env: Record<string, string | undefined> = process.
     metrics,
     clock: systemClock,
     jobs: new DynamoJobRepository({
-      client: getDynamoDocumentClient(),
+      client: clients.dynamo ?? getDynamoDocumentClient(),
       tableName: config.JOBS_TABLE,
       dueShards: config.DUE_SHARDS,
     }),
-    archive: new S3ArchiveStore({ client: getS3Client(), bucket: config.ARCHIVE_BUCKET }),
+    archive: new S3ArchiveStore({ client: clients.s3 ?? getS3Client(), bucket: config.ARCHIVE_BUCKET }),
     upstream,
     events: config.EVENT_BUS_NAME
       ? new EventBridgePublisher(getEventBridgeClient(), config.EVENT_BUS_NAME)

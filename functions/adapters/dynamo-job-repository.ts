@@ -89,30 +89,31 @@ export class DynamoJobRepository implements JobRepository {
   async update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job> {
     const names: Record<string, string> = { '#state': 'state' };
     const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    const removes: string[] = [];
-    let n = 0;
-    const field = (name: string) => {
-      const alias = `#f${n++}`;
-      names[alias] = name;
-      return alias;
-    };
+    const sets = new Map<string, unknown>();
+    const removes = new Set<string>();
     for (const [name, value] of Object.entries(patch)) {
       if (value === undefined || name === 'jobId') continue;
-      const alias = field(name);
-      if (value === null) removes.push(alias);
-      else {
-        values[`:v${n}`] = value;
-        sets.push(`${alias} = :v${n}`);
-      }
+      if (value === null) removes.add(name);
+      else sets.set(name, value);
     }
     // The sparse due index follows dueAt, and a terminal job always leaves it.
     if (patch.dueAt === null || (patch.state && !isWatched(patch.state))) {
-      removes.push(field('dueShard'), field('dueAt'));
+      sets.delete('dueAt');
+      removes.add('dueShard').add('dueAt');
     } else if (typeof patch.dueAt === 'number') {
-      values[':shard'] = dueShardValue(jobId, this.shards);
-      sets.push(`${field('dueShard')} = :shard`);
+      sets.set('dueShard', dueShardValue(jobId, this.shards));
     }
+    const alias = (name: string, i: number) => {
+      names[`#f${i}`] = name;
+      return `#f${i}`;
+    };
+    let n = 0;
+    const setParts = [...sets].map(([name, value]) => {
+      const i = n++;
+      values[`:v${i}`] = value;
+      return `${alias(name, i)} = :v${i}`;
+    });
+    const removeParts = [...removes].map((name) => alias(name, n++));
     const states = condition.states.map((s, i) => {
       values[`:s${i}`] = s;
       return `:s${i}`;
@@ -124,8 +125,8 @@ export class DynamoJobRepository implements JobRepository {
       conditionExpression += ' AND #leaseOwner = :owner';
     }
     const expression = [
-      sets.length ? `SET ${sets.join(', ')}` : '',
-      removes.length ? `REMOVE ${[...new Set(removes)].join(', ')}` : '',
+      setParts.length ? `SET ${setParts.join(', ')}` : '',
+      removeParts.length ? `REMOVE ${removeParts.join(', ')}` : '',
     ]
       .filter(Boolean)
       .join(' ');

@@ -51,47 +51,24 @@ export async function captureResult(
   const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), LEASE_MS);
   if (!claimed) return lostClaim(deps, job.jobId, obs);
 
-  const upstreamId = claimed.upstreamId ?? obs.status.id;
-  const status = statusOnly(obs.status);
-  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
-  const artifacts = await storeArtifacts(deps, claimed, status.output);
-  const stored = await deps.archive.putJson(
-    resultKey(claimed.jobId, claimed.createdAt),
-    resultDocumentChunks(claimed, upstreamId, statusJson),
-    { 'job-id': claimed.jobId, 'upstream-status': status.status },
-  );
-
-  const now = iso(deps.clock.now());
   let archived: Job;
   try {
-    archived = await deps.jobs.update(
-      claimed.jobId,
-      {
-        state: 'ARCHIVED',
-        upstreamId,
-        upstreamStatus: status.status,
-        submittedAt: claimed.submittedAt ?? now,
-        lastSeenAt: now,
-        finishedAt: now,
-        archivedAt: now,
-        captureSource: obs.source,
-        resultKey: stored.key,
-        resultBytes: stored.bytes,
-        artifacts,
-        delayTime: status.delayTime ?? null,
-        executionTime: status.executionTime ?? null,
-        reason: errorSummary(status.error) ?? null,
-        dueAt: null,
-        leaseOwner: null,
-        leaseUntil: null,
-      },
-      { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
-    );
+    archived = await archiveUnderLease(deps, claimed, owner, obs);
   } catch (err) {
-    if (!(err instanceof ConcurrentUpdateError)) throw err;
-    // The lease ran out and another capture finished first; result.json bytes are the same either way.
-    return lostClaim(deps, claimed.jobId, obs);
+    if (err instanceof ConcurrentUpdateError) return lostClaim(deps, claimed.jobId, obs);
+    // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out.
+    await deps.jobs
+      .update(
+        claimed.jobId,
+        { leaseOwner: null, leaseUntil: null },
+        { states: ['SUBMITTING', 'PENDING'], leaseOwner: owner },
+      )
+      .catch(() => undefined);
+    throw err;
   }
+  const status = archivedStatus(archived);
+  const artifacts = archived.artifacts ?? [];
+  const stored = { bytes: archived.resultBytes ?? 0 };
 
   await audit(deps, archived.jobId, 'archived', obs.source, {
     upstreamStatus: status.status,
@@ -108,6 +85,51 @@ export async function captureResult(
   await publishQuietly(deps, 'Job Archived', archived);
   return { kind: 'archived', job: archived };
 }
+
+/** Writes artifacts and result.json, then the one conditional move to ARCHIVED (fails if the lease was lost). */
+async function archiveUnderLease(
+  deps: CaptureDeps,
+  claimed: Job,
+  owner: string,
+  obs: Observation,
+): Promise<Job> {
+  const upstreamId = claimed.upstreamId ?? obs.status.id;
+  const status = statusOnly(obs.status);
+  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
+  const artifacts = await storeArtifacts(deps, claimed, status.output);
+  const stored = await deps.archive.putJson(
+    resultKey(claimed.jobId, claimed.createdAt),
+    resultDocumentChunks(claimed, upstreamId, statusJson),
+    { 'job-id': claimed.jobId, 'upstream-status': status.status },
+  );
+
+  const now = iso(deps.clock.now());
+  return deps.jobs.update(
+    claimed.jobId,
+    {
+      state: 'ARCHIVED',
+      upstreamId,
+      upstreamStatus: status.status,
+      submittedAt: claimed.submittedAt ?? now,
+      lastSeenAt: now,
+      finishedAt: now,
+      archivedAt: now,
+      captureSource: obs.source,
+      resultKey: stored.key,
+      resultBytes: stored.bytes,
+      artifacts,
+      delayTime: status.delayTime ?? null,
+      executionTime: status.executionTime ?? null,
+      reason: errorSummary(status.error) ?? null,
+      dueAt: null,
+      leaseOwner: null,
+      leaseUntil: null,
+    },
+    { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+  );
+}
+
+const archivedStatus = (job: Job) => ({ status: job.upstreamStatus ?? 'UNKNOWN' });
 
 async function load(deps: CaptureDeps, jobId: string): Promise<Job> {
   const job = await deps.jobs.get(jobId);

@@ -1,0 +1,167 @@
+// Local mode's composition: embedded stores, the emulator (or a real upstream), the gateway and the sweeper timer.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDynamoDocumentClient, createS3Client } from '../functions/adapters/aws-clients.ts';
+import type { SweepSummary } from '../functions/core/sweep.ts';
+import { handler as resultsHandler } from '../functions/results/handler.ts';
+import { type BuiltRuntime, createRuntime, setRuntime } from '../functions/runtime.ts';
+import { handler as submitHandler } from '../functions/submit/handler.ts';
+import { handler as sweeperHandler } from '../functions/sweeper/handler.ts';
+import { handler as webhookHandler } from '../functions/webhook/handler.ts';
+import { type Emulator, type EmulatorOptions, startEmulator } from './emulator/index.ts';
+import {
+  createGateway,
+  type Gateway,
+  type GatewayRoute,
+  type Schedule,
+  startSchedule,
+} from './gateway/index.ts';
+import {
+  type DynamoStoreChoice,
+  type LocalStores,
+  type S3StoreChoice,
+  startLocalStores,
+} from './stores/index.ts';
+
+export const LOCAL_TABLE = 'submodel-archiver-jobs';
+export const LOCAL_BUCKET = 'submodel-archiver-archive';
+export const LOCAL_ENDPOINT_ID = 'local-endpoint';
+
+export interface LocalStackOptions {
+  /** Gateway port; 0 picks a free one. Default 8787. */
+  port?: number;
+  host?: string;
+  /** Base URL the upstream calls back; defaults to the gateway's own URL. */
+  publicBaseUrl?: string;
+  dataDir?: string;
+  dynamo?: DynamoStoreChoice;
+  s3?: S3StoreChoice;
+  /** Keep DynamoDB in memory (tests). */
+  dynamoInMemory?: boolean;
+  /** A real upstream; when absent the SubModel emulator is started with `emulator` options. */
+  upstream?: { baseUrl: string; apiKey: string };
+  emulator?: EmulatorOptions;
+  /** Sweeper timer interval. Default 2 s (AWS: 1 min). */
+  sweepIntervalMs?: number;
+  /** Archiver configuration variables (functions/config.ts) that override the local defaults. */
+  config?: Record<string, string>;
+  /** Bearer token the client routes require (optional in local mode; IAM does this in AWS). */
+  authToken?: string;
+  /** Serve other paths (the archive browser). */
+  fallback?: Parameters<typeof createGateway>[0]['fallback'];
+}
+
+export interface LocalStack {
+  url: string;
+  emulator?: Emulator;
+  stores: LocalStores;
+  runtime: BuiltRuntime;
+  gateway: Gateway;
+  sweeper: Schedule<SweepSummary>;
+  /** Where s3rver keeps objects: `${dataDir}/s3/${bucket}/${key}`. */
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** The routes of DESIGN's HTTP API, each to the same handler the Lambda runs. */
+export function apiRoutes(): GatewayRoute[] {
+  return [
+    { method: 'POST', path: '/jobs', handler: submitHandler, auth: true, timeoutMs: 29_000 },
+    { method: 'POST', path: '/jobs/track', handler: submitHandler, auth: true, timeoutMs: 29_000 },
+    { method: 'POST', path: '/jobs/{jobId}/cancel', handler: submitHandler, auth: true, timeoutMs: 29_000 },
+    { method: 'GET', path: '/jobs', handler: resultsHandler, auth: true },
+    { method: 'GET', path: '/jobs/{jobId}', handler: resultsHandler, auth: true },
+    { method: 'GET', path: '/jobs/{jobId}/result', handler: resultsHandler, auth: true },
+    { method: 'GET', path: '/health', handler: resultsHandler },
+    { method: 'POST', path: '/webhooks/{jobId}/{token}', handler: webhookHandler, timeoutMs: 10_000 },
+  ];
+}
+
+/** Local defaults: the retention window stays real, but looks come fast enough for a demo to watch. */
+const LOCAL_CONFIG: Record<string, string> = {
+  FIRST_LOOK_MS: '5000',
+  LOOK_INTERVAL_MS: '5000',
+  NOT_FOUND_GRACE_MS: '5000',
+  SUBMIT_STALE_MS: '30000',
+  SWEEP_SAFETY_MS: '2000',
+  LOG_LEVEL: 'warn',
+};
+
+/** Starts everything; `stop()` shuts it down in reverse order, letting in-flight work finish. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = options.dataDir ?? '.archiver';
+  const stores = await startLocalStores({
+    dataDir,
+    tableName: LOCAL_TABLE,
+    bucketName: LOCAL_BUCKET,
+    ...(options.dynamo && { dynamo: options.dynamo }),
+    ...(options.s3 && { s3: options.s3 }),
+    ...(options.dynamoInMemory && { dynamoInMemory: true }),
+  });
+  const emulator = options.upstream ? undefined : await startEmulator(options.emulator ?? {});
+  const upstreamBase = options.upstream?.baseUrl ?? emulator?.baseUrlFor(LOCAL_ENDPOINT_ID) ?? '';
+  const apiKey = options.upstream?.apiKey ?? emulator?.apiKey ?? '';
+
+  // The gateway needs the handlers' runtime, and the runtime needs the gateway's URL for callbacks:
+  // start the gateway first; handlers read the runtime only when a request arrives.
+  const gateway = await createGateway({
+    routes: apiRoutes(),
+    port: options.port ?? 8787,
+    host: options.host ?? '127.0.0.1',
+    ...(options.authToken && { authToken: options.authToken }),
+    ...(options.fallback && { fallback: options.fallback }),
+    onError: (error, info) => runtime.logger.error('handler failed', { ...info, error: String(error) }),
+  });
+  const env: Record<string, string> = {
+    UPSTREAM_ENDPOINTS: JSON.stringify({ default: upstreamBase }),
+    UPSTREAM_API_KEYS: JSON.stringify({ default: apiKey }),
+    PUBLIC_BASE_URL: options.publicBaseUrl ?? gateway.url,
+    WEBHOOK_SECRET: localWebhookSecret(dataDir),
+    JOBS_TABLE: LOCAL_TABLE,
+    ARCHIVE_BUCKET: LOCAL_BUCKET,
+    ...LOCAL_CONFIG,
+    ...options.config,
+  };
+  const target = { endpoint: '', region: stores.region, credentials: stores.credentials };
+  const runtime = createRuntime(env, {
+    dynamo: createDynamoDocumentClient({ ...target, endpoint: stores.dynamoEndpoint }),
+    s3: createS3Client({ ...target, endpoint: stores.s3Endpoint }),
+  });
+  setRuntime(runtime);
+  const sweeper = startSchedule({
+    intervalMs: options.sweepIntervalMs ?? 2000,
+    handler: sweeperHandler,
+    timeoutMs: 60_000,
+    functionName: 'sweeper',
+    onError: (error) => runtime.logger.error('sweep failed', { error: String(error) }),
+  });
+
+  return {
+    url: gateway.url,
+    ...(emulator && { emulator }),
+    stores,
+    runtime,
+    gateway,
+    sweeper,
+    dataDir,
+    async stop() {
+      await sweeper.stop();
+      await gateway.stop();
+      await emulator?.stop();
+      await stores.stop();
+      setRuntime(undefined);
+    },
+  };
+}
+
+/** A per-data-folder secret, so tokens stay valid across restarts of the same local archive. */
+
+function localWebhookSecret(dataDir: string): string {
+  const file = join(dataDir, 'webhook-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,27 @@
+// s3rver in-process: S3's wire protocol over a data folder (objects are plain files, so they survive restarts).
+import { mkdir } from 'node:fs/promises';
+import S3rver from 's3rver';
+import { closeServer, type RunningStore } from './net.ts';
+
+/** The only credentials s3rver accepts: it verifies SigV4 signatures against this fixed key pair. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface S3rverOptions {
+  directory: string;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+export async function startS3rver(options: S3rverOptions): Promise<RunningStore> {
+  const { directory, host = '127.0.0.1', port = 0 } = options;
+  await mkdir(directory, { recursive: true });
+  // vhostBuckets off: clients use path-style URLs against a bare IP, and a bucket-looking Host header must
+  // never be taken for a bucket name.
+  const server = new S3rver({ address: host, port, directory, silent: true, vhostBuckets: false });
+  const address = await server.run();
+  const { httpServer } = server;
+  if (httpServer === undefined) throw new Error('s3rver did not start its HTTP server');
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { endpoint: `http://${urlHost}:${address.port}`, stop: () => closeServer(httpServer) };
+}
