@@ -68,7 +68,7 @@ export const DEMO_JOBS: DemoJob[] = [
   },
   {
     name: 'sync',
-    shows: 'sync:true via /runsync, archived at once',
+    shows: 'sync:true: answered already archived',
     request: { input: { prompt: 'right now' }, sync: true },
   },
 ];
