@@ -1,0 +1,187 @@
+// Base Lambda construct: Node 22 on arm64, a local esbuild ESM bundle, its own role and log group, bind* helpers.
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import { TABLE_INDEXES } from '../../functions/adapters/table-definition.ts';
+import type { envSchema } from '../../functions/config.ts';
+
+/** Environment variable names the runtime reads (functions/config.ts), so a typo fails the type check. */
+export type FunctionEnvName = keyof z.input<typeof envSchema> | 'POWERTOOLS_SERVICE_NAME' | 'NODE_OPTIONS';
+export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * ESM output loses `require`; CJS dependencies bundled into it still call it, so give them one.
+ * The aliased import keeps the banner from colliding with bundled code that imports createRequire itself.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __archiverCreateRequire } from 'node:module'; const require = __archiverCreateRequire(import.meta.url);";
+
+/**
+ * Table actions by access level: the single-item calls and queries the job repository makes. No Scan (the
+ * design queries, never scans), no batch or transaction calls (the repository uses none), no streams.
+ */
+const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+} as const;
+
+/** Every archive object lives under this prefix (jobs/{yyyy}/{mm}/{dd}/{jobId}/...). */
+export const ARCHIVE_PREFIX = 'jobs/';
+
+export interface ArchiverFunctionProps {
+  /** Entry file relative to functions/, e.g. 'webhook/handler.ts'; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  /** Settings shared by every function; resource names and secret ids come from the bind* helpers. */
+  readonly environment: FunctionEnvironment;
+  readonly reservedConcurrentExecutions?: number;
+  /** Asynchronous invocations (the schedule): retries and how long an event may wait. */
+  readonly retryAttempts?: number;
+  readonly maxEventAge?: Duration;
+}
+
+/** A NodejsFunction with this project's defaults and helpers that grant access and set the env var together. */
+export class ArchiverFunction extends NodejsFunction {
+  readonly functionLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ArchiverFunctionProps) {
+    // Created before super() so the function never gets the AWS managed basic-execution policy (log writes
+    // to every log group in the account) and never writes to a log group without retention.
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${id} function: exactly the access its service needs`,
+    });
+    super(scope, id, {
+      entry: `${PROJECT_ROOT}functions/${props.entry}`,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      description: props.description,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...definedOnly(props.environment) },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // Linked, not external: Node's --enable-source-maps finds the map through the sourceMappingURL comment.
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Sources stay out of the .map: smaller package, stack traces still map to file and line.
+        sourcesContent: false,
+        // ESM builds of dependencies first: they tree-shake, and need no require() at all.
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        // The Node 22 runtime ships AWS SDK v3 (and its @smithy internals); bundling them adds MBs and cold-start time.
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        // Never silently fall back to Docker: bundling must work on machines without it.
+        forceDockerBundling: false,
+      },
+    });
+    logGroup.grantWrite(role);
+    this.functionLogGroup = logGroup;
+  }
+
+  /** Read or read-write item access on the jobs table, Query on its named indexes (no `index/*`); sets JOBS_TABLE. */
+  bindJobsTable(table: ITable, access: 'read' | 'readWrite'): this {
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: [...TABLE_ACTIONS[access]],
+      resourceArns: [table.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:Query'],
+      resourceArns: Object.values(TABLE_INDEXES).map((index) => `${table.tableArn}/index/${index.name}`),
+    });
+    this.setEnv('JOBS_TABLE', table.tableName);
+    return this;
+  }
+
+  /**
+   * Object access under jobs/: `write` is PutObject (multipart included) and nothing else, `read` is GetObject
+   * (presigned URLs are signed with this role); never List, Delete or the Object Lock settings. Sets ARCHIVE_BUCKET.
+   */
+  bindArchive(bucket: IBucket, access: 'read' | 'write', key?: IKey): this {
+    const resourceArns = [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)];
+    if (access === 'write') {
+      Grant.addToPrincipal({
+        grantee: this,
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resourceArns,
+      });
+      // SSE-KMS: a data key per object; multipart uploads also decrypt it to add parts.
+      key?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
+    } else {
+      Grant.addToPrincipal({ grantee: this, actions: ['s3:GetObject'], resourceArns });
+      key?.grant(this, 'kms:Decrypt');
+    }
+    this.setEnv('ARCHIVE_BUCKET', bucket.bucketName);
+    return this;
+  }
+
+  /** PutEvents on the job-events bus only; sets EVENT_BUS_NAME. */
+  bindEventBus(bus: IEventBus): this {
+    bus.grantPutEventsTo(this);
+    this.setEnv('EVENT_BUS_NAME', bus.eventBusName);
+    return this;
+  }
+
+  /** Reads the webhook HMAC secret at run time (never a plain env value); sets WEBHOOK_SECRET_ID. */
+  bindWebhookSecret(secret: ISecret): this {
+    secret.grantRead(this);
+    this.setEnv('WEBHOOK_SECRET_ID', secret.secretArn);
+    return this;
+  }
+
+  /** Reads each endpoint's API-key secret; sets UPSTREAM_API_KEY_SECRETS (JSON endpoint name → secret id). */
+  bindApiKeySecrets(secrets: Readonly<Record<string, { secret: ISecret; secretId: string }>>): this {
+    const ids: Record<string, string> = {};
+    for (const [name, { secret, secretId }] of Object.entries(secrets)) {
+      secret.grantRead(this);
+      ids[name] = secretId;
+    }
+    this.setEnv('UPSTREAM_API_KEY_SECRETS', Stack.of(this).toJsonString(ids));
+    return this;
+  }
+
+  private setEnv(name: FunctionEnvName, value: string): void {
+    this.addEnvironment(name, value);
+  }
+}
+
+function definedOnly(env: FunctionEnvironment): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}

@@ -1,0 +1,97 @@
+// The four Lambda functions, each bound to exactly the resources its service uses.
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { sharedEnvironment } from '../function-environment.ts';
+import type { StackConfig } from '../stack-config.ts';
+import type { ArchiveStorage } from './archive-storage.ts';
+import { ArchiverFunction } from './archiver-function.ts';
+import type { JobEvents } from './job-events.ts';
+import type { UpstreamSecrets } from './upstream-secrets.ts';
+
+export interface ArchiverFunctionsProps {
+  readonly config: StackConfig;
+  /** Where the upstream calls back: the API URL (a token) or the configured custom domain. */
+  readonly publicBaseUrl: string;
+  readonly storage: ArchiveStorage;
+  readonly events: JobEvents;
+  readonly secrets: UpstreamSecrets;
+}
+
+/** The sweeper's budget per run; it stops itself before this (context.getRemainingTimeInMillis). */
+export const SWEEPER_TIMEOUT = Duration.minutes(5);
+
+export class ArchiverFunctions extends Construct {
+  readonly submit: ArchiverFunction;
+  readonly webhook: ArchiverFunction;
+  readonly sweeper: ArchiverFunction;
+  readonly results: ArchiverFunction;
+
+  constructor(scope: Construct, id: string, props: ArchiverFunctionsProps) {
+    super(scope, id);
+    const { config, storage, events, secrets } = props;
+    const common = {
+      environment: sharedEnvironment(config, props.publicBaseUrl),
+      logRetention: config.logRetentionDays,
+    };
+
+    // Waits on /runsync up to ~25 s for sync submits; HTTP API integrations end at 30 s anyway.
+    this.submit = new ArchiverFunction(this, 'Submit', {
+      ...common,
+      entry: 'submit/handler.ts',
+      description: 'POST /jobs, /jobs/track, /jobs/{jobId}/cancel: submit, adopt or cancel upstream jobs',
+      memorySize: 1024,
+      timeout: Duration.seconds(30),
+    })
+      .bindJobsTable(storage.table, 'readWrite')
+      .bindArchive(storage.bucket, 'write', storage.archiveKey)
+      .bindEventBus(events.bus)
+      .bindWebhookSecret(secrets.webhookSecret)
+      .bindApiKeySecrets(secrets.apiKeys);
+
+    // The upstream gives up on a callback after ~10 s and retries; answering later only causes duplicates.
+    this.webhook = new ArchiverFunction(this, 'Webhook', {
+      ...common,
+      entry: 'webhook/handler.ts',
+      description: 'POST /webhooks/{jobId}/{token}: verify the token, capture the result',
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+    })
+      .bindJobsTable(storage.table, 'readWrite')
+      .bindArchive(storage.bucket, 'write', storage.archiveKey)
+      .bindEventBus(events.bus)
+      .bindWebhookSecret(secrets.webhookSecret)
+      .bindApiKeySecrets(secrets.apiKeys);
+
+    // One sweep at a time: a second concurrent sweep would only poll the same due jobs twice.
+    this.sweeper = new ArchiverFunction(this, 'Sweeper', {
+      ...common,
+      entry: 'sweeper/handler.ts',
+      description: 'Scheduled: poll due jobs, capture finished results before the upstream forgets them',
+      memorySize: 1024,
+      timeout: SWEEPER_TIMEOUT,
+      reservedConcurrentExecutions: 1,
+      // A failed or delayed tick is not worth replaying: the next tick sweeps the same due jobs.
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(config.sweepEveryMinutes),
+    })
+      .bindJobsTable(storage.table, 'readWrite')
+      .bindArchive(storage.bucket, 'write', storage.archiveKey)
+      .bindEventBus(events.bus)
+      .bindApiKeySecrets(secrets.apiKeys);
+
+    this.results = new ArchiverFunction(this, 'Results', {
+      ...common,
+      entry: 'results/handler.ts',
+      description: 'GET /jobs, /jobs/{jobId}, /jobs/{jobId}/result, /health: read-only views, presigned URLs',
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    })
+      .bindJobsTable(storage.table, 'read')
+      .bindArchive(storage.bucket, 'read', storage.archiveKey);
+  }
+
+  /** By construct id, for alarms and dashboards. */
+  get all(): Readonly<Record<'Submit' | 'Webhook' | 'Sweeper' | 'Results', ArchiverFunction>> {
+    return { Submit: this.submit, Webhook: this.webhook, Sweeper: this.sweeper, Results: this.results };
+  }
+}

@@ -1,0 +1,206 @@
+// Alarms (lost results, handler errors, a sweeper falling behind, API 5xx) to an SNS topic, and a dashboard.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Custom metrics the runtime emits in EMF under METRICS_NAMESPACE with the dimension `service`. */
+export const APP_METRICS = [
+  'JobsArchived',
+  'JobsExpired',
+  'DuplicateCaptures',
+  'WebhooksRejected',
+  'AmbiguousSubmits',
+  'OldestDueAgeMs',
+] as const;
+type AppMetric = (typeof APP_METRICS)[number];
+
+/**
+ * The sweeper alarms when its oldest due job waited half the retention window: late enough to be real,
+ * early enough to act before results expire upstream.
+ */
+export const SWEEPER_LAG_FRACTION = 0.5;
+
+export interface MonitoringProps {
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+  readonly retentionMinutes: number;
+  readonly sweepEveryMinutes: number;
+  readonly alarmEmail?: string;
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly httpApi: HttpApi;
+}
+
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly dashboard: Dashboard;
+  readonly jobsExpiredAlarm: Alarm;
+  readonly sweeperBehindAlarm: Alarm;
+  readonly apiServerErrorsAlarm: Alarm;
+  readonly functionErrorAlarms: Readonly<Record<string, Alarm>>;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const fiveMinutes = Duration.minutes(5);
+    const appMetric = (metricName: AppMetric, statistic: string, period = fiveMinutes) =>
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period,
+      });
+
+    // CloudWatch publishes to an encrypted topic only through a customer managed key that lets it in.
+    const topicKey = new Key(this, 'TopicKey', {
+      description: 'Encrypts the submodel-archiver alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'submodel-archiver alarms',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const notify = new SnsAction(this.topic);
+    const alarm = (alarmId: string, a: ConstructorParameters<typeof Alarm>[2]) => {
+      const created = new Alarm(this, alarmId, a);
+      created.addAlarmAction(notify);
+      created.addOkAction(notify);
+      return created;
+    };
+
+    this.jobsExpiredAlarm = alarm('JobsExpired', {
+      alarmDescription:
+        'A job expired upstream before its result was captured: a result is lost. ' +
+        'Check the sweeper logs and the job audit trail.',
+      metric: appMetric('JobsExpired', 'Sum'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const retentionMs = props.retentionMinutes * 60_000;
+    // Several sweeps per period, so one slow sweep does not alarm; a silent sweeper (no data) does.
+    const lagPeriod = Duration.minutes(Math.max(5, props.sweepEveryMinutes * 2));
+    this.sweeperBehindAlarm = alarm('SweeperBehind', {
+      alarmDescription:
+        `The oldest due job waited over ${SWEEPER_LAG_FRACTION * 100}% of the ${props.retentionMinutes}-minute ` +
+        'retention window, or the sweeper stopped reporting. Results may expire before capture.',
+      metric: appMetric('OldestDueAgeMs', 'Maximum', lagPeriod),
+      threshold: retentionMs * SWEEPER_LAG_FRACTION,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+
+    const errorAlarms: Record<string, Alarm> = {};
+    for (const [name, fn] of Object.entries(props.functions)) {
+      errorAlarms[name] = alarm(`${name}Errors`, {
+        alarmDescription: `The ${name} function failed (uncaught error or timeout). See its log group.`,
+        metric: fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.functionErrorAlarms = errorAlarms;
+
+    this.apiServerErrorsAlarm = alarm('ApiServerErrors', {
+      alarmDescription:
+        'The HTTP API answered 5xx repeatedly (integration errors, timeouts or throttled functions).',
+      metric: props.httpApi.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: 5,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
+    const fns = Object.entries(props.functions);
+    const perFunction = (label: string, metric: (fn: IFunction) => IMetric) =>
+      new GraphWidget({ title: label, width: 8, left: fns.map(([, fn]) => metric(fn)) });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: '# submodel-archiver\nEvery job submitted must end ARCHIVED; any expiry is a lost result.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Jobs',
+        width: 12,
+        left: [
+          appMetric('JobsArchived', 'Sum'),
+          appMetric('JobsExpired', 'Sum'),
+          appMetric('AmbiguousSubmits', 'Sum'),
+        ],
+        right: [appMetric('DuplicateCaptures', 'Sum'), appMetric('WebhooksRejected', 'Sum')],
+      }),
+      new GraphWidget({
+        title: 'Oldest due job (ms)',
+        width: 12,
+        left: [appMetric('OldestDueAgeMs', 'Maximum', Duration.minutes(1))],
+        leftAnnotations: [
+          { value: retentionMs * SWEEPER_LAG_FRACTION, label: 'alarm' },
+          { value: retentionMs, label: 'upstream retention' },
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      perFunction('Function errors', (fn) => fn.metricErrors({ statistic: 'Sum' })),
+      perFunction('Function duration p99', (fn) => fn.metricDuration({ statistic: 'p99' })),
+      perFunction('Function throttles', (fn) => fn.metricThrottles({ statistic: 'Sum' })),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API requests',
+        width: 12,
+        left: [props.httpApi.metricCount({ statistic: 'Sum' })],
+        right: [
+          props.httpApi.metricClientError({ statistic: 'Sum' }),
+          props.httpApi.metricServerError({ statistic: 'Sum' }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'API latency p99 (ms)',
+        width: 12,
+        left: [props.httpApi.metricLatency({ statistic: 'p99' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        width: 24,
+        alarms: [
+          this.jobsExpiredAlarm,
+          this.sweeperBehindAlarm,
+          this.apiServerErrorsAlarm,
+          ...Object.values(errorAlarms),
+        ],
+      }),
+    );
+  }
+}

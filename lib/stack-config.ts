@@ -1,0 +1,198 @@
+// The typed stack configuration: cdk.json context (or `-c key=value`), overridden by ARCHIVER_* environment variables.
+import { z } from 'zod';
+
+/** Same rule as the runtime's UPSTREAM_ENDPOINTS names (functions/config.ts), so CDK never passes a name it rejects. */
+const endpointName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'endpoint names: letters, digits, _ and -');
+
+const httpsUrl = z.url({ protocol: /^https$/, message: 'must be an https:// URL' });
+
+/** Context from the CLI arrives as strings; from cdk.json as JSON values. Accept both. */
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+
+const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+const jsonValue = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  }, schema);
+
+/** An endpoint is a base URL, or a base URL with an API-key secret the user already keeps in Secrets Manager. */
+const endpointSpec = z
+  .union([httpsUrl, z.object({ url: httpsUrl, apiKeySecret: z.string().min(1).optional() }).strict()])
+  .transform((spec) => (typeof spec === 'string' ? { url: spec, apiKeySecret: undefined } : spec));
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653];
+
+export const stackConfigSchema = z
+  .object({
+    /** CloudFormation stack name. */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'letters, digits and -; starts with a letter')
+      .default('SubmodelArchiver'),
+    /** Upstream endpoints: name → base URL up to the endpoint id, or {url, apiKeySecret}. */
+    endpoints: jsonValue(
+      z
+        .record(endpointName, endpointSpec)
+        .refine((r) => Object.keys(r).length > 0, 'name at least one endpoint'),
+    ),
+    /** Endpoint used when a request names none; defaults to the first. */
+    defaultEndpoint: endpointName.optional(),
+    /** How long the upstream keeps a finished result (30 min for /run). */
+    retentionMinutes: int(1, 1440).default(30),
+    /** First sweeper look after submit, leaving the webhook time to arrive. */
+    firstLookSeconds: int(0, 3600).default(120),
+    /** Later sweeper looks; defaults to retention / 6 in the runtime. */
+    lookIntervalSeconds: int(1, 86_400).optional(),
+    /** Sweeper schedule. */
+    sweepEveryMinutes: int(1, 60).default(1),
+    /** Due jobs the sweeper reads per query page. */
+    sweepBatch: int(1, 1000).default(100),
+    /** Confirm every webhook body with /status before archiving (one extra status call per job). */
+    strictWebhooks: flag.default(false),
+    /** Decode base64 / data-URI images in outputs into artifact files. */
+    artifactsDecodeBase64: flag.default(true),
+    /** Largest single artifact kept, in MiB. */
+    artifactMaxMb: int(1, 5120).default(50),
+    /** Lifetime of presigned download URLs. */
+    presignTtlSeconds: int(1, 604_800).default(900),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** CloudWatch log groups and S3 server access logs. */
+    logRetentionDays: int(1, 3653)
+      .refine((d) => LOG_RETENTION_DAYS.includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(365),
+    /** Object Lock default retention for archived objects; 0 = no default retention. */
+    objectLockDays: int(0, 36_500).default(0),
+    /** GOVERNANCE can be lifted by privileged users; COMPLIANCE cannot be lifted by anyone, root included. */
+    objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /** 's3' (SSE-S3), 'kms' (a customer managed key created by the stack), or an existing KMS key ARN. */
+    archiveEncryption: z
+      .union(
+        [z.enum(['s3', 'kms']), z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/)],
+        {
+          message: "'s3', 'kms' or a KMS key ARN",
+        },
+      )
+      .default('s3'),
+    /** Days before archived objects move to S3 Standard-IA; 0 = never. */
+    infrequentAccessAfterDays: int(0, 36_500).default(30),
+    /** Days before archived objects move to Glacier Instant Retrieval (still downloadable); 0 = never. */
+    glacierAfterDays: int(0, 36_500).default(90),
+    /** Days a replaced (noncurrent) object version is kept. */
+    noncurrentVersionDays: int(1, 36_500).default(90),
+    /** Alarm notifications; unset → the SNS topic has no subscription. */
+    alarmEmail: z.email().optional(),
+    metricsNamespace: z.string().min(1).max(255).default('SubmodelArchiver'),
+    /** Powertools service name and the `service` dimension of every custom metric. */
+    serviceName: z.string().min(1).max(64).default('submodel-archiver'),
+    /** HTTP API stage throttling, requests per second and burst. */
+    apiRateLimit: int(1, 10_000).default(50),
+    apiBurstLimit: int(1, 5000).default(100),
+    /** Base URL the upstream calls back on when a custom domain fronts the API; default: the API's own URL. */
+    publicBaseUrl: httpsUrl.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const names = Object.keys(c.endpoints);
+    if (c.defaultEndpoint && !names.includes(c.defaultEndpoint)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultEndpoint'], message: `not one of ${names.join(', ')}` });
+    }
+    // S3 refuses Standard-IA transitions before 30 days and Glacier within 30 days of Standard-IA.
+    if (c.infrequentAccessAfterDays > 0 && c.infrequentAccessAfterDays < 30) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['infrequentAccessAfterDays'],
+        message: 'must be 0 or at least 30',
+      });
+    }
+    if (
+      c.infrequentAccessAfterDays > 0 &&
+      c.glacierAfterDays > 0 &&
+      c.glacierAfterDays < c.infrequentAccessAfterDays + 30
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['glacierAfterDays'],
+        message: 'must be at least infrequentAccessAfterDays + 30 (or 0)',
+      });
+    }
+    const retentionSeconds = c.retentionMinutes * 60;
+    if (c.firstLookSeconds >= retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['firstLookSeconds'],
+        message: 'must be shorter than the retention',
+      });
+    }
+    // Several looks per retention window, or a finished result can expire between two looks.
+    if (c.lookIntervalSeconds !== undefined && c.lookIntervalSeconds * 3 > retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lookIntervalSeconds'],
+        message: 'must be at most a third of the retention',
+      });
+    }
+    if (c.sweepEveryMinutes * 60 * 3 > retentionSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sweepEveryMinutes'],
+        message: 'must be at most a third of the retention',
+      });
+    }
+    if (c.apiBurstLimit < c.apiRateLimit / 10) {
+      ctx.addIssue({ code: 'custom', path: ['apiBurstLimit'], message: 'too small for apiRateLimit' });
+    }
+  });
+
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type EndpointConfig = StackConfig['endpoints'][string];
+
+/** Every key of the config, for reading context and environment. */
+export const STACK_CONFIG_KEYS = Object.keys(stackConfigSchema.shape) as (keyof StackConfig)[];
+
+export class StackConfigError extends Error {
+  override name = 'StackConfigError';
+}
+
+/** ARCHIVER_ + the key in SCREAMING_SNAKE_CASE: alarmEmail → ARCHIVER_ALARM_EMAIL. */
+export function envNameFor(key: string): string {
+  return `ARCHIVER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/**
+ * Reads every key from the environment (ARCHIVER_*) or else the CDK context, and validates.
+ * @throws StackConfigError naming each bad key and where it can be set.
+ * @example loadStackConfig((key) => app.node.tryGetContext(key), process.env)
+ */
+export function loadStackConfig(
+  readContext: (key: string) => unknown,
+  env: Record<string, string | undefined> = {},
+): StackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of STACK_CONFIG_KEYS) {
+    const fromEnv = env[envNameFor(key)];
+    const value = fromEnv !== undefined && fromEnv !== '' ? fromEnv : readContext(key);
+    if (value !== undefined && value !== null) raw[key] = value;
+  }
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.map(String).join('.') || '(config)';
+      const top = String(issue.path[0] ?? '');
+      const where = top ? ` (context "${top}" or ${envNameFor(top)})` : '';
+      return `${key}: ${issue.message}${where}`;
+    });
+    throw new StackConfigError(`Invalid stack configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}

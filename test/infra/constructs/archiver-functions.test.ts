@@ -1,0 +1,245 @@
+// The four functions: runtime settings, environment contract with functions/config.ts, and least privilege.
+import { describe, expect, it } from 'vitest';
+import { TABLE_INDEXES } from '../../../functions/adapters/table-definition.ts';
+import { envSchema, parseConfig } from '../../../functions/config.ts';
+import { defaultSynth, variantSynth } from '../support/synth.ts';
+import {
+  environmentOf,
+  FUNCTION_IDS,
+  type FunctionId,
+  flat,
+  grantsOf,
+  lambdaFunction,
+  logicalId,
+  resourcesOfType,
+  roleOf,
+} from '../support/template-queries.ts';
+
+const { template } = defaultSynth();
+const ids = {
+  table: logicalId(template, 'AWS::DynamoDB::Table', 'StorageJobs'),
+  bucket: logicalId(template, 'AWS::S3::Bucket', 'StorageArchive'),
+  bus: logicalId(template, 'AWS::Events::EventBus', 'EventsBus'),
+  apiKey: logicalId(template, 'AWS::SecretsManager::Secret', 'SecretsApiKeydefault'),
+  webhookSecret: logicalId(template, 'AWS::SecretsManager::Secret', 'SecretsWebhookHmacKey'),
+  api: logicalId(template, 'AWS::ApiGatewayV2::Api', 'ApiHttpApi'),
+};
+const table = `<${ids.table}.Arn>`;
+const indexes = Object.values(TABLE_INDEXES)
+  .map((i) => `${table}/index/${i.name}`)
+  .sort();
+const archiveObjects = `<${ids.bucket}.Arn>/jobs/*`;
+
+const READ_ITEMS = ['dynamodb:GetItem'];
+const WRITE_ITEMS = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+
+/** Exactly the grants each service needs: every action, and the resources it applies to. */
+function expectedGrants(id: FunctionId): Record<string, string[]> {
+  const logGroup = [`<${logicalId(template, 'AWS::Logs::LogGroup', `Functions${id}LogGroup`)}.Arn>`];
+  const logs = { 'logs:CreateLogStream': logGroup, 'logs:PutLogEvents': logGroup };
+  const query = { 'dynamodb:Query': [table, ...indexes].sort() };
+  if (id === 'Results') {
+    return {
+      ...logs,
+      ...Object.fromEntries(READ_ITEMS.map((a) => [a, [table]])),
+      ...query,
+      's3:GetObject': [archiveObjects],
+    };
+  }
+  const secrets =
+    id === 'Sweeper' ? [`<${ids.apiKey}>`] : [`<${ids.apiKey}>`, `<${ids.webhookSecret}>`].sort();
+  return {
+    ...logs,
+    ...Object.fromEntries([...READ_ITEMS, ...WRITE_ITEMS].map((a) => [a, [table]])),
+    ...query,
+    's3:PutObject': [archiveObjects],
+    's3:AbortMultipartUpload': [archiveObjects],
+    'events:PutEvents': [`<${ids.bus}.Arn>`],
+    ...Object.fromEntries(SECRET_READ.map((a) => [a, secrets])),
+  };
+}
+
+describe('runtime settings', () => {
+  it.each(FUNCTION_IDS)('%s runs Node 22 on arm64 from an ESM bundle, logging to its own log group', (id) => {
+    const { resource } = lambdaFunction(template, id);
+    expect(resource.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      LoggingConfig: {
+        LogGroup: { Ref: logicalId(template, 'AWS::Logs::LogGroup', `Functions${id}LogGroup`) },
+      },
+    });
+    expect(environmentOf(template, id).NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it.each([
+    ['Submit', 1024, 30],
+    ['Webhook', 1024, 10],
+    ['Sweeper', 1024, 300],
+    ['Results', 512, 10],
+  ] as const)('%s has %i MB and %i s', (id, memory, timeout) => {
+    expect(lambdaFunction(template, id).resource.Properties).toMatchObject({
+      MemorySize: memory,
+      Timeout: timeout,
+    });
+  });
+
+  it('keeps the webhook inside the ~10 s the upstream waits for an answer', () => {
+    expect(lambdaFunction(template, 'Webhook').resource.Properties.Timeout).toBeLessThanOrEqual(10);
+  });
+
+  it('runs one sweeper at a time and never replays a missed tick', () => {
+    const sweeper = lambdaFunction(template, 'Sweeper');
+    expect(sweeper.resource.Properties.ReservedConcurrentExecutions).toBe(1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: sweeper.logicalId },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    for (const id of ['Submit', 'Webhook', 'Results'] as const) {
+      expect(lambdaFunction(template, id).resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  it.each(FUNCTION_IDS)('%s log group keeps logs for logRetentionDays', (id) => {
+    const logGroupId = logicalId(template, 'AWS::Logs::LogGroup', `Functions${id}LogGroup`);
+    expect(resourcesOfType(template, 'AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(
+      365,
+    );
+  });
+});
+
+describe('environment: exactly the names functions/config.ts reads', () => {
+  const known = new Set([...Object.keys(envSchema.shape), 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS']);
+
+  it.each(FUNCTION_IDS)('%s sets no variable the runtime does not know', (id) => {
+    const unknown = Object.keys(environmentOf(template, id)).filter((name) => !known.has(name));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(FUNCTION_IDS)('%s environment parses with the runtime schema once deployed', (id) => {
+    const config = parseConfig(deployedEnvironment(environmentOf(template, id)));
+    expect(config.RETENTION_MS).toBe(30 * 60_000);
+    expect(config.defaultEndpoint).toBe('default');
+    expect(config.UPSTREAM_ENDPOINTS).toEqual({ default: 'https://api.runpod.ai/v2/your-endpoint-id' });
+    expect(config.METRICS_NAMESPACE).toBe('SubmodelArchiver');
+  });
+
+  it('passes the API URL (the API endpoint, no cycle) as PUBLIC_BASE_URL', () => {
+    for (const id of FUNCTION_IDS) {
+      expect(environmentOf(template, id).PUBLIC_BASE_URL).toEqual({ 'Fn::GetAtt': [ids.api, 'ApiEndpoint'] });
+    }
+  });
+
+  it('passes resource names, never secret values', () => {
+    const submit = environmentOf(template, 'Submit');
+    expect(submit.JOBS_TABLE).toEqual({ Ref: ids.table });
+    expect(submit.ARCHIVE_BUCKET).toEqual({ Ref: ids.bucket });
+    expect(submit.EVENT_BUS_NAME).toEqual({ Ref: ids.bus });
+    expect(submit.WEBHOOK_SECRET_ID).toEqual({ Ref: ids.webhookSecret });
+    expect(flat(submit.UPSTREAM_API_KEY_SECRETS)).toBe(`{"default":"<${ids.apiKey}>"}`);
+    for (const id of FUNCTION_IDS) {
+      const env = environmentOf(template, id);
+      expect(env.WEBHOOK_SECRET).toBeUndefined();
+      expect(env.UPSTREAM_API_KEYS).toBeUndefined();
+    }
+  });
+
+  it('gives secrets, the bus and the webhook key only to the functions that use them', () => {
+    expect(environmentOf(template, 'Sweeper').WEBHOOK_SECRET_ID).toBeUndefined();
+    const results = environmentOf(template, 'Results');
+    expect(results.WEBHOOK_SECRET_ID).toBeUndefined();
+    expect(results.UPSTREAM_API_KEY_SECRETS).toBeUndefined();
+    expect(results.EVENT_BUS_NAME).toBeUndefined();
+  });
+
+  it('carries the configured options: custom domain, existing secret ids, default endpoint, look interval', () => {
+    const variant = variantSynth().template;
+    const env = environmentOf(variant, 'Webhook');
+    expect(env.PUBLIC_BASE_URL).toBe('https://archiver.example.com');
+    expect(env.DEFAULT_ENDPOINT).toBe('sdxl');
+    expect(env.STRICT_WEBHOOKS).toBe('true');
+    expect(env.LOOK_INTERVAL_MS).toBe('300000');
+    const secretIds = JSON.parse(flat(env.UPSTREAM_API_KEY_SECRETS)) as Record<string, string>;
+    expect(secretIds.sdxl).toBe('prod/runpod/sdxl');
+    expect(secretIds.llm).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:runpod-llm-AbCdEf');
+    expect(secretIds.default).toMatch(/^<SecretsApiKeydefault/);
+    const config = parseConfig(deployedEnvironment(env));
+    expect(Object.keys(config.UPSTREAM_ENDPOINTS)).toEqual(['default', 'sdxl', 'llm']);
+  });
+});
+
+describe('least privilege', () => {
+  it.each(FUNCTION_IDS)('%s has exactly the grants its service needs', (id) => {
+    expect(Object.fromEntries(grantsOf(template, id))).toEqual(sorted(expectedGrants(id)));
+  });
+
+  it.each(FUNCTION_IDS)('%s has no AWS managed policy and no wildcard action', (id) => {
+    const { managedPolicies } = roleOf(template, id);
+    expect(managedPolicies).toEqual([]);
+    expect([...grantsOf(template, id).keys()].filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('never lets a function list, delete or change Object Lock settings in the archive', () => {
+    for (const id of FUNCTION_IDS) {
+      const actions = [...grantsOf(template, id).keys()];
+      expect(
+        actions.filter((a) => /^s3:(List|Delete|PutObjectRetention|PutObjectLegalHold|Bypass)/.test(a)),
+      ).toEqual([]);
+    }
+  });
+
+  it('gives the webhook PutObject only: no list, no get', () => {
+    const s3 = [...grantsOf(template, 'Webhook').keys()].filter((a) => a.startsWith('s3:'));
+    expect(s3.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+  });
+
+  it('gives the results function no write anywhere (its own logs aside) and no secrets', () => {
+    const actions = [...grantsOf(template, 'Results').keys()].filter((a) => !a.startsWith('logs:'));
+    expect(actions.filter((a) => /Put|Update|Delete|Write|Abort|secretsmanager:|events:/.test(a))).toEqual(
+      [],
+    );
+  });
+
+  it('never scans the table', () => {
+    for (const id of FUNCTION_IDS) expect(grantsOf(template, id).has('dynamodb:Scan')).toBe(false);
+  });
+
+  it('adds KMS data-key use for writers and decrypt for the reader when the archive has a customer key', () => {
+    const variant = variantSynth().template;
+    const kms = (id: FunctionId) =>
+      [...grantsOf(variant, id).keys()].filter((a) => a.startsWith('kms:')).sort();
+    expect(kms('Webhook')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kms('Sweeper')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kms('Results')).toEqual(['kms:Decrypt']);
+    const keyArn = grantsOf(variant, 'Results').get('kms:Decrypt');
+    expect(keyArn).toEqual([expect.stringMatching(/^<StorageArchiveKey.*\.Arn>$/)]);
+  });
+
+  it('grants existing API-key secrets by name pattern or exact ARN', () => {
+    const variant = variantSynth().template;
+    const resources = grantsOf(variant, 'Sweeper').get('secretsmanager:GetSecretValue') ?? [];
+    expect(resources).toContain('arn:aws:secretsmanager:eu-west-1:123456789012:secret:runpod-llm-AbCdEf');
+    expect(resources.some((r) => r.includes(':secret:prod/runpod/sdxl-??????'))).toBe(true);
+    expect(resources).toHaveLength(3);
+  });
+});
+
+/** What the environment looks like in AWS: references replaced by plausible deployed values. */
+function deployedEnvironment(env: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => {
+      if (typeof value === 'string') return [name, value];
+      const text = flat(value);
+      if (name === 'PUBLIC_BASE_URL') return [name, 'https://abc123.execute-api.eu-west-1.amazonaws.com'];
+      // References inside JSON (secret ids) stay as readable placeholders; names become plain strings.
+      return [name, text.replace(/[<>]/g, '')];
+    }),
+  );
+}
+
+function sorted(grants: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(grants).map(([a, r]) => [a, [...r].sort()]));
+}

@@ -1,0 +1,120 @@
+// The typed stack config: defaults, CLI strings, ARCHIVER_* overrides, and errors that name the key.
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { buildArchiverApp } from '../../lib/archiver-app.ts';
+import { envNameFor, loadStackConfig, StackConfigError } from '../../lib/stack-config.ts';
+import { CDK_JSON_CONTEXT } from './support/synth.ts';
+
+const ENDPOINTS = { default: 'https://api.runpod.ai/v2/abc123' };
+const from =
+  (context: Record<string, unknown>) =>
+  (key: string): unknown =>
+    context[key];
+
+function errorOf(context: Record<string, unknown>, env: Record<string, string> = {}): string {
+  try {
+    loadStackConfig(from(context), env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StackConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('loadStackConfig', () => {
+  it('reads cdk.json as committed, so `npm run synth` works out of the box', () => {
+    const config = loadStackConfig(from(CDK_JSON_CONTEXT));
+    expect(Object.keys(config.endpoints)).toEqual(['default']);
+    expect(config.retentionMinutes).toBe(30);
+    expect(config.sweepEveryMinutes).toBe(1);
+    expect(CDK_JSON_CONTEXT['cli-telemetry']).toBe(false);
+  });
+
+  it('fills documented defaults', () => {
+    const config = loadStackConfig(from({ endpoints: ENDPOINTS }));
+    expect(config).toMatchObject({
+      stackName: 'SubmodelArchiver',
+      retentionMinutes: 30,
+      firstLookSeconds: 120,
+      sweepEveryMinutes: 1,
+      sweepBatch: 100,
+      strictWebhooks: false,
+      artifactsDecodeBase64: true,
+      objectLockDays: 0,
+      objectLockMode: 'GOVERNANCE',
+      archiveEncryption: 's3',
+      infrequentAccessAfterDays: 30,
+      glacierAfterDays: 90,
+      logRetentionDays: 365,
+      metricsNamespace: 'SubmodelArchiver',
+      serviceName: 'submodel-archiver',
+    });
+    expect(config.endpoints.default).toEqual({ url: ENDPOINTS.default, apiKeySecret: undefined });
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('accepts `-c key=value` strings: numbers, booleans and JSON endpoints', () => {
+    const config = loadStackConfig(
+      from({
+        endpoints: JSON.stringify({ a: 'https://x.example/v2/a', b: { url: 'https://x.example/v2/b' } }),
+        retentionMinutes: '45',
+        strictWebhooks: 'true',
+        objectLockDays: '365',
+      }),
+    );
+    expect(Object.keys(config.endpoints)).toEqual(['a', 'b']);
+    expect(config.retentionMinutes).toBe(45);
+    expect(config.strictWebhooks).toBe(true);
+    expect(config.objectLockDays).toBe(365);
+  });
+
+  it('lets ARCHIVER_* environment variables override the context', () => {
+    expect(envNameFor('alarmEmail')).toBe('ARCHIVER_ALARM_EMAIL');
+    const config = loadStackConfig(from({ endpoints: ENDPOINTS, sweepEveryMinutes: 1 }), {
+      ARCHIVER_SWEEP_EVERY_MINUTES: '5',
+      ARCHIVER_ALARM_EMAIL: 'ops@example.com',
+      ARCHIVER_ARCHIVE_ENCRYPTION: 'kms',
+    });
+    expect(config.sweepEveryMinutes).toBe(5);
+    expect(config.alarmEmail).toBe('ops@example.com');
+    expect(config.archiveEncryption).toBe('kms');
+  });
+
+  it.each([
+    [{}, 'endpoints'],
+    [{ endpoints: {} }, 'endpoints: name at least one endpoint'],
+    [{ endpoints: { default: 'http://insecure.example' } }, 'endpoints.default'],
+    [{ endpoints: { 'bad name': 'https://x.example' } }, 'endpoints'],
+    [{ endpoints: '{not json' }, 'endpoints: must be a JSON object'],
+    [{ endpoints: ENDPOINTS, defaultEndpoint: 'other' }, 'defaultEndpoint: not one of default'],
+    [{ endpoints: ENDPOINTS, retentionMinutes: 0 }, 'retentionMinutes'],
+    [{ endpoints: ENDPOINTS, retentionMinutes: 'thirty' }, 'retentionMinutes'],
+    [{ endpoints: ENDPOINTS, logRetentionDays: 42 }, 'logRetentionDays'],
+    [{ endpoints: ENDPOINTS, infrequentAccessAfterDays: 10 }, 'infrequentAccessAfterDays'],
+    [{ endpoints: ENDPOINTS, glacierAfterDays: 40 }, 'glacierAfterDays'],
+    [{ endpoints: ENDPOINTS, alarmEmail: 'not-an-email' }, 'alarmEmail'],
+    [{ endpoints: ENDPOINTS, archiveEncryption: 'aes' }, 'archiveEncryption'],
+    [{ endpoints: ENDPOINTS, objectLockMode: 'STRICT' }, 'objectLockMode'],
+    [{ endpoints: ENDPOINTS, sweepEveryMinutes: 15 }, 'sweepEveryMinutes'],
+    [{ endpoints: ENDPOINTS, lookIntervalSeconds: 900 }, 'lookIntervalSeconds'],
+    [{ endpoints: ENDPOINTS, strictWebhooks: 'yes' }, 'strictWebhooks'],
+  ])('rejects %j naming the key (%s)', (context, expected) => {
+    expect(errorOf(context)).toContain(expected);
+  });
+
+  it('says where a bad key can be set', () => {
+    expect(errorOf({ endpoints: ENDPOINTS, retentionMinutes: -1 })).toContain(
+      '(context "retentionMinutes" or ARCHIVER_RETENTION_MINUTES)',
+    );
+  });
+
+  it('names a bad environment override too', () => {
+    expect(errorOf({ endpoints: ENDPOINTS }, { ARCHIVER_SWEEP_BATCH: '0' })).toContain('sweepBatch');
+  });
+
+  it('fails the app build, before any construct exists, on bad config', () => {
+    const app = new App({ context: { ...CDK_JSON_CONTEXT, endpoints: { default: 'ftp://nope' } } });
+    expect(() => buildArchiverApp(app, {})).toThrow(/endpoints\.default/);
+    expect(app.node.children).toHaveLength(0);
+  });
+});
