@@ -94,6 +94,11 @@ async function main() {
     ...(realUpstream && { upstream: { baseUrl: realUpstream, apiKey: process.env.SUBMODEL_API_KEY ?? '' } }),
     ...(process.env.SWEEP_INTERVAL_MS && { sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS) }),
     ...(token && { authToken: token }),
+    // EventBridge stands in as stdout locally (EVENTS_FORWARD_URL also POSTs each event somewhere).
+    onEvent: (type, detail) =>
+      process.stdout.write(
+        `        event ${type}: ${detail.jobId} ${detail.upstreamStatus ?? ''}${detail.captureSource ? ` via ${detail.captureSource}` : ''}\n`,
+      ),
   };
   const started = Date.now();
   const stack = await startLocalStack(stackOptions);

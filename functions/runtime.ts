@@ -59,6 +59,8 @@ function webhookSecretResolver(config: Config, secrets: SecretCache) {
 export interface RuntimeClients {
   dynamo?: DynamoDBDocumentClient;
   s3?: S3Client;
+  /** Local mode: called with every job event (EventBridge is used instead when EVENT_BUS_NAME is set). */
+  onEvent?: ConstructorParameters<typeof LocalEventPublisher>[2];
 }
 
 /** Builds the runtime from an environment. Local mode and tests may build several; handlers share one. */
@@ -91,7 +93,7 @@ export function createRuntime(
     upstream,
     events: config.EVENT_BUS_NAME
       ? new EventBridgePublisher(getEventBridgeClient(), config.EVENT_BUS_NAME)
-      : new LocalEventPublisher(logger, config.EVENTS_FORWARD_URL),
+      : new LocalEventPublisher(logger, config.EVENTS_FORWARD_URL, clients.onEvent),
     webhookSecret: webhookSecretResolver(config, secrets),
   };
 }

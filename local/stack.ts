@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createDynamoDocumentClient, createS3Client } from '../functions/adapters/aws-clients.ts';
 import type { SweepSummary } from '../functions/core/sweep.ts';
 import { handler as resultsHandler } from '../functions/results/handler.ts';
-import { type BuiltRuntime, createRuntime, setRuntime } from '../functions/runtime.ts';
+import { type BuiltRuntime, createRuntime, type RuntimeClients, setRuntime } from '../functions/runtime.ts';
 import { handler as submitHandler } from '../functions/submit/handler.ts';
 import { handler as sweeperHandler } from '../functions/sweeper/handler.ts';
 import { handler as webhookHandler } from '../functions/webhook/handler.ts';
@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   config?: Record<string, string>;
   /** Bearer token the client routes require (optional in local mode; IAM does this in AWS). */
   authToken?: string;
+  /** Called with every job event (npm start prints them). */
+  onEvent?: RuntimeClients['onEvent'];
   /** Serve other paths (the archive browser). */
   fallback?: Parameters<typeof createGateway>[0]['fallback'];
 }
@@ -70,6 +72,13 @@ export function apiRoutes(): GatewayRoute[] {
     { method: 'POST', path: '/jobs', handler: submitHandler, auth: true, timeoutMs: 29_000 },
     { method: 'POST', path: '/jobs/track', handler: submitHandler, auth: true, timeoutMs: 29_000 },
     { method: 'POST', path: '/jobs/{jobId}/cancel', handler: submitHandler, auth: true, timeoutMs: 29_000 },
+    {
+      method: 'POST',
+      path: '/jobs/{jobId}/reconcile',
+      handler: submitHandler,
+      auth: true,
+      timeoutMs: 29_000,
+    },
     { method: 'GET', path: '/jobs', handler: resultsHandler, auth: true },
     { method: 'GET', path: '/jobs/{jobId}', handler: resultsHandler, auth: true },
     { method: 'GET', path: '/jobs/{jobId}/result', handler: resultsHandler, auth: true },
@@ -127,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const runtime = createRuntime(env, {
     dynamo: createDynamoDocumentClient({ ...target, endpoint: stores.dynamoEndpoint }),
     s3: createS3Client({ ...target, endpoint: stores.s3Endpoint }),
+    ...(options.onEvent && { onEvent: options.onEvent }),
   });
   setRuntime(runtime);
   const sweeper = startSchedule({

@@ -51,18 +51,20 @@ export class EventBridgePublisher implements EventPublisher {
   }
 }
 
-/** Local mode: events become log lines, and are POSTed to `forwardUrl` when one is set. */
+/** Local mode: events are kept, handed to `onEvent` (printed by npm start), and POSTed to `forwardUrl` when set. */
 export class LocalEventPublisher implements EventPublisher {
   readonly published: Array<{ type: JobEventType; detail: ReturnType<typeof eventDetail> }> = [];
 
   constructor(
     private readonly logger: Logger,
     private readonly forwardUrl?: string,
+    private readonly onEvent?: (type: JobEventType, detail: ReturnType<typeof eventDetail>) => void,
   ) {}
 
   async publish(type: JobEventType, job: Job): Promise<void> {
     const detail = eventDetail(job);
     this.published.push({ type, detail });
+    this.onEvent?.(type, detail);
     this.logger.info('event', { type, jobId: job.jobId });
     if (this.forwardUrl) {
       const event = { source: EVENT_SOURCE, 'detail-type': type, time: new Date().toISOString(), detail };

@@ -11,9 +11,10 @@ import { resultDocumentChunks, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 
-/** What was seen upstream: a status object, and its exact bytes when it came straight from /status. */
+/** What was seen upstream: a status object, and its exact bytes when known. */
 export interface Observation {
   status: UpstreamStatus;
+  /** The bytes `status` was read from (a /status answer, or a webhook body without its delivery fields). */
   raw?: Uint8Array;
   source: CaptureSource;
 }
@@ -27,6 +28,7 @@ export type CaptureOutcome =
 /** A capture that dies mid-way frees the job for the next attempt after this long. */
 const LEASE_MS = 120_000;
 const REASON_MAX = 1000;
+const SYNC_LOOK_INTERVAL_MS = 20_000;
 
 type CaptureDeps = Pick<
   ServiceDeps,
@@ -151,7 +153,13 @@ async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Pr
         lastSeenAt: iso(nowMs),
         dueAt: nextLookAt(
           nowMs,
-          { firstLookMs: deps.config.FIRST_LOOK_MS, lookIntervalMs: deps.config.lookIntervalMs },
+          {
+            firstLookMs: deps.config.FIRST_LOOK_MS,
+            // runsync results are kept upstream for 60 s only: look well inside that.
+            lookIntervalMs: job.sync
+              ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)
+              : deps.config.lookIntervalMs,
+          },
           job.jobId,
         ),
       },

@@ -1,8 +1,8 @@
 // The job record and its audit events, as services see them (storage layout lives in the repository adapter).
 import type { JobState } from './job-state.ts';
 
-/** Where the archived result came from. `track` and `cancel` capture at once from a fresh /status. */
-export type CaptureSource = 'webhook' | 'sweeper' | 'runsync' | 'track' | 'cancel';
+/** Where the archived result came from. `track`, `cancel` and `reconcile` capture at once from a fresh /status. */
+export type CaptureSource = 'webhook' | 'sweeper' | 'runsync' | 'track' | 'cancel' | 'reconcile';
 
 /** One file written under the job's artifacts/ prefix. */
 export interface ArtifactRef {
@@ -79,7 +79,8 @@ export type AuditEventType =
   | 'archived'
   | 'expired'
   | 'cancel.requested'
-  | 'rejected';
+  | 'rejected'
+  | 'reconciled';
 
 /** An append-only fact about a job, kept beside it. */
 export interface AuditEvent {

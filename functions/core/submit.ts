@@ -9,14 +9,17 @@ import { captureResult, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, UpstreamError } from './errors.ts';
 import type { Job } from './job.ts';
-import { statesLeadingTo } from './job-state.ts';
+import { isTerminal, statesLeadingTo } from './job-state.ts';
 import { firstLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { signWebhookToken, webhookUrl } from './webhook-token.ts';
 
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const RECORD_WAIT_ATTEMPTS = 10;
+const SYNC_FIRST_LOOK_MS = 15_000;
 const RECORD_WAIT_STEP_MS = 100;
+/** A concurrent capture of a runsync result gets this many steps to land (the API answers within 30 s). */
+const SETTLE_WAIT_ATTEMPTS = 30;
 
 export interface SubmitResult {
   job: Job;
@@ -132,7 +135,20 @@ async function runSync(deps: ServiceDeps, job: Job, body: RunRequest): Promise<J
     raw: fetched.raw,
     source: 'runsync',
   });
-  return outcome.job;
+  if (outcome.kind !== 'in-progress') return outcome.job;
+  // The job's webhook arrived before this answer and holds the capture lease for the same final status:
+  // its archive lands in moments, so answer with it rather than with a PENDING job.
+  return (await awaitSettled(deps, job.jobId)) ?? outcome.job;
+}
+
+/** Waits (bounded) for a capture in progress elsewhere to settle the job; undefined if it has not yet. */
+async function awaitSettled(deps: ServiceDeps, jobId: string): Promise<Job | undefined> {
+  for (let attempt = 0; attempt < SETTLE_WAIT_ATTEMPTS; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, RECORD_WAIT_STEP_MS));
+    const job = await deps.jobs.get(jobId);
+    if (job && isTerminal(job.state)) return job;
+  }
+  return undefined;
 }
 
 async function markSubmitted(
@@ -153,7 +169,10 @@ async function markSubmitted(
         upstreamStatus,
         submittedAt: iso(nowMs),
         dueAt: firstLookAt(nowMs, {
-          firstLookMs: deps.config.FIRST_LOOK_MS,
+          // A runsync job that outlived the wait is kept upstream for only 60 s after it ends.
+          firstLookMs: job.sync
+            ? Math.min(deps.config.FIRST_LOOK_MS, SYNC_FIRST_LOOK_MS)
+            : deps.config.FIRST_LOOK_MS,
           lookIntervalMs: deps.config.lookIntervalMs,
         }),
       },

@@ -47,6 +47,8 @@ export const trackRequestSchema = z.strictObject({
 });
 export type TrackRequest = z.infer<typeof trackRequestSchema>;
 
+export const reconcileRequestSchema = z.strictObject({ upstreamId: upstreamIdSchema.optional() });
+
 /** Idempotency-Key header: opaque, but bounded and printable so it can key a DynamoDB item. */
 export const idempotencyKeySchema = z
   .string()

@@ -1,16 +1,18 @@
-// Lambda for POST /jobs, POST /jobs/track and POST /jobs/{jobId}/cancel.
+// Lambda for POST /jobs, POST /jobs/track, POST /jobs/{jobId}/cancel and POST /jobs/{jobId}/reconcile.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { cancelJob } from '../core/cancel.ts';
+import { reconcileJob } from '../core/reconcile.ts';
 import { publicJob } from '../core/results.ts';
 import { submitJob } from '../core/submit.ts';
 import { trackJob } from '../core/track.ts';
-import { header, jsonBody, pathParameter, validate } from '../http/requests.ts';
+import { bodyBytes, header, jsonBody, pathParameter, validate } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
 import { getRuntime } from '../runtime.ts';
 import {
   idempotencyKeySchema,
   jobIdSchema,
+  reconcileRequestSchema,
   submitRequestSchema,
   trackRequestSchema,
 } from '../schemas/api.ts';
@@ -41,6 +43,12 @@ export const handler = (event: APIGatewayProxyEventV2) =>
         const rt = getRuntime();
         const { job, created } = await trackJob(rt, jsonBody(e, trackRequestSchema, TRACK_MAX_BYTES));
         return json(created ? 201 : 200, { job: publicJob(job) }, { location: `/jobs/${job.jobId}` });
+      },
+      'POST /jobs/{jobId}/reconcile': async (e) => {
+        const jobId = pathParameter(e, 'jobId', jobIdSchema);
+        const body = bodyBytes(e).length ? jsonBody(e, reconcileRequestSchema, TRACK_MAX_BYTES) : {};
+        const { job, outcome } = await reconcileJob(getRuntime(), jobId, body.upstreamId);
+        return json(200, { job: publicJob(job), outcome });
       },
       'POST /jobs/{jobId}/cancel': async (e) => {
         const job = await cancelJob(getRuntime(), pathParameter(e, 'jobId', jobIdSchema));

@@ -41,6 +41,7 @@ export const ROUTES: readonly {
   { method: HttpMethod.POST, path: '/jobs', handler: 'submit', access: 'iam' },
   { method: HttpMethod.POST, path: '/jobs/track', handler: 'submit', access: 'iam' },
   { method: HttpMethod.POST, path: '/jobs/{jobId}/cancel', handler: 'submit', access: 'iam' },
+  { method: HttpMethod.POST, path: '/jobs/{jobId}/reconcile', handler: 'submit', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs', handler: 'results', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs/{jobId}', handler: 'results', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs/{jobId}/result', handler: 'results', access: 'iam' },

@@ -38,7 +38,7 @@ export class ArchiverFunctions extends Construct {
     this.submit = new ArchiverFunction(this, 'Submit', {
       ...common,
       entry: 'submit/handler.ts',
-      description: 'POST /jobs, /jobs/track, /jobs/{jobId}/cancel: submit, adopt or cancel upstream jobs',
+      description: 'POST /jobs, /jobs/track, /jobs/{jobId}/cancel, /jobs/{jobId}/reconcile: submit, adopt, cancel, settle',
       memorySize: 1024,
       timeout: Duration.seconds(30),
     })
@@ -61,6 +61,8 @@ export class ArchiverFunctions extends Construct {
       .bindEventBus(events.bus)
       .bindWebhookSecret(secrets.webhookSecret)
       .bindApiKeySecrets(secrets.apiKeys);
+    // Its /status check must fit in the 10 s budget; when it fails the sweeper looks at once instead.
+    this.webhook.addEnvironment('UPSTREAM_TIMEOUT_MS', '3000');
 
     // One sweep at a time: a second concurrent sweep would only poll the same due jobs twice.
     this.sweeper = new ArchiverFunction(this, 'Sweeper', {

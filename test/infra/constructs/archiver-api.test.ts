@@ -39,6 +39,7 @@ describe('routes', () => {
       'POST /jobs': { auth: 'AWS_IAM', fn: fnId('Submit') },
       'POST /jobs/track': { auth: 'AWS_IAM', fn: fnId('Submit') },
       'POST /jobs/{jobId}/cancel': { auth: 'AWS_IAM', fn: fnId('Submit') },
+      'POST /jobs/{jobId}/reconcile': { auth: 'AWS_IAM', fn: fnId('Submit') },
       'GET /jobs': { auth: 'AWS_IAM', fn: fnId('Results') },
       'GET /jobs/{jobId}': { auth: 'AWS_IAM', fn: fnId('Results') },
       'GET /jobs/{jobId}/result': { auth: 'AWS_IAM', fn: fnId('Results') },
@@ -122,6 +123,7 @@ describe('client policy', () => {
         '$default/GET/jobs/*/result',
         '$default/POST/jobs',
         '$default/POST/jobs/*/cancel',
+        '$default/POST/jobs/*/reconcile',
         '$default/POST/jobs/track',
       ].sort(),
     );

@@ -122,6 +122,13 @@ describe('captureResult', () => {
     expect(deps.archive.puts).toBe(0);
   });
 
+  it('looks again within 60 s at an unfinished runsync job, whose result the upstream keeps for 60 s only', async () => {
+    const job = await seed({ sync: true });
+    await captureResult(deps, job.jobId, { status: { id: job.upstreamId ?? '', status: 'IN_PROGRESS' }, source: 'sweeper' });
+    const dueAt = (await deps.jobs.get(job.jobId))?.dueAt ?? 0;
+    expect(dueAt - deps.clock.now()).toBeLessThan(60_000);
+  });
+
   it('keeps unknown upstream states as not final', async () => {
     const status = fixture('status-running-unknown-fields');
     const job = await seed({ upstreamId: status.id });
