@@ -55,6 +55,7 @@ function banner(url: string, dataDir: string, emulatorUrl: string | undefined, t
   const auth = token ? ` \\\n  -H 'authorization: Bearer ${token}'` : '';
   return `
 submodel-archiver is running locally
+  browser    ${url}/   (the archive browser)
   API        ${url}   (POST /jobs, GET /jobs, GET /jobs/{id}, POST /jobs/track, POST /jobs/{id}/cancel)
   upstream   ${emulatorUrl ? `${emulatorUrl}  (SubModel emulator)` : process.env.SUBMODEL_BASE_URL}
   data       ${resolve(dataDir)}  (DynamoDB table ${LOCAL_TABLE}, S3 bucket ${LOCAL_BUCKET})

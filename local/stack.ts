@@ -23,6 +23,7 @@ import {
   type S3StoreChoice,
   startLocalStores,
 } from './stores/index.ts';
+import { allowBrowserReads, createWebServer } from './web-server.ts';
 
 export const LOCAL_TABLE = 'submodel-archiver-jobs';
 export const LOCAL_BUCKET = 'submodel-archiver-archive';
@@ -50,7 +51,7 @@ export interface LocalStackOptions {
   authToken?: string;
   /** Called with every job event (npm start prints them). */
   onEvent?: RuntimeClients['onEvent'];
-  /** Serve other paths (the archive browser). */
+  /** Serves paths no API route matches; the archive browser by default. */
   fallback?: Parameters<typeof createGateway>[0]['fallback'];
 }
 
@@ -108,6 +109,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.s3 && { s3: options.s3 }),
     ...(options.dynamoInMemory && { dynamoInMemory: true }),
   });
+  // The archive browser reads archived files through presigned URLs, another origin than the page.
+  if (options.s3 === undefined) await allowBrowserReads(stores, LOCAL_BUCKET);
   const emulator = options.upstream ? undefined : await startEmulator(options.emulator ?? {});
   const upstreamBase = options.upstream?.baseUrl ?? emulator?.baseUrlFor(LOCAL_ENDPOINT_ID) ?? '';
   const apiKey = options.upstream?.apiKey ?? emulator?.apiKey ?? '';
@@ -119,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
     ...(options.authToken && { authToken: options.authToken }),
-    ...(options.fallback && { fallback: options.fallback }),
+    fallback: options.fallback ?? createWebServer(),
     onError: (error, info) => runtime.logger.error('handler failed', { ...info, error: String(error) }),
   });
   const env: Record<string, string> = {

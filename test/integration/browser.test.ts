@@ -1,0 +1,191 @@
+// The archive browser in Debian's headless Chromium (playwright-core): list, filter, one job's timeline, input and image.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_BUCKET, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { allowBrowserReads, createWebServer } from '../../local/web-server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
+const DOCS_SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'browser.png');
+const available = existsSync(CHROMIUM);
+const ci = process.env.CI === 'true';
+if (!available && !ci)
+  console.warn(
+    `Skipping the archive browser test: ${CHROMIUM} is missing; install Debian's chromium (apt-get install chromium).`,
+  );
+
+interface SubmittedJob {
+  jobId: string;
+  state: string;
+  upstreamStatus?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function submit(url: string, body: unknown): Promise<string> {
+  const response = await fetch(`${url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(202);
+  const { job } = (await response.json()) as { job: SubmittedJob };
+  return job.jobId;
+}
+
+async function waitArchived(url: string, jobId: string, timeoutMs = 15_000): Promise<SubmittedJob> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/jobs/${jobId}`);
+    const { job } = (await response.json()) as { job: SubmittedJob };
+    if (job.state === 'ARCHIVED') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is ${job.state} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Job ids in the table, top to bottom. */
+const rowIds = (page: Page) =>
+  page.locator('#job-rows tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job-id')));
+
+describe.skipIf(!available && !ci)('archive browser', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+  const ids = { text: '', image: '', failure: '' };
+  const pageProblems: string[] = [];
+
+  beforeAll(async () => {
+    if (!available)
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)`);
+    dataDir = await mkdtemp(join(tmpdir(), 'archiver-browser-'));
+    stack = await startLocalStack({
+      port: 0,
+      dataDir,
+      dynamoInMemory: true,
+      sweepIntervalMs: 200,
+      config: { FIRST_LOOK_MS: '300', LOOK_INTERVAL_MS: '300', LOG_LEVEL: 'silent' },
+      emulator: { webhookRetryDelayMs: 200 },
+      fallback: createWebServer(),
+    });
+    await allowBrowserReads(stack.stores, LOCAL_BUCKET);
+    // Submitted one after another, so the table's newest-first order is known: failure, image, text.
+    ids.text = await submit(stack.url, {
+      input: { prompt: 'hello' },
+      metadata: { suite: 'browser', note: '<b>not bold</b>' },
+    });
+    await sleep(5);
+    ids.image = await submit(stack.url, {
+      input: { handler: 'image-base64' },
+      metadata: { suite: 'browser' },
+    });
+    await sleep(5);
+    ids.failure = await submit(stack.url, { input: { handler: 'fail' }, metadata: { suite: 'browser' } });
+    const archived = await Promise.all(Object.values(ids).map((id) => waitArchived(stack.url, id)));
+    expect(archived.map((job) => job.upstreamStatus)).toEqual(['COMPLETED', 'COMPLETED', 'FAILED']);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageProblems.push(`console: ${message.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the page with a Content-Security-Policy, its assets, and 404 for anything else', async () => {
+    const index = await fetch(`${stack.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const script = await fetch(`${stack.url}/assets/app.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${stack.url}/assets/..%2fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${stack.url}/assets/build-assets.ts`)).status).toBe(404);
+    expect((await fetch(`${stack.url}/nothing-here`)).status).toBe(404);
+  });
+
+  it('lists the jobs newest first, with untrusted text shown as text', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.waitForSelector('#job-rows tr');
+    await expect.poll(() => rowIds(page)).toEqual([ids.failure, ids.image, ids.text]);
+    const textRow = page.locator(`#job-rows tr[data-job-id="${ids.text}"]`);
+    await expect.poll(() => textRow.locator('.tag').allTextContents()).toContain('note=<b>not bold</b>');
+    expect(await page.locator('#job-rows b').count()).toBe(0);
+    expect(await page.locator('#list-status').textContent()).toBe('3 jobs.');
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-list.png') });
+  });
+
+  it('filters by state FAILED: only the failure', async () => {
+    await page.selectOption('#filter-state', 'FAILED');
+    await expect.poll(() => rowIds(page)).toEqual([ids.failure]);
+    expect(page.url()).toContain('state=FAILED');
+    await page.click('#filters button[type=reset]');
+    await expect.poll(() => rowIds(page)).toHaveLength(3);
+  });
+
+  it('opens the image job: summary, timeline, input, result and the image itself', async () => {
+    await page.click(`#job-rows tr[data-job-id="${ids.image}"] td.time`);
+    await page.waitForSelector('#job-timeline');
+    expect(page.url()).toContain(`#/jobs/${ids.image}`);
+
+    const image = page.locator('.artifacts img').first();
+    await image.waitFor();
+    await expect
+      .poll(() =>
+        image.evaluate(
+          (img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth,
+        ),
+      )
+      .toBeGreaterThan(0);
+
+    const types = await page
+      .locator('#job-timeline tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-type')));
+    expect(types).toContain('created');
+    expect(types.at(-1)).toBe('archived');
+
+    const input = page.locator('#input-json');
+    await expect.poll(() => input.textContent()).toContain('"handler": "image-base64"');
+    const result = page.locator('#result-json');
+    await expect.poll(() => result.textContent()).toContain('"status": "COMPLETED"');
+    expect(await page.locator('#job-summary a.download').count()).toBeGreaterThanOrEqual(3);
+
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-detail.png'), fullPage: true });
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1' || !existsSync(DOCS_SCREENSHOT)) {
+      await page.screenshot({ path: DOCS_SCREENSHOT });
+    }
+  });
+
+  it('goes back to the list as it was, and shows a failure with its reason', async () => {
+    await page.click('a.back');
+    await expect.poll(() => rowIds(page)).toEqual([ids.failure, ids.image, ids.text]);
+    await page.click(`#job-rows tr[data-job-id="${ids.failure}"] td.time`);
+    await expect.poll(() => page.locator('#job-summary .reason').textContent()).toBeTruthy();
+    await expect.poll(() => page.locator('#result-json').textContent()).toContain('"status": "FAILED"');
+    expect(pageProblems).toEqual([]);
+  });
+});
