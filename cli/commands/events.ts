@@ -1,0 +1,25 @@
+// `archiver events`: one job's audit trail as JSON lines, for jq, log stores or an audit export.
+import { jobIdArg } from '../args.ts';
+import type { Command } from '../command.ts';
+import { EXIT } from '../errors.ts';
+import { eventsJsonl } from '../output/events.ts';
+import { write } from '../output/write.ts';
+
+const USAGE = 'events <jobId>';
+
+export const eventsCommand: Command = {
+  name: 'events',
+  summary: "export a job's audit trail as JSON lines (one event per line, oldest first)",
+  usage: [USAGE],
+  flags: {},
+  examples: [
+    'archiver events 01M8MBK7CZYSBNNNQ4WA2P5V5X > trail.jsonl',
+    'archiver events 01M8MBK7CZYSBNNNQ4WA2P5V5X | jq -r .type',
+  ],
+  async run(ctx) {
+    const jobId = jobIdArg(ctx.positionals, `archiver ${USAGE}`);
+    const view = await ctx.api().get(jobId);
+    await write(ctx.io.stdout, eventsJsonl(view.events));
+    return EXIT.ok;
+  },
+};

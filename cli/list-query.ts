@@ -1,0 +1,42 @@
+// The filters of list, export and reconcile as flags, as a GET /jobs query, and back as flags for "continue" hints.
+import type { ListQuery } from './api/schemas.ts';
+import { keyValue, type ParsedValues, stringFlag } from './args.ts';
+import { resolveTimeRange, TIME_RANGE_FLAGS } from './time-range.ts';
+
+export const FILTER_FLAGS = {
+  ...TIME_RANGE_FLAGS,
+  state: {
+    type: 'string',
+    value: 'STATE',
+    description: 'SUBMITTING, PENDING, ARCHIVED, EXPIRED or REJECTED',
+  },
+  endpoint: { type: 'string', value: 'NAME', description: 'only jobs of this endpoint' },
+  tag: { type: 'string', value: 'KEY=VALUE', description: 'only jobs with this metadata tag' },
+} as const;
+
+/** The filters of list and export; from/to resolved once so every page is the same query. */
+export function listQueryOf(values: ParsedValues, nowMs: number): ListQuery {
+  const range = resolveTimeRange(values, nowMs);
+  const state = stringFlag(values, 'state');
+  const endpoint = stringFlag(values, 'endpoint');
+  const tag = stringFlag(values, 'tag');
+  return {
+    ...range,
+    ...(state !== undefined && { state: state.toUpperCase() }),
+    ...(endpoint !== undefined && { endpoint }),
+    ...(tag !== undefined && { tag: keyValue(tag, 'tag') }),
+  };
+}
+
+/** The flags that reproduce a query, for "continue with" hints. */
+export function queryFlags(query: ListQuery): string {
+  const parts = [`--from ${query.from}`, `--to ${query.to}`];
+  if (query.state) parts.push(`--state ${query.state}`);
+  if (query.endpoint) parts.push(`--endpoint ${query.endpoint}`);
+  if (query.tag) parts.push(`--tag ${shellQuote(query.tag)}`);
+  return parts.join(' ');
+}
+
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_.:=/@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,438 @@
+// The archiver CLI as a user runs it: a real child process per command against an in-process local stack.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView, PublicJob } from '../../functions/core/results.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
+import { LOCAL_ENDPOINT_ID, type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { readPng } from '../support/e2e-png.ts';
+
+const ARCHIVER = resolve(import.meta.dirname, '../../bin/archiver.mjs');
+const RUN = randomUUID().slice(0, 8);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let stack: LocalStack;
+let emulator: Emulator;
+let dir: string;
+
+/** `archiver ...args` as a child process; `stdin` is piped in when given, else stdin is closed. */
+function cli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string | undefined> } = {},
+): Promise<Run> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ARCHIVER_API_URL: stack.url,
+    ARCHIVER_TOKEN: undefined,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  };
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [ARCHIVER, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Fails with the child's output, which says far more than "expected 2 to be 0". */
+function expectExit(run: Run, code: number): void {
+  if (run.code !== code)
+    throw new Error(`exit ${run.code}, wanted ${code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${stack.url}${path}`);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const view = (jobId: string) => api<JobView>(`/jobs/${jobId}`);
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+const WAIT = ['--wait', '--poll-interval', '200ms'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'archiver-cli-'));
+  stack = await startLocalStack({
+    port: 0,
+    dataDir: join(dir, 'data'),
+    dynamoInMemory: true,
+    sweepIntervalMs: 200,
+    config: { FIRST_LOOK_MS: '300', LOOK_INTERVAL_MS: '300', LOG_LEVEL: 'silent' },
+    emulator: { webhookRetryDelayMs: 200 },
+  });
+  if (!stack.emulator) throw new Error('the stack has no emulator');
+  emulator = stack.emulator;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('archiver CLI', () => {
+  const ids: Record<string, string> = {};
+
+  it('answers --help, and maps failures to exit codes: usage 1, API 2, not found 3, unreachable 4, credentials 5', async () => {
+    const port = await closedPort();
+    const noCredentials = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: undefined,
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'eu-west-1',
+    };
+    const failures = Promise.all([
+      cli(['frobnicate']),
+      cli(['list', '--colour']),
+      cli(['submit', '--input', '["not","an","object"]']),
+      cli(['get', '01M8MBK7CZYSBNNNQ4WA2P5V5X']),
+      cli(['list'], { env: { ARCHIVER_API_URL: `http://127.0.0.1:${port}` } }),
+      cli(['list', '--sigv4'], { env: noCredentials }),
+      cli(['submit']),
+    ]);
+    const [main, submit, none, [usage, unknownFlag, badInput, notFound, unreachable, credentials, noInput]] =
+      await Promise.all([cli(['--help']), cli(['submit', '--help']), cli([]), failures]);
+    expectExit(main, 0);
+    const commands = [
+      'submit',
+      'track',
+      'get',
+      'events',
+      'download',
+      'list',
+      'export',
+      'cancel',
+      'reconcile',
+    ];
+    for (const name of commands) expect(main.stdout).toContain(`  ${name} `);
+    expect(main.stdout).toContain('Exit codes');
+    expectExit(submit, 0);
+    expect(submit.stdout).toContain('--idempotency-key KEY');
+    expect(submit.stdout).toContain('--input-file FILE');
+    expectExit(none, 1);
+    expect(none.stderr).toContain('Usage: archiver <command>');
+
+    expectExit(usage, 1);
+    expect(usage.stderr).toContain('unknown command "frobnicate"');
+    expectExit(unknownFlag, 1);
+    expect(unknownFlag.stderr).toContain('--colour');
+    expectExit(noInput, 1);
+    expect(noInput.stderr).toContain('--input-file');
+    expectExit(badInput, 2);
+    expect(badInput.stderr).toContain('INVALID_REQUEST');
+    expect(badInput.stderr).toContain('input must be a JSON object');
+    expectExit(notFound, 3);
+    expect(notFound.stderr).toContain('JOB_NOT_FOUND');
+    expectExit(unreachable, 4);
+    expect(unreachable.stderr).toContain(
+      `cannot reach the archiver API at http://127.0.0.1:${port}: connection refused`,
+    );
+    expectExit(credentials, 5);
+    expect(credentials.stderr).toContain('no AWS credentials');
+  });
+
+  it('submits from a flag, a file and stdin, waits with a status line, and exits 6 for a failed job', async () => {
+    const file = join(dir, 'input.json');
+    await writeFile(file, JSON.stringify({ prompt: 'from a file' }));
+    const [flag, fromFile, stdin, failed, slow] = await Promise.all([
+      cli([
+        'submit',
+        '--input',
+        '{"prompt":"from a flag"}',
+        '--meta',
+        `suite=${RUN}`,
+        '--meta',
+        'kind=flag',
+        ...WAIT,
+      ]),
+      cli(['submit', '--input-file', file, '--meta', `suite=${RUN}`, '--policy-ttl', '1h', ...WAIT]),
+      cli(['submit', '--input', '-', '--meta', `suite=${RUN}`, '--json', ...WAIT], {
+        stdin: '{"handler":"image-base64"}',
+      }),
+      cli(['submit', '--input', '{"handler":"fail","message":"boom"}', ...WAIT]),
+      // Cancelled later: it runs for 30 s.
+      cli(['submit', '--input', '{"handler":"slow","durationMs":30000}']),
+    ]);
+    expectExit(slow, 0);
+    ids.slow = slow.stdout.trim();
+    for (const run of [flag, fromFile, stdin]) {
+      expectExit(run, 0);
+      expect(run.stderr).toMatch(/idempotency key cli-[0-9a-f-]{36}/);
+      expect(run.stderr).toMatch(/ARCHIVED \(COMPLETED\)/);
+    }
+    // Off a terminal the status line prints only changes: the first state, then the end.
+    expect(flag.stderr).toMatch(/PENDING|SUBMITTING/);
+    ids.flag = flag.stdout.trim();
+    ids.file = fromFile.stdout.trim();
+    const image = JSON.parse(stdin.stdout) as { job: PublicJob };
+    ids.image = image.job.jobId;
+    expect(image.job).toMatchObject({
+      state: 'ARCHIVED',
+      upstreamStatus: 'COMPLETED',
+      metadata: { suite: RUN },
+    });
+    expect(ids.flag).toMatch(/^[0-9A-Z]{26}$/);
+
+    const [flagView, fileView] = await Promise.all([view(ids.flag), view(ids.file)]);
+    expect(flagView.job.metadata).toEqual({ suite: RUN, kind: 'flag' });
+    expect(fileView.job.policy).toMatchObject({ ttl: 3_600_000 });
+    const input = await (await fetch(fileView.links.input ?? '')).json();
+    expect(input).toEqual({ prompt: 'from a file' });
+
+    expectExit(failed, 6);
+    expect(failed.stderr).toContain('ARCHIVED (FAILED)');
+    ids.failed = failed.stdout.trim();
+  });
+
+  it('a retried submit with the same --idempotency-key, and a re-tracked upstream job, give the first job back', async () => {
+    await Promise.all([retrySubmit(), trackTwice()]);
+  });
+
+  async function retrySubmit(): Promise<void> {
+    const key = `retry-${RUN}`;
+    const first = await cli(['submit', '--input', '{"prompt":"once"}', '--idempotency-key', key]);
+    expectExit(first, 0);
+    const again = await cli(['submit', '--input', '{"prompt":"once"}', '--idempotency-key', key]);
+    expectExit(again, 0);
+    expect(again.stdout.trim()).toBe(first.stdout.trim());
+    expect(again.stderr).toContain('already submitted');
+  }
+
+  /** A job submitted straight to the upstream, then adopted. */
+  async function trackTwice(): Promise<void> {
+    const res = await fetch(`${emulator.baseUrlFor(LOCAL_ENDPOINT_ID)}/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { prompt: 'submitted elsewhere' } }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const run = await cli(['track', id, '--meta', `suite=${RUN}`, ...WAIT]);
+    expectExit(run, 0);
+    expect(run.stderr).toContain('tracking');
+    const tracked = await view(run.stdout.trim());
+    expect(tracked.job).toMatchObject({ origin: 'tracked', upstreamId: id, state: 'ARCHIVED' });
+    const again = await cli(['track', id]);
+    expectExit(again, 0);
+    expect(again.stdout.trim()).toBe(tracked.job.jobId);
+    expect(again.stderr).toContain('already tracked');
+  }
+
+  it('cancels a running job, and refuses to cancel it twice', async () => {
+    const id = ids.slow ?? '';
+    const cancelled = await cli(['cancel', id]);
+    expectExit(cancelled, 0);
+    expect(cancelled.stdout).toContain(`cancelled: ${id}  ARCHIVED (CANCELLED)`);
+    const again = await cli(['cancel', id]);
+    expectExit(again, 2);
+    expect(again.stderr).toContain('JOB_STATE_CONFLICT');
+  });
+
+  it('gets a job as text, as JSON, with its audit trail, and exports the trail as JSON lines', async () => {
+    const id = ids.image ?? '';
+    const [text, json, events, eventsJson, trail] = await Promise.all([
+      cli(['get', id]),
+      cli(['get', id, '--json']),
+      cli(['get', id.toLowerCase(), '--events']),
+      cli(['get', id, '--events', '--json']),
+      cli(['events', id]),
+    ]);
+    for (const run of [text, json, events, eventsJson, trail]) expectExit(run, 0);
+    expect(text.stdout).toContain(`Job ${id}  ARCHIVED (COMPLETED)`);
+    expect(text.stdout).toMatch(/artifacts\s+1/);
+    expect(text.stdout).toContain('image/png');
+    expect(text.stdout).toContain(`suite=${RUN}`);
+    const parsed = JSON.parse(json.stdout) as JobView;
+    expect(parsed.job.jobId).toBe(id);
+    expect(parsed.links.artifacts).toHaveLength(1);
+    expect(events.stdout).toContain('Audit trail');
+    for (const type of ['created', 'submitted', 'archived']) expect(events.stdout).toContain(type);
+    const lines = trail.stdout.trim().split('\n');
+    const types = lines.map((l) => (JSON.parse(l) as { type: string; jobId: string }).type);
+    expect(types).toContain('archived');
+    expect(types[0]).toBe('created');
+    expect(eventsJson.stdout).toBe(trail.stdout);
+  });
+
+  it('downloads input, result and artifacts byte for byte', async () => {
+    const id = ids.image ?? '';
+    const out = join(dir, 'downloads');
+    const run = await cli(['download', id, '--out', out]);
+    expectExit(run, 0);
+    const folder = join(out, id);
+    expect(run.stdout.trim()).toBe(folder);
+    expect(run.stderr).toContain('result.json');
+    const served = await view(id);
+    const bytes = async (url: string | undefined) =>
+      Buffer.from(await (await fetch(url ?? '')).arrayBuffer());
+    expect(await readFile(join(folder, 'input.json'))).toEqual(await bytes(served.links.input));
+    expect(await readFile(join(folder, 'result.json'))).toEqual(await bytes(served.links.result));
+    const artifact = served.links.artifacts[0];
+    const name = artifact?.key.slice(artifact.key.lastIndexOf('/') + 1) ?? '';
+    expect(await readdir(join(folder, 'artifacts'))).toEqual([name]);
+    const png = await readFile(join(folder, 'artifacts', name));
+    expect(png).toEqual(await bytes(artifact?.url));
+    expect(png.length).toBe(artifact?.bytes);
+    expect(readPng(png).width).toBeGreaterThan(0);
+    expect((await readdir(folder)).sort()).toEqual(['artifacts', 'input.json', 'result.json']);
+  });
+
+  it('lists as a table, JSON and CSV, with filters and --all pagination', async () => {
+    const [table, json, csv, archived, all, byEndpoint, badState, page] = await Promise.all([
+      cli(['list', '--tag', `suite=${RUN}`]),
+      cli(['list', '--tag', `suite=${RUN}`, '--format', 'json']),
+      cli(['list', '--tag', `suite=${RUN}`, '--format', 'csv', '--from', '1h']),
+      cli(['list', '--state', 'archived', '--format', 'json', '--limit', '100']),
+      cli(['list', '--all', '--limit', '2', '--format', 'json']),
+      cli(['list', '--endpoint', 'nope', '--format', 'json']),
+      cli(['list', '--state', 'DONE']),
+      cli(['list', '--limit', '2']),
+    ]);
+    for (const run of [table, json, csv, archived, all, byEndpoint]) expectExit(run, 0);
+    const tagged = [ids.flag, ids.file, ids.image].sort();
+    const listed = (JSON.parse(json.stdout) as { jobs: PublicJob[] }).jobs;
+    expect(
+      listed
+        .map((j) => j.jobId)
+        .filter((id) => tagged.includes(id))
+        .sort(),
+    ).toEqual(tagged);
+    expect(listed.every((j) => j.metadata?.suite === RUN)).toBe(true);
+    expect(table.stdout.split('\n')[0]).toMatch(/^JOB ID\s+CREATED\s+ENDPOINT\s+STATE/);
+    for (const id of tagged) expect(table.stdout).toContain(`${id}  `);
+    const records = csv.stdout.trim().split('\r\n');
+    expect(records[0]).toMatch(/^jobId,createdAt,endpoint,state,upstreamStatus/);
+    expect(records).toHaveLength(1 + listed.length);
+    expect(records.slice(1).every((r) => r.includes(`""suite"":""${RUN}""`))).toBe(true);
+    expect(
+      (JSON.parse(archived.stdout) as { jobs: PublicJob[] }).jobs.every((j) => j.state === 'ARCHIVED'),
+    ).toBe(true);
+    expect((JSON.parse(byEndpoint.stdout) as { jobs: PublicJob[] }).jobs).toEqual([]);
+    expectExit(badState, 2);
+    expect(badState.stderr).toContain('INVALID_REQUEST');
+
+    // --all at two per page gathers what one big page of the API holds, each job once.
+    const everything = await api<{ jobs: PublicJob[] }>('/jobs?limit=100');
+    const paged = JSON.parse(all.stdout) as { jobs: PublicJob[]; cursor?: string };
+    expect(paged.cursor).toBeUndefined();
+    expect(paged.jobs.map((j) => j.jobId)).toEqual(everything.jobs.map((j) => j.jobId));
+    expect(everything.jobs.length).toBeGreaterThan(4);
+
+    expectExit(page, 0);
+    const next = /more jobs: archiver (list .*--cursor \S+)/.exec(page.stderr)?.[1];
+    expect(next).toBeDefined();
+    const second = await cli([...(next ?? '').split(' '), '--format', 'json']);
+    expectExit(second, 0);
+    expect((JSON.parse(second.stdout) as { jobs: PublicJob[] }).jobs.map((j) => j.jobId)).toEqual(
+      everything.jobs.slice(2, 4).map((j) => j.jobId),
+    );
+  });
+
+  it('exports JSON lines, stops with a cursor, and resumes with the rest and no duplicates', async () => {
+    const file = join(dir, 'export.jsonl');
+    const [first, toStdout] = await Promise.all([
+      cli(['export', '--page-size', '2', '--max-pages', '1', '--out', file]),
+      cli(['export', '--from', '1h']),
+    ]);
+    expectExit(first, 0);
+    const resume = /continue with: archiver (export .*)$/m.exec(first.stderr)?.[1];
+    expect(resume).toContain('--cursor ');
+    expect(resume).toContain(`--out ${file}`);
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(2);
+
+    const rest = await cli((resume ?? '').split(' '));
+    expectExit(rest, 0);
+    expect(rest.stderr).toMatch(/exported \d+ jobs? to /);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const exported = lines.map((l) => (JSON.parse(l) as PublicJob).jobId);
+    const everything = await api<{ jobs: PublicJob[] }>('/jobs?limit=100');
+    expect(exported).toEqual(everything.jobs.map((j) => j.jobId));
+    expect(new Set(exported).size).toBe(exported.length);
+
+    expectExit(toStdout, 0);
+    const streamed = toStdout.stdout.trim().split('\n');
+    expect(streamed.map((l) => (JSON.parse(l) as PublicJob).jobId)).toEqual(exported);
+  });
+
+  it('reconciles an ambiguous submit: lists it, refuses a bogus upstream id, attaches the real one', async () => {
+    // /run runs the job but its answer is lost (502), and the webhook never comes: the submit is ambiguous.
+    emulator.setFaults({ lostResponse: { run: 1 }, webhookDrop: 1 });
+    try {
+      await reconcileAmbiguous();
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  async function reconcileAmbiguous(): Promise<void> {
+    const key = `ambiguous-${RUN}`;
+    const submitted = await cli(['submit', '--input', '{"prompt":"lost"}', '--idempotency-key', key]);
+    // Later /run calls answer again; the webhook stays dropped so only reconcile can settle this job.
+    emulator.setFaults({ webhookDrop: 1 });
+    expectExit(submitted, 2);
+    expect(submitted.stderr).toMatch(/UPSTREAM_/);
+    expect(submitted.stderr).toContain(`--idempotency-key ${key}`);
+
+    const submitting = await api<{ jobs: PublicJob[] }>('/jobs?state=SUBMITTING');
+    const id = submitting.jobs[0]?.jobId ?? '';
+    const [listing, listingJson, bogus] = await Promise.all([
+      cli(['reconcile']),
+      cli(['reconcile', '--json']),
+      cli(['reconcile', id, '--upstream-id', `bogus-${RUN}`]),
+    ]);
+    expectExit(listing, 0);
+    expectExit(listingJson, 0);
+    const ambiguous = (JSON.parse(listingJson.stdout) as { jobs: PublicJob[] }).jobs;
+    expect(ambiguous).toHaveLength(1);
+    expect(ambiguous[0]).toMatchObject({ jobId: id, state: 'SUBMITTING', submitAmbiguous: true });
+    expect(listing.stdout).toContain(id);
+    expect(listing.stderr).toContain(`archiver reconcile <jobId> --upstream-id <upstreamId>`);
+
+    const upstream = emulator.jobs.list().find((j) => j.webhook?.includes(id));
+    expect(upstream).toBeDefined();
+    expectExit(bogus, 3);
+    expect(bogus.stderr).toContain('UPSTREAM_NOT_FOUND');
+
+    const settled = await cli(['reconcile', id, '--upstream-id', upstream?.id ?? '', ...WAIT]);
+    expectExit(settled, 0);
+    expect(settled.stdout.trim()).toBe(id);
+    expect((await view(id)).job).toMatchObject({ state: 'ARCHIVED', upstreamId: upstream?.id });
+    const none = await cli(['reconcile']);
+    expectExit(none, 0);
+    expect(none.stderr).toContain('no job with an ambiguous submit');
+  }
+});
