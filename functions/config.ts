@@ -82,6 +82,28 @@ export const envSchema = z
       .int()
       .min(1)
       .default(50 * 1024 * 1024),
+    /** Fetch http(s) image URLs found in outputs into artifact files, through the SSRF guard. */
+    ARTIFACTS_FETCH_URLS: bool,
+    /** Whole time one URL fetch may take, redirects and body included. */
+    ARTIFACT_FETCH_TIMEOUT_MS: ms(10_000, 100),
+    /**
+     * Local mode only (leave empty in AWS): comma-separated `host:port` entries fetched over plain http and
+     * at loopback or private addresses, e.g. the emulator's `127.0.0.1:PORT`.
+     */
+    ARTIFACT_FETCH_ALLOW_HOSTS: z
+      .string()
+      .optional()
+      .transform((text) =>
+        (text ?? '')
+          .split(',')
+          .map((entry) => entry.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/, 'comma-separated host:port entries'),
+        ),
+      ),
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
     /** Largest POST /jobs body accepted (the upstream's /run limit). */
     MAX_SUBMIT_BYTES: z.coerce

@@ -14,6 +14,7 @@ import { JsonLogger } from './adapters/logger.ts';
 import { S3ArchiveStore } from './adapters/s3-archive-store.ts';
 import { SecretCache } from './adapters/secrets.ts';
 import { upstreamClientFromConfig } from './adapters/upstream/index.ts';
+import { urlFetcherFromConfig } from './adapters/url-fetcher/index.ts';
 import { type Config, ConfigError, parseConfig } from './config.ts';
 import { systemClock } from './core/ports.ts';
 import type { ServiceDeps } from './core/services.ts';
@@ -95,6 +96,7 @@ export function createRuntime(
       ? new EventBridgePublisher(getEventBridgeClient(), config.EVENT_BUS_NAME)
       : new LocalEventPublisher(logger, config.EVENTS_FORWARD_URL, clients.onEvent),
     webhookSecret: webhookSecretResolver(config, secrets),
+    urlFetcher: urlFetcherFromConfig(config),
   };
 }
 

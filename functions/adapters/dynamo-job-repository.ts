@@ -221,8 +221,10 @@ export class DynamoJobRepository implements JobRepository {
     return (out.Items ?? []).map((item) => jobFromItem(item) as DueJob);
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
-    const cursor = query.cursor ? decodeCursor(query, query.cursor) : undefined;
+  async list(request: ListQuery): Promise<ListPage> {
+    const cursor = request.cursor ? decodeCursor(request, request.cursor) : undefined;
+    // A cursor continues its own listing: the time range of its first page, not one recomputed from "now".
+    const query = cursor ? { ...request, from: cursor.f, to: cursor.t } : request;
     const fromMs = Date.parse(query.from);
     const toMs = Date.parse(query.to);
     const lowest = `${encodeTime(fromMs, 10)}0000000000000000`;
@@ -274,6 +276,11 @@ export class DynamoJobRepository implements JobRepository {
       names['#state'] = 'state';
       values[':state'] = query.state;
       filters.push('#state = :state');
+    }
+    if (query.upstreamStatus) {
+      names['#upstreamStatus'] = 'upstreamStatus';
+      values[':upstreamStatus'] = query.upstreamStatus;
+      filters.push('#upstreamStatus = :upstreamStatus');
     }
     if (query.tag) {
       names['#meta'] = 'metadata';

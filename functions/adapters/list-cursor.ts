@@ -5,9 +5,15 @@ import { ValidationError } from '../core/errors.ts';
 import type { ListQuery } from '../core/ports.ts';
 
 const cursorSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(2),
   /** Which filters the cursor belongs to: a cursor is only valid for the same query. */
   q: z.string().max(512),
+  /**
+   * The listing's time range, fixed by its first page. A range left to its default ends "now", which is
+   * later on every request: the cursor keeps the first one, so its pages neither shift nor get refused.
+   */
+  f: z.iso.datetime(),
+  t: z.iso.datetime(),
   /** The UTC day (partition) to resume in. */
   d: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   /** Resume strictly below this job id. */
@@ -16,11 +22,16 @@ const cursorSchema = z.strictObject({
 export type ListCursor = z.infer<typeof cursorSchema>;
 
 export function queryFingerprint(q: ListQuery): string {
-  return canonicalJson({ from: q.from, to: q.to, state: q.state, endpoint: q.endpoint, tag: q.tag });
+  return canonicalJson({
+    state: q.state,
+    upstreamStatus: q.upstreamStatus,
+    endpoint: q.endpoint,
+    tag: q.tag,
+  });
 }
 
 export function encodeCursor(q: ListQuery, day: string, jobId: string): string {
-  const cursor: ListCursor = { v: 1, q: queryFingerprint(q), d: day, k: jobId };
+  const cursor: ListCursor = { v: 2, q: queryFingerprint(q), f: q.from, t: q.to, d: day, k: jobId };
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 

@@ -32,7 +32,7 @@ const SYNC_LOOK_INTERVAL_MS = 20_000;
 
 type CaptureDeps = Pick<
   ServiceDeps,
-  'config' | 'jobs' | 'archive' | 'events' | 'metrics' | 'logger' | 'clock'
+  'config' | 'jobs' | 'archive' | 'events' | 'metrics' | 'logger' | 'clock' | 'urlFetcher'
 >;
 
 /**
@@ -98,7 +98,7 @@ async function archiveUnderLease(
   const upstreamId = claimed.upstreamId ?? obs.status.id;
   const status = statusOnly(obs.status);
   const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
-  const artifacts = await storeArtifacts(deps, claimed, status.output);
+  const artifacts = await storeArtifacts(deps, claimed, status.output, obs.source);
   const stored = await deps.archive.putJson(
     resultKey(claimed.jobId, claimed.createdAt),
     resultDocumentChunks(claimed, upstreamId, statusJson),
@@ -202,10 +202,16 @@ async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Pr
   return { kind: 'in-progress', job: current };
 }
 
-async function storeArtifacts(deps: CaptureDeps, job: Job, output: unknown): Promise<ArtifactRef[]> {
-  if (!deps.config.ARTIFACTS_DECODE_BASE64 || output === undefined) return [];
+async function storeArtifacts(
+  deps: CaptureDeps,
+  job: Job,
+  output: unknown,
+  source: CaptureSource,
+): Promise<ArtifactRef[]> {
+  if (output === undefined) return [];
+  const embedded = deps.config.ARTIFACTS_DECODE_BASE64 ? findImageArtifacts(output) : [];
   const refs: ArtifactRef[] = [];
-  for (const [n, found] of findImageArtifacts(output).entries()) {
+  for (const [n, found] of embedded.entries()) {
     if (found.data.length > deps.config.ARTIFACT_MAX_BYTES) {
       deps.logger.warn('artifact over size limit, kept only inside result.json', {
         jobId: job.jobId,
@@ -217,7 +223,77 @@ async function storeArtifacts(deps: CaptureDeps, job: Job, output: unknown): Pro
     const stored = await deps.archive.putBinary(key, found.data, found.contentType);
     refs.push({ key, contentType: found.contentType, bytes: stored.bytes, from: found.path });
   }
-  return refs;
+  return [...refs, ...(await storeUrlArtifacts(deps, job, output, source, embedded.length))];
+}
+
+const MAX_URL_ARTIFACTS = 16;
+const MAX_URL_LENGTH = 4096;
+const URL_FETCH_CONCURRENCY = 4;
+const MAX_OUTPUT_DEPTH = 32;
+
+/** `http(s)` URL strings of an output (`[{image: "https://..."}]`), with their JSON paths; bounded. */
+function findArtifactUrls(output: unknown): Array<{ path: string; url: string }> {
+  const found: Array<{ path: string; url: string }> = [];
+  const visit = (value: unknown, path: string, depth: number): void => {
+    if (found.length >= MAX_URL_ARTIFACTS || depth > MAX_OUTPUT_DEPTH) return;
+    if (typeof value === 'string') {
+      if (value.length <= MAX_URL_LENGTH && /^https?:\/\/\S+$/i.test(value)) found.push({ path, url: value });
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) {
+        if (found.length >= MAX_URL_ARTIFACTS) break;
+        visit(item, `${path}[${i}]`, depth + 1);
+      }
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, `${path}.${key}`, depth + 1);
+    }
+  };
+  visit(output, 'output', 0);
+  return found;
+}
+
+/**
+ * Fetches the output's image URLs through the SSRF-guarded fetcher and stores them after the embedded ones
+ * (numbered from `firstN`). A refused or failed URL becomes an audit event, never a failed capture: the URL
+ * itself stays in result.json.
+ *
+ * Only statuses that came from the upstream API reach this point with URL fetching on: webhook.ts confirms
+ * every webhook body with /status when ARTIFACTS_FETCH_URLS is set, because a body is unsigned and would
+ * otherwise let whoever holds a job's callback URL make this service fetch any URL.
+ */
+async function storeUrlArtifacts(
+  deps: CaptureDeps,
+  job: Job,
+  output: unknown,
+  source: CaptureSource,
+  firstN: number,
+): Promise<ArtifactRef[]> {
+  const fetcher = deps.urlFetcher;
+  if (!deps.config.ARTIFACTS_FETCH_URLS || !fetcher) return [];
+  const urls = findArtifactUrls(output);
+  const refs: Array<ArtifactRef | undefined> = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < urls.length; i = next++) {
+      const found = urls[i];
+      if (!found) continue;
+      const fetched = await fetcher.fetchImage(found.url);
+      if (!fetched.ok) {
+        deps.metrics.count('ArtifactFetchFailures');
+        // The reason names the host at most, never the URL: presigned URLs carry credentials in the query.
+        await audit(deps, job.jobId, `artifact.${fetched.outcome}`, source, {
+          from: found.path,
+          reason: fetched.reason,
+        });
+        continue;
+      }
+      const name = found.path.replace(/^output\.?/, '').replace(/\[(\d+)\]/g, '-$1') || 'output';
+      const key = artifactKey(job.jobId, job.createdAt, firstN + i, name, fetched.ext);
+      const stored = await deps.archive.putBinary(key, fetched.body, fetched.contentType);
+      refs[i] = { key, contentType: fetched.contentType, bytes: stored.bytes, from: found.path };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(URL_FETCH_CONCURRENCY, urls.length) }, worker));
+  return refs.filter((ref): ref is ArtifactRef => ref !== undefined);
 }
 
 function errorSummary(error: unknown): string | undefined {

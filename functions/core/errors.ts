@@ -10,6 +10,12 @@ export class ArchiverError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** Adds a detail for the client (e.g. the job id an upstream failure belongs to). */
+  withDetail(key: string, value: unknown): this {
+    (this as { details?: Record<string, unknown> }).details = { ...this.details, [key]: value };
+    return this;
+  }
 }
 
 /** Client input that fails validation (bad JSON, wrong types, unknown fields). */

@@ -76,6 +76,8 @@ export type AuditEventType =
   | 'status.failed'
   | 'capture.duplicate'
   | 'capture.concurrent'
+  | 'artifact.refused'
+  | 'artifact.failed'
   | 'archived'
   | 'expired'
   | 'cancel.requested'

@@ -21,6 +21,7 @@ export interface ListQuery {
   from: string;
   to: string;
   state?: JobState;
+  upstreamStatus?: string;
   endpoint?: string;
   tag?: { key: string; value: string };
   limit: number;
@@ -99,7 +100,8 @@ export type MetricName =
   | 'UpstreamRateLimited'
   | 'ArchivedBytes'
   | 'OldestDueAgeMs'
-  | 'EventPublishFailures';
+  | 'EventPublishFailures'
+  | 'ArtifactFetchFailures';
 
 export interface Metrics {
   count(name: MetricName, value?: number): void;
@@ -111,6 +113,19 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** An image fetched from a URL found in an output, or why not. */
+export type FetchedImage =
+  | { ok: true; body: Uint8Array; contentType: string; ext: string }
+  | { ok: false; outcome: 'refused' | 'failed'; reason: string };
+
+/**
+ * Fetches image URLs found in outputs, under an SSRF guard (adapters/url-fetcher). Never throws:
+ * `refused` when the policy forbids the URL, `failed` when an allowed fetch did not work.
+ */
+export interface UrlFetcher {
+  fetchImage(url: string): Promise<FetchedImage>;
 }
 
 export interface Clock {

@@ -82,6 +82,7 @@ export async function listJobs(
     to: new Date(toMs).toISOString(),
     limit: request.limit,
     ...(request.state && { state: request.state }),
+    ...(request.upstreamStatus && { upstreamStatus: request.upstreamStatus }),
     ...(request.endpoint && { endpoint: request.endpoint }),
     ...(tagKey && { tag: { key: tagKey, value: tagValue.join('=') } }),
     ...(request.cursor && { cursor: request.cursor }),

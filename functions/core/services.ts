@@ -1,6 +1,14 @@
 // The dependencies every core service receives; built once per container by functions/runtime.ts.
 import type { Config } from '../config.ts';
-import type { ArchiveStore, Clock, EventPublisher, JobRepository, Logger, Metrics } from './ports.ts';
+import type {
+  ArchiveStore,
+  Clock,
+  EventPublisher,
+  JobRepository,
+  Logger,
+  Metrics,
+  UrlFetcher,
+} from './ports.ts';
 import type { UpstreamClient } from './upstream-port.ts';
 
 export interface ServiceDeps {
@@ -14,6 +22,8 @@ export interface ServiceDeps {
   clock: Clock;
   /** The webhook HMAC secret, resolved lazily (Secrets Manager in AWS). */
   webhookSecret: () => Promise<string>;
+  /** Fetches image URLs of outputs; absent unless ARTIFACTS_FETCH_URLS is on. */
+  urlFetcher?: UrlFetcher;
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -110,7 +110,9 @@ async function startJob(
     const accepted = await deps.upstream.run(endpoint, body);
     return await markSubmitted(deps, job, accepted.id, accepted.status);
   } catch (err) {
-    if (err instanceof UpstreamError) await recordSubmitFailure(deps, job, err);
+    // The client learns which job to retry, reconcile or look up.
+    if (err instanceof UpstreamError)
+      await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId));
     throw err;
   }
 }

@@ -1,10 +1,12 @@
 // The webhook service: authenticate the callback, treat its body as a hint, capture from what is true.
+import type { Config } from '../config.ts';
 import { isFinalUpstreamStatus, type UpstreamStatus, upstreamStatusSchema } from '../schemas/upstream.ts';
 import { audit } from './audit.ts';
 import { type CaptureOutcome, captureResult, recordDuplicate } from './capture.ts';
 import { ignoreConflict, JobNotFoundError, UpstreamError, WebhookAuthError } from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
+import { statusOnly } from './result-document.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { verifyWebhookToken } from './webhook-token.ts';
 
@@ -17,23 +19,52 @@ export interface WebhookDelivery {
 export type WebhookOutcome = CaptureOutcome['kind'] | 'deferred';
 
 /** Why a body could not be archived as it is, or undefined when it can. */
-function unusableBecause(job: Job, hint: UpstreamStatus | undefined, strict: boolean): string | undefined {
+function unusableBecause(job: Job, hint: UpstreamStatus | undefined, config: Config): string | undefined {
   if (!hint) return 'empty or malformed body';
   if (!isFinalUpstreamStatus(hint.status)) return `status ${hint.status} is not final`;
   if (!job.upstreamId) return 'job has no upstream id yet';
   if (hint.id !== job.upstreamId) return 'body id does not match the job';
-  if (strict) return 'strict mode confirms with /status';
+  if (config.STRICT_WEBHOOKS) return 'strict mode confirms with /status';
+  // Capture follows URLs in outputs when this is on: only a status from /status may name them, never an
+  // unsigned body, or holding one job's callback URL would be enough to make the archiver fetch anything.
+  if (config.ARTIFACTS_FETCH_URLS) return 'URL fetching confirms with /status';
   return undefined;
 }
 
-function parseHint(body: Uint8Array): UpstreamStatus | undefined {
+interface Hint {
+  status: UpstreamStatus;
+  /** The status object as the upstream wrote it (its key order), without the fields a webhook adds. */
+  raw: Uint8Array;
+}
+
+function parseHint(body: Uint8Array): Hint | undefined {
   if (body.length === 0) return undefined;
   try {
-    const parsed = upstreamStatusSchema.safeParse(JSON.parse(Buffer.from(body).toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
+    const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    const parsed = upstreamStatusSchema.safeParse(json);
+    if (!parsed.success) return undefined;
+    // The schema reorders keys; result.json keeps the upstream's own order, like a /status capture does.
+    // JSON.stringify recurses: a body nested thousands deep throws RangeError here and is unusable.
+    const raw = Buffer.from(JSON.stringify(statusOnly(json as UpstreamStatus)));
+    return { status: statusOnly(parsed.data), raw };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The body's id, for a job whose /run answer has not been recorded, unless that upstream job already
+ * belongs to another archiver job: /status proves an id exists, not whose it is, and a leaked callback URL
+ * must not let its holder archive another job's result under this one.
+ */
+async function unclaimedBodyId(
+  deps: ServiceDeps,
+  job: Job,
+  hint: UpstreamStatus | undefined,
+): Promise<string | undefined> {
+  if (!hint) return undefined;
+  const holder = await deps.jobs.findByUpstream(job.endpoint, hint.id);
+  return holder === undefined || holder === job.jobId ? hint.id : undefined;
 }
 
 /**
@@ -51,7 +82,8 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
   if (!job) throw new JobNotFoundError(delivery.jobId);
   deps.metrics.count('WebhooksReceived');
 
-  const hint = parseHint(delivery.body);
+  const parsed = parseHint(delivery.body);
+  const hint = parsed?.status;
   await audit(deps, job.jobId, 'webhook.received', 'webhook', {
     bytes: delivery.body.length,
     upstreamStatus: hint?.status ?? null,
@@ -60,14 +92,17 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
     return (await recordDuplicate(deps, job, 'webhook', hint?.status)).kind;
   }
 
-  const problem = unusableBecause(job, hint, deps.config.STRICT_WEBHOOKS);
-  if (!problem && hint) return (await captureResult(deps, job, { status: hint, source: 'webhook' })).kind;
+  const problem = unusableBecause(job, hint, deps.config);
+  if (!problem && parsed) {
+    return (await captureResult(deps, job, { status: parsed.status, raw: parsed.raw, source: 'webhook' }))
+      .kind;
+  }
 
   deps.metrics.count('WebhooksUnusable');
   await audit(deps, job.jobId, 'webhook.unusable', 'webhook', { problem });
   // The token proves the callback is for this job, so a body id may stand in for a missing upstream id,
   // but only /status decides what gets archived.
-  const upstreamId = job.upstreamId ?? hint?.id;
+  const upstreamId = job.upstreamId ?? (await unclaimedBodyId(deps, job, hint));
   if (upstreamId) {
     try {
       const fetched = await deps.upstream.status(job.endpoint, upstreamId);

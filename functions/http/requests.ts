@@ -14,8 +14,18 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
   return undefined;
 }
 
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/**
+ * At most 20 issues, each clipped: zod names unknown keys and record keys in its messages and paths, and a
+ * body with a megabyte key or 100,000 stray keys must not come back as a megabyte error (or one over
+ * Lambda's 6 MB response limit, which would turn a 400 into a 502).
+ */
 function issuesOf(error: z.ZodError) {
-  return error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  return error.issues.slice(0, 20).map((i) => ({
+    path: clip(i.path.map(String).join('.'), 200),
+    message: clip(i.message, 300),
+  }));
 }
 
 /** Validates with zod, turning failures into a 400 that lists each problem. */
@@ -26,6 +36,27 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, what: s
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Deepest nesting a body may have. JSON.parse copes with any depth, but JSON.stringify and every recursive
+ * walk after it (canonical JSON, input.json) overflow the stack a few thousand levels down; no real job
+ * input comes near this.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Nesting depth of a parsed JSON value, counted without recursion and given up past `limit`. */
+function depthOver(value: unknown, limit: number): boolean {
+  const isContainer = (v: unknown): v is object => v !== null && typeof v === 'object';
+  if (!isContainer(value)) return false;
+  // Only containers are stacked, so a huge flat array costs no extra memory.
+  const stack: Array<[object, number]> = [[value, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) if (isContainer(child)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** Parses a JSON body: size cap, content type, strict UTF-8, JSON, then the schema. */
 export function jsonBody<T extends z.ZodType>(
@@ -61,6 +92,11 @@ export function jsonBody<T extends z.ZodType>(
       'INVALID_JSON',
     );
   }
+  if (depthOver(value, MAX_JSON_DEPTH)) {
+    throw new ValidationError(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      maxDepth: MAX_JSON_DEPTH,
+    });
+  }
   return validate(schema, value, 'request body');
 }
 
@@ -71,5 +107,14 @@ export function pathParameter<T extends z.ZodType>(
 ): z.output<T> {
   const raw = event.pathParameters?.[name];
   if (raw === undefined) throw new ValidationError(`Missing path parameter ${name}`);
-  return validate(schema, decodeURIComponent(raw), `path parameter ${name}`);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // A malformed escape (`%E0%A4%A`) is the client's mistake, not a URIError for the 500 handler.
+    throw new ValidationError(`Invalid path parameter ${name}`, {
+      issues: [{ path: name, message: 'malformed percent-encoding' }],
+    });
+  }
+  return validate(schema, decoded, `path parameter ${name}`);
 }

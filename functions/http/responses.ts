@@ -44,6 +44,9 @@ function statusOf(err: ArchiverError): number {
   return 502;
 }
 
+/** A callback URL's token, wherever an error's text may carry one (an upstream echoing our /run body). */
+const CALLBACK_TOKEN = /(\/webhooks\/[^/\s"\\]+\/)[A-Za-z0-9_-]{20,}/g;
+
 /** `{error:{code,message,details}}` with the right status; unexpected errors are logged, not echoed. */
 export function errorResponse(err: unknown, logger: Logger, requestId?: string): HttpResult {
   if (err instanceof ArchiverError) {
@@ -56,11 +59,12 @@ export function errorResponse(err: unknown, logger: Logger, requestId?: string):
       status,
       requestId,
     });
-    return json(
+    const response = json(
       status,
       { error: { code: err.code, message: err.message, details: err.details ?? {} } },
       headers,
     );
+    return { ...response, body: response.body?.replace(CALLBACK_TOKEN, '$1[redacted]') };
   }
   logger.error(err instanceof ConfigError ? 'configuration error' : 'unexpected error', {
     error: err instanceof Error ? err.message : String(err),

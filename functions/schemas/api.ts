@@ -61,6 +61,11 @@ export const listQuerySchema = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   state: z.enum(JOB_STATES).optional(),
+  /** The upstream's own status (COMPLETED, FAILED, ...), e.g. to find failed jobs among the archived. */
+  upstreamStatus: z
+    .string()
+    .regex(/^[A-Z_]{1,32}$/, 'an upstream status such as COMPLETED or FAILED')
+    .optional(),
   endpoint: endpointName.optional(),
   tag: z
     .string()

@@ -89,6 +89,7 @@ export class InMemoryJobRepository implements JobRepository {
     const matching = [...this.jobs.values()]
       .filter((j) => j.createdAt >= query.from && j.createdAt <= query.to)
       .filter((j) => !query.state || j.state === query.state)
+      .filter((j) => !query.upstreamStatus || j.upstreamStatus === query.upstreamStatus)
       .filter((j) => !query.endpoint || j.endpoint === query.endpoint)
       .filter((j) => !query.tag || j.metadata?.[query.tag.key] === query.tag.value)
       .filter((j) => !query.cursor || j.jobId < query.cursor)

@@ -1,12 +1,14 @@
 // Builders for jobs in a given state, so each test states only what matters to it.
+import { monotonicFactory } from 'ulid';
 import type { Job } from '../../functions/core/job.ts';
 
+const nextUlid = monotonicFactory();
 let counter = 0;
 
-/** A ULID-shaped id that sorts by creation order within a test run. */
+/** A real ULID that sorts by creation order within a test run. */
 export function testJobId(): string {
   counter++;
-  return `01JDXKQ5N8Y3V7M2R6T4W${counter.toString(32).toUpperCase().padStart(5, '0')}`.slice(0, 26);
+  return nextUlid(Date.parse('2026-11-29T11:59:00.000Z'));
 }
 
 export function pendingJob(overrides: Partial<Job> = {}): Job {

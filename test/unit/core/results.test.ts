@@ -42,6 +42,14 @@ describe('results', () => {
     expect(page.jobs.map((j) => j.jobId)).toEqual([c.jobId, a.jobId]);
   });
 
+  it('finds failed jobs among the archived by their upstream status', async () => {
+    const ok = pendingJob({ state: 'ARCHIVED', upstreamStatus: 'COMPLETED' });
+    const failed = pendingJob({ state: 'ARCHIVED', upstreamStatus: 'FAILED' });
+    for (const j of [ok, failed]) await deps.jobs.create(j);
+    const page = await listJobs(deps, listQuerySchema.parse({ state: 'ARCHIVED', upstreamStatus: 'FAILED' }));
+    expect(page.jobs.map((j) => j.jobId)).toEqual([failed.jobId]);
+  });
+
   it('refuses a reversed or too long time range', async () => {
     await expect(
       listJobs(deps, listQuerySchema.parse({ from: '2026-11-29T00:00:00Z', to: '2026-11-28T00:00:00Z' })),

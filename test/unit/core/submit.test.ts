@@ -146,6 +146,8 @@ describe('submitJob', () => {
     expect(job).toMatchObject({ state: 'SUBMITTING', submitAmbiguous: true });
     expect(job?.dueAt).toBeDefined();
     expect(deps.metrics.get('AmbiguousSubmits')).toBe(1);
+    const error = await submitJob(deps, { input: {} }).catch((e: UpstreamServerError) => e);
+    expect((error as UpstreamServerError).details?.jobId).toEqual(expect.any(String));
   });
 
   it('keeps what an early webhook archived when /run answers late', async () => {
@@ -170,6 +172,26 @@ describe('submitJob', () => {
     const { job } = await submitJob(deps, { input: { prompt: 'hi' }, sync: true });
     expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'runsync', upstreamId: 'sync-1' });
     expect(deps.upstream.count('run')).toBe(0);
+  });
+
+  it('with sync:true answers with the archived job when the webhook of the same result captures first', async () => {
+    const status = { id: 'sync-3', status: 'COMPLETED', output: { text: 'raced' } };
+    deps.upstream.runSyncImpl = async (_endpoint, request) => {
+      // The upstream's webhook arrives before the runsync answer and takes the capture lease.
+      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
+      await deps.jobs.claimCapture(jobId, 'webhook-capture', deps.clock.now(), 120_000);
+      setTimeout(() => {
+        void deps.jobs.update(
+          jobId,
+          { state: 'ARCHIVED', captureSource: 'webhook', upstreamStatus: 'COMPLETED', leaseOwner: null },
+          { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'webhook-capture' },
+        );
+      }, 150);
+      return { status, raw: Buffer.from(JSON.stringify(status)) };
+    };
+    const { job } = await submitJob(deps, { input: {}, sync: true });
+    expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'webhook', upstreamId: 'sync-3' });
+    expect(deps.jobs.eventTypes(job.jobId)).toContain('capture.concurrent');
   });
 
   it('with sync:true goes on as an async job when runsync is not done in time', async () => {

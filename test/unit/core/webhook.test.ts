@@ -32,6 +32,16 @@ describe('receiveWebhook', () => {
     expect(deps.upstream.count('status')).toBe(0);
   });
 
+  it('archives the status object as the upstream wrote it: same key order, delivery fields dropped', async () => {
+    const { job, token } = await seed();
+    const received = body(webhookBody);
+    await receiveWebhook(deps, { jobId: job.jobId, token, body: received });
+    const stored = deps.archive.objects.get(`jobs/2026/11/29/${job.jobId}/result.json`)?.body.toString();
+    const { input: _input, webhook: _webhook, ...status } = webhookBody;
+    expect(stored?.endsWith(`,"status":${JSON.stringify(status)}}\n`)).toBe(true);
+    expect(Object.keys(status)).toEqual(['delayTime', 'executionTime', 'id', 'output', 'status']);
+  });
+
   it('rejects a wrong token before reading anything, and counts it', async () => {
     const { job } = await seed();
     const other = await seed();
