@@ -59,6 +59,10 @@ export class ArchiverStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
+    new CfnOutput(this, 'BrowserUrl', {
+      description: 'The archive browser (sign in with AWS credentials allowed by ClientPolicyArn)',
+      value: this.api.browserUrl,
+    });
     if (this.api.clientPolicy) {
       new CfnOutput(this, 'ClientPolicyArn', {
         description: 'Managed policy to attach to callers of the /jobs routes',

@@ -1,4 +1,6 @@
-// Talks to the archiver's HTTP API on this origin (with the optional bearer token) and reads archived files.
+// Talks to the archiver's HTTP API on this origin (SigV4-signed, or with the optional bearer token) and reads archived files.
+import { loadCredentials, regionFromHost } from './credentials.js';
+import { signRequest } from './sigv4.js';
 
 const TOKEN_KEY = 'submodel-archiver.token';
 
@@ -30,14 +32,72 @@ export class ApiError extends Error {
   }
 }
 
+/** Milliseconds to add to this machine's clock when signing, learnt from an API answer refusing a skewed time. */
+let clockOffsetMs = 0;
+
+/** SigV4 refuses a request dated more than 5 minutes away from AWS's time. */
+const SKEW_MESSAGE = /Signature expired|Signature not yet current|RequestTimeTooSkewed/i;
+
+/**
+ * The URL and headers of one API request: signed with the tab's AWS credentials (service execute-api) when
+ * there are some, else with the bearer token when there is one. Credentials leave the page only as a signature.
+ */
+async function authorize(path, headers) {
+  const credentials = loadCredentials();
+  if (credentials) {
+    // As the browser will send it: dot segments resolved, anything unsafe percent-encoded.
+    const target = new URL(path, location.origin);
+    let signed;
+    try {
+      signed = await signRequest({
+        method: 'GET',
+        host: location.host,
+        path: target.pathname + target.search,
+        credentials,
+        region: credentials.region || regionFromHost(location.host),
+        service: 'execute-api',
+        date: new Date(Date.now() + clockOffsetMs),
+      });
+    } catch (error) {
+      throw new ApiError(`The request could not be signed: ${error.message}`, 0, 'SIGNING');
+    }
+    return { url: signed.path, headers: { ...headers, ...signed.headers } };
+  }
+  const token = getToken();
+  return { url: path, headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers };
+}
+
 /** GET a JSON answer of the API; a 4xx/5xx becomes an ApiError with the API's own message. */
 export async function getJson(path) {
-  const headers = { accept: 'application/json' };
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
+  let { response, body } = await send(path);
+  // A clock more than 5 minutes off: sign again once with the API's own time (its Date header).
+  if (response.status === 403 && SKEW_MESSAGE.test(body?.message ?? '')) {
+    const serverTime = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(serverTime)) {
+      clockOffsetMs = serverTime - Date.now();
+      ({ response, body } = await send(path));
+    }
+  }
+  if (!response.ok) {
+    const issues = Array.isArray(body?.error?.details?.issues) ? body.error.details.issues : [];
+    const explained = issues.map((issue) => `${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    const message = [body?.error?.message ?? body?.message ?? `HTTP ${response.status}`, ...explained].join(
+      '; ',
+    );
+    throw new ApiError(
+      `${message} (HTTP ${response.status}).${authHint(response.status)}`,
+      response.status,
+      body?.error?.code,
+    );
+  }
+  return body;
+}
+
+async function send(path) {
+  const { url, headers } = await authorize(path, { accept: 'application/json' });
   let response;
   try {
-    response = await fetch(path, { headers, cache: 'no-store', credentials: 'same-origin' });
+    response = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
   } catch (error) {
     throw new ApiError(`The archiver did not answer (${error.message}).`, 0, 'NETWORK');
   }
@@ -48,17 +108,20 @@ export async function getJson(path) {
   } catch {
     body = undefined;
   }
-  if (!response.ok) {
-    const issues = Array.isArray(body?.error?.details?.issues) ? body.error.details.issues : [];
-    const explained = issues.map((issue) => `${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
-    const message = [body?.error?.message ?? body?.message ?? `HTTP ${response.status}`, ...explained].join(
-      '; ',
+  return { response, body };
+}
+
+/** What to do about a refused request, by how the page authenticates. */
+function authHint(status) {
+  if (status !== 401 && status !== 403) return '';
+  if (loadCredentials()) {
+    return (
+      ' Check the AWS credentials at the top right: unexpired, the right region, and allowed to call' +
+      ' execute-api:Invoke on this API (the ClientPolicyArn policy).'
     );
-    const hint =
-      response.status === 401 || response.status === 403 ? ' Enter the API token at the top right.' : '';
-    throw new ApiError(`${message} (HTTP ${response.status}).${hint}`, response.status, body?.error?.code);
   }
-  return body;
+  if (regionFromHost(location.host)) return ' Enter AWS credentials at the top right.';
+  return ' Enter the API token (or AWS credentials) at the top right.';
 }
 
 /**

@@ -1,5 +1,5 @@
-// The archive browser's entry: the token field and the routes `#/?filters` (job table) and `#/jobs/{id}` (one job).
-import { getToken, setToken } from './api.js';
+// The archive browser's entry: authentication (auth-view.js) and the routes `#/?filters` (job table) and `#/jobs/{id}` (one job).
+import { setUpAuth } from './auth-view.js';
 import { showJob } from './detail-view.js';
 import { byId } from './dom.js';
 import { ARCHIVE_STATES, listHash, parseRoute, UPSTREAM_OUTCOMES } from './format.js';
@@ -41,15 +41,6 @@ function route() {
   }
 }
 
-const tokenForm = byId('token-form');
-const tokenInput = byId('token');
-tokenInput.value = getToken();
-tokenForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  setToken(tokenInput.value.trim());
-  // Everything shown so far may have been refused: start over with the new token.
-  location.reload();
-});
-
+setUpAuth();
 window.addEventListener('hashchange', route);
 route();

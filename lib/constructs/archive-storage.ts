@@ -6,6 +6,7 @@ import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  HttpMethods,
   type LifecycleRule,
   ObjectLockRetention,
   ObjectOwnership,
@@ -62,6 +63,13 @@ export class ArchiveStorage extends Construct {
       objectLockEnabled: true,
       objectLockDefaultRetention: objectLockRetention(props),
       lifecycleRules: [archiveLifecycle(props)],
+      // Lets the archive browser (another origin) read input.json and result.json through presigned URLs.
+      // CORS only lets a page read an answer it was given; it authorizes nothing. The bucket stays private
+      // (public access blocked, TLS only) and every GET still needs a valid presigned signature, so this
+      // opens nothing that was not already open to whoever holds such a URL.
+      cors: [
+        { allowedMethods: [HttpMethods.GET, HttpMethods.HEAD], allowedOrigins: ['*'], allowedHeaders: ['*'] },
+      ],
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'archive/',
       removalPolicy: RemovalPolicy.RETAIN,

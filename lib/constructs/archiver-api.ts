@@ -1,4 +1,4 @@
-// The HTTP API: IAM-authorized /jobs routes, the public webhook and health routes, throttling and access logs.
+// The HTTP API: IAM-authorized /jobs routes, the public webhook, health and page routes, throttling and access logs.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -27,6 +27,7 @@ export interface ApiHandlers {
   readonly submit: IFunction;
   readonly webhook: IFunction;
   readonly results: IFunction;
+  readonly browser: IFunction;
 }
 
 type Access = 'iam' | 'public';
@@ -48,6 +49,9 @@ export const ROUTES: readonly {
   // Upstream webhooks are unsigned and carry no AWS credentials: the HMAC token in the path authenticates.
   { method: HttpMethod.POST, path: '/webhooks/{jobId}/{token}', handler: 'webhook', access: 'public' },
   { method: HttpMethod.GET, path: '/health', handler: 'results', access: 'public' },
+  // The archive browser's static files. No data: the page calls the IAM routes above, signing with SigV4.
+  { method: HttpMethod.GET, path: '/', handler: 'browser', access: 'public' },
+  { method: HttpMethod.GET, path: '/assets/{file}', handler: 'browser', access: 'public' },
 ];
 
 export class ArchiverApi extends Construct {
@@ -86,12 +90,21 @@ export class ArchiverApi extends Construct {
     return this.httpApi.apiEndpoint;
   }
 
+  /**
+   * The archive browser. Served by this API, so the page and the /jobs routes share one origin: its signed
+   * requests need no CORS.
+   */
+  get browserUrl(): string {
+    return `${this.httpApi.apiEndpoint}/`;
+  }
+
   /** Adds every route of ROUTES with its integration and authorization, and the client policy. */
   connect(handlers: ApiHandlers): void {
     const integrations = {
       submit: new HttpLambdaIntegration('Submit', handlers.submit),
       webhook: new HttpLambdaIntegration('Webhook', handlers.webhook),
       results: new HttpLambdaIntegration('Results', handlers.results),
+      browser: new HttpLambdaIntegration('Browser', handlers.browser),
     };
     const authorizers: Record<Access, IHttpRouteAuthorizer> = {
       iam: new HttpIamAuthorizer(),

@@ -64,6 +64,7 @@ export interface ArchiverFunctionProps {
 /** A NodejsFunction with this project's defaults and helpers that grant access and set the env var together. */
 export class ArchiverFunction extends NodejsFunction {
   readonly functionLogGroup: LogGroup;
+  private archiveGrant?: 'read' | 'write';
 
   constructor(scope: Construct, id: string, props: ArchiverFunctionProps) {
     // Created before super() so the function never gets the AWS managed basic-execution policy (log writes
@@ -148,8 +149,14 @@ export class ArchiverFunction extends NodejsFunction {
       Grant.addToPrincipal({ grantee: this, actions: ['s3:GetObject'], resourceArns });
       key?.grant(this, 'kms:Decrypt');
     }
+    this.archiveGrant = access;
     this.setEnv('ARCHIVE_BUCKET', bucket.bucketName);
     return this;
+  }
+
+  /** What bindArchive granted; undefined for a function that never touches the archive. */
+  get archiveAccess(): 'read' | 'write' | undefined {
+    return this.archiveGrant;
   }
 
   /** PutEvents on the job-events bus only; sets EVENT_BUS_NAME. */

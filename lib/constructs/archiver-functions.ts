@@ -1,4 +1,4 @@
-// The four Lambda functions, each bound to exactly the resources its service uses.
+// The five Lambda functions, each bound to exactly the resources its service uses (the page's: none).
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { sharedEnvironment } from '../function-environment.ts';
@@ -25,6 +25,7 @@ export class ArchiverFunctions extends Construct {
   readonly webhook: ArchiverFunction;
   readonly sweeper: ArchiverFunction;
   readonly results: ArchiverFunction;
+  readonly browser: ArchiverFunction;
 
   constructor(scope: Construct, id: string, props: ArchiverFunctionsProps) {
     super(scope, id);
@@ -38,7 +39,8 @@ export class ArchiverFunctions extends Construct {
     this.submit = new ArchiverFunction(this, 'Submit', {
       ...common,
       entry: 'submit/handler.ts',
-      description: 'POST /jobs, /jobs/track, /jobs/{jobId}/cancel, /jobs/{jobId}/reconcile: submit, adopt, cancel, settle',
+      description:
+        'POST /jobs, /jobs/track, /jobs/{jobId}/cancel, /jobs/{jobId}/reconcile: submit, adopt, cancel, settle',
       memorySize: 1024,
       timeout: Duration.seconds(30),
     })
@@ -90,10 +92,25 @@ export class ArchiverFunctions extends Construct {
     })
       .bindJobsTable(storage.table, 'read')
       .bindArchive(storage.bucket, 'read', storage.archiveKey);
+
+    // Static files bundled into the code (functions/browser/assets.ts): no binding, no access to anything.
+    this.browser = new ArchiverFunction(this, 'Browser', {
+      ...common,
+      entry: 'browser/handler.ts',
+      description: 'GET /, /assets/{file}: the archive browser page (static files only)',
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    });
   }
 
   /** By construct id, for alarms and dashboards. */
-  get all(): Readonly<Record<'Submit' | 'Webhook' | 'Sweeper' | 'Results', ArchiverFunction>> {
-    return { Submit: this.submit, Webhook: this.webhook, Sweeper: this.sweeper, Results: this.results };
+  get all(): Readonly<Record<'Submit' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser', ArchiverFunction>> {
+    return {
+      Submit: this.submit,
+      Webhook: this.webhook,
+      Sweeper: this.sweeper,
+      Results: this.results,
+      Browser: this.browser,
+    };
   }
 }

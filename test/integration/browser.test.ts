@@ -1,9 +1,12 @@
-// The archive browser in Debian's headless Chromium (playwright-core): list, filter, one job's timeline, input and image.
+// The archive browser in Debian's headless Chromium (playwright-core): list, filter, one job, SigV4 signing.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { type Browser, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { allowBrowserReads, createWebServer } from '../../local/web-server.ts';
@@ -47,6 +50,41 @@ async function waitArchived(url: string, jobId: string, timeoutMs = 15_000): Pro
     await sleep(100);
   }
 }
+
+/** What the AWS SDK's signer makes of the request the page sent, at the page's x-amz-date. */
+async function expectedAuthorization(request: Request, credentials: typeof AWS_CREDENTIALS): Promise<string> {
+  const headers = await request.allHeaders();
+  const date = (headers['x-amz-date'] ?? '').replace(
+    /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
+    '$1-$2-$3T$4:$5:$6Z',
+  );
+  const url = new URL(request.url());
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: credentials.region,
+    credentials,
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: request.method(),
+      hostname: url.hostname,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { host: url.host },
+    }),
+    { signingDate: new Date(date) },
+  );
+  return String(signed.headers.authorization);
+}
+
+const AWS_CREDENTIALS = {
+  accessKeyId: 'ASIAQEXAMPLE7EXAMPLE',
+  secretAccessKey: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//+token==',
+  region: 'eu-west-1',
+};
 
 /** Job ids in the table, top to bottom. */
 const rowIds = (page: Page) =>
@@ -186,6 +224,51 @@ describe.skipIf(!available && !ci)('archive browser', () => {
     await page.click(`#job-rows tr[data-job-id="${ids.failure}"] td.time`);
     await expect.poll(() => page.locator('#job-summary .reason').textContent()).toBeTruthy();
     await expect.poll(() => page.locator('#result-json').textContent()).toContain('"status": "FAILED"');
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('signs its API requests with pasted AWS credentials (SigV4, WebCrypto), kept in sessionStorage only', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.click('#aws-auth summary');
+    await page.fill(
+      '#aws-paste',
+      [
+        `export AWS_ACCESS_KEY_ID=${AWS_CREDENTIALS.accessKeyId}`,
+        `export AWS_SECRET_ACCESS_KEY=${AWS_CREDENTIALS.secretAccessKey}`,
+        `export AWS_SESSION_TOKEN=${AWS_CREDENTIALS.sessionToken}`,
+      ].join('\n'),
+    );
+    expect(await page.inputValue('#aws-access-key-id')).toBe(AWS_CREDENTIALS.accessKeyId);
+    expect(await page.inputValue('#aws-paste')).toBe('');
+    await page.fill('#aws-region', AWS_CREDENTIALS.region);
+    const listed = page.waitForRequest((r) => new URL(r.url()).pathname === '/jobs');
+    await page.click('#aws-form button[type=submit]');
+    const request = await listed;
+
+    const headers = await request.allHeaders();
+    expect(headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=ASIAQEXAMPLE7EXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+    );
+    expect(headers.authorization).toBe(await expectedAuthorization(request, AWS_CREDENTIALS));
+    expect(headers['x-amz-security-token']).toBe(AWS_CREDENTIALS.sessionToken);
+    expect(JSON.stringify(headers)).not.toContain(AWS_CREDENTIALS.secretAccessKey);
+    // The local gateway has no IAM: the signed request is answered like any other.
+    await expect.poll(() => rowIds(page)).toEqual([ids.failure, ids.image, ids.text]);
+    expect(await page.locator('#aws-state').textContent()).toBe('ASIA…MPLE · eu-west-1');
+    // A string, evaluated in the page: the test's types know no DOM.
+    const stored = async () =>
+      (await page.evaluate(
+        '({ session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage) })',
+      )) as { session: string; local: string };
+    expect((await stored()).session).toContain(AWS_CREDENTIALS.secretAccessKey);
+    expect((await stored()).local).not.toContain(AWS_CREDENTIALS.secretAccessKey);
+
+    const unsigned = page.waitForRequest((r) => new URL(r.url()).pathname === '/jobs');
+    await page.click('#aws-auth summary');
+    await page.click('#aws-clear');
+    expect((await (await unsigned).allHeaders()).authorization).toBeUndefined();
+    expect((await stored()).session).not.toContain(AWS_CREDENTIALS.secretAccessKey);
+    expect(await page.locator('#aws-state').textContent()).toBe('off');
     expect(pageProblems).toEqual([]);
   });
 });

@@ -47,6 +47,18 @@ describe('archive bucket', () => {
     });
   });
 
+  it('lets the archive browser read through presigned URLs from its origin: GET and HEAD, nothing else', () => {
+    const bucket = template.toJSON().Resources[archiveId];
+    expect(bucket.Properties.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['*'], AllowedHeaders: ['*'] }],
+    });
+    // CORS authorizes nothing: the bucket stays private and every read still needs a presigned signature.
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual(BLOCK_ALL);
+    expect(JSON.stringify(bucketPolicy(template, archiveId))).not.toMatch(/"Effect":"Allow"/);
+    const logs = template.toJSON().Resources[logsId];
+    expect(logs.Properties.CorsConfiguration).toBeUndefined();
+  });
+
   it('has no default retention unless objectLockDays is set', () => {
     const bucket = template.toJSON().Resources[archiveId];
     expect(bucket.Properties.ObjectLockConfiguration).toBeUndefined();

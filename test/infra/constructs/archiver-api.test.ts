@@ -1,4 +1,4 @@
-// The HTTP API: every route, its authorization and its function; throttling, access logs, the client policy.
+// The HTTP API: every route, its authorization and its function; no CORS; throttling, access logs, the client policy.
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lib/constructs/archiver-api.ts';
@@ -45,22 +45,40 @@ describe('routes', () => {
       'GET /jobs/{jobId}/result': { auth: 'AWS_IAM', fn: fnId('Results') },
       'POST /webhooks/{jobId}/{token}': { auth: 'NONE', fn: fnId('Webhook') },
       'GET /health': { auth: 'NONE', fn: fnId('Results') },
+      'GET /': { auth: 'NONE', fn: fnId('Browser') },
+      'GET /assets/{file}': { auth: 'NONE', fn: fnId('Browser') },
     });
   });
 
-  it('puts every /jobs route under IAM and leaves only the webhook and health public', () => {
+  it('puts every /jobs route under IAM and leaves only the webhook, health and the page public', () => {
     for (const [key, { auth }] of deployedRoutes()) {
       expect(auth, key).toBe(key.includes(' /jobs') ? 'AWS_IAM' : 'NONE');
     }
     expect(ROUTES.filter((r) => r.access === 'public').map((r) => r.path)).toEqual([
       '/webhooks/{jobId}/{token}',
       '/health',
+      '/',
+      '/assets/{file}',
     ]);
+  });
+
+  it('sends the page routes to the browser function only, and nothing else to it', () => {
+    const browser = [...deployedRoutes()].filter(([, { fn }]) => fn === fnId('Browser')).map(([key]) => key);
+    expect(browser.sort()).toEqual(['GET /', 'GET /assets/{file}']);
+  });
+
+  it('has no CORS configuration: the page is served by this API, so its signed requests are same-origin', () => {
+    const api = onlyResource(template, 'AWS::ApiGatewayV2::Api');
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+    const routeKeys = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map((r) =>
+      String(r.Properties.RouteKey),
+    );
+    expect(routeKeys.filter((key) => key.startsWith('OPTIONS ') || key.startsWith('ANY '))).toEqual([]);
   });
 
   it('uses Lambda proxy integrations with payload format 2.0', () => {
     const integrations = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'));
-    expect(integrations).toHaveLength(3);
+    expect(integrations).toHaveLength(4);
     for (const i of integrations) {
       expect(i.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
@@ -129,8 +147,10 @@ describe('client policy', () => {
     );
   });
 
-  it('is an output, next to the API URL', () => {
+  it('is an output, next to the API URL and the archive browser URL', () => {
     template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } });
     template.hasOutput('ClientPolicyArn', { Value: { Ref: Match.stringLikeRegexp('^ApiClientPolicy') } });
+    const outputs = template.findOutputs('BrowserUrl');
+    expect(flat(outputs.BrowserUrl?.Value)).toBe(`<${apiId}.ApiEndpoint>/`);
   });
 });

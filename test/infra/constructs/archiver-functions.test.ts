@@ -1,4 +1,4 @@
-// The four functions: runtime settings, environment contract with functions/config.ts, and least privilege.
+// The five functions: runtime settings, environment contract with functions/config.ts, and least privilege.
 import { describe, expect, it } from 'vitest';
 import { TABLE_INDEXES } from '../../../functions/adapters/table-definition.ts';
 import { envSchema, parseConfig } from '../../../functions/config.ts';
@@ -13,6 +13,7 @@ import {
   logicalId,
   resourcesOfType,
   roleOf,
+  SERVICE_FUNCTION_IDS,
 } from '../support/template-queries.ts';
 
 const { template } = defaultSynth();
@@ -38,6 +39,8 @@ const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretV
 function expectedGrants(id: FunctionId): Record<string, string[]> {
   const logGroup = [`<${logicalId(template, 'AWS::Logs::LogGroup', `Functions${id}LogGroup`)}.Arn>`];
   const logs = { 'logs:CreateLogStream': logGroup, 'logs:PutLogEvents': logGroup };
+  // The page's function serves files bundled into its code: its own logs and nothing else.
+  if (id === 'Browser') return logs;
   const query = { 'dynamodb:Query': [table, ...indexes].sort() };
   if (id === 'Results') {
     return {
@@ -79,6 +82,7 @@ describe('runtime settings', () => {
     ['Webhook', 1024, 10],
     ['Sweeper', 1024, 300],
     ['Results', 512, 10],
+    ['Browser', 256, 5],
   ] as const)('%s has %i MB and %i s', (id, memory, timeout) => {
     expect(lambdaFunction(template, id).resource.Properties).toMatchObject({
       MemorySize: memory,
@@ -98,7 +102,7 @@ describe('runtime settings', () => {
       MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: 60,
     });
-    for (const id of ['Submit', 'Webhook', 'Results'] as const) {
+    for (const id of ['Submit', 'Webhook', 'Results', 'Browser'] as const) {
       expect(lambdaFunction(template, id).resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
@@ -119,7 +123,7 @@ describe('environment: exactly the names functions/config.ts reads', () => {
     expect(unknown).toEqual([]);
   });
 
-  it.each(FUNCTION_IDS)('%s environment parses with the runtime schema once deployed', (id) => {
+  it.each(SERVICE_FUNCTION_IDS)('%s environment parses with the runtime schema once deployed', (id) => {
     const config = parseConfig(deployedEnvironment(environmentOf(template, id)));
     expect(config.RETENTION_MS).toBe(30 * 60_000);
     expect(config.defaultEndpoint).toBe('default');
@@ -153,6 +157,14 @@ describe('environment: exactly the names functions/config.ts reads', () => {
     expect(results.WEBHOOK_SECRET_ID).toBeUndefined();
     expect(results.UPSTREAM_API_KEY_SECRETS).toBeUndefined();
     expect(results.EVENT_BUS_NAME).toBeUndefined();
+  });
+
+  it('gives the page function the shared settings only: no table, bucket, bus or secret', () => {
+    const browser = environmentOf(template, 'Browser');
+    const shared = Object.keys(environmentOf(template, 'Results')).filter(
+      (name) => name !== 'JOBS_TABLE' && name !== 'ARCHIVE_BUCKET',
+    );
+    expect(Object.keys(browser).sort()).toEqual(shared.sort());
   });
 
   it('carries the configured options: custom domain, existing secret ids, default endpoint, look interval', () => {
@@ -201,6 +213,16 @@ describe('least privilege', () => {
     expect(actions.filter((a) => /Put|Update|Delete|Write|Abort|secretsmanager:|events:/.test(a))).toEqual(
       [],
     );
+  });
+
+  it('gives the page function no permission at all beyond writing its own log group', () => {
+    const { statements, managedPolicies } = roleOf(template, 'Browser');
+    expect(managedPolicies).toEqual([]);
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const logGroup = `<${logicalId(template, 'AWS::Logs::LogGroup', 'FunctionsBrowserLogGroup')}.Arn>`;
+    for (const statement of statements) expect(flat(statement.Resource)).toBe(logGroup);
+    expect(roleOf(variantSynth().template, 'Browser').statements).toHaveLength(statements.length);
   });
 
   it('never scans the table', () => {

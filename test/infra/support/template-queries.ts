@@ -1,8 +1,10 @@
 // Reads the synthesized template the way the tests ask about it: a function's role policy, flattened references.
 import type { Template } from 'aws-cdk-lib/assertions';
 
-export type FunctionId = 'Submit' | 'Webhook' | 'Sweeper' | 'Results';
-export const FUNCTION_IDS: readonly FunctionId[] = ['Submit', 'Webhook', 'Sweeper', 'Results'];
+export type FunctionId = 'Submit' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser';
+export const FUNCTION_IDS: readonly FunctionId[] = ['Submit', 'Webhook', 'Sweeper', 'Results', 'Browser'];
+/** The functions that run the archiver's services and parse functions/config.ts (the page's function does not). */
+export const SERVICE_FUNCTION_IDS: readonly FunctionId[] = FUNCTION_IDS.filter((id) => id !== 'Browser');
 
 interface Resource {
   Type: string;
