@@ -136,9 +136,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options.config,
   };
   const target = { endpoint: '', region: stores.region, credentials: stores.credentials };
+  const dynamo = createDynamoDocumentClient({ ...target, endpoint: stores.dynamoEndpoint });
+  const s3 = createS3Client({ ...target, endpoint: stores.s3Endpoint });
   const runtime = createRuntime(env, {
-    dynamo: createDynamoDocumentClient({ ...target, endpoint: stores.dynamoEndpoint }),
-    s3: createS3Client({ ...target, endpoint: stores.s3Endpoint }),
+    dynamo,
+    s3,
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   setRuntime(runtime);
@@ -163,6 +165,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await gateway.stop();
       await emulator?.stop();
       await stores.stop();
+      // Close the clients' keep-alive sockets: a process may start several stacks (tests, benchmarks).
+      dynamo.destroy();
+      s3.destroy();
       setRuntime(undefined);
     },
   };
