@@ -124,7 +124,10 @@ describe('captureResult', () => {
 
   it('looks again within 60 s at an unfinished runsync job, whose result the upstream keeps for 60 s only', async () => {
     const job = await seed({ sync: true });
-    await captureResult(deps, job.jobId, { status: { id: job.upstreamId ?? '', status: 'IN_PROGRESS' }, source: 'sweeper' });
+    await captureResult(deps, job.jobId, {
+      status: { id: job.upstreamId ?? '', status: 'IN_PROGRESS' },
+      source: 'sweeper',
+    });
     const dueAt = (await deps.jobs.get(job.jobId))?.dueAt ?? 0;
     expect(dueAt - deps.clock.now()).toBeLessThan(60_000);
   });

@@ -18,7 +18,11 @@ describe('reconcileJob', () => {
     deps.upstream.statuses.set('found-1', { id: 'found-1', status: 'COMPLETED', output: { text: 'ok' } });
     const result = await reconcileJob(deps, job.jobId, 'found-1');
     expect(result.outcome).toBe('archived');
-    expect(result.job).toMatchObject({ state: 'ARCHIVED', upstreamId: 'found-1', captureSource: 'reconcile' });
+    expect(result.job).toMatchObject({
+      state: 'ARCHIVED',
+      upstreamId: 'found-1',
+      captureSource: 'reconcile',
+    });
     expect(await deps.jobs.findByUpstream('default', 'found-1')).toBe(job.jobId);
     expect(deps.jobs.eventTypes(job.jobId)).toEqual(['reconciled', 'archived']);
   });
