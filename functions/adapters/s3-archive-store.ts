@@ -1,7 +1,13 @@
 // ArchiveStore on S3: small objects in one PUT, large ones streamed as multipart, GETs presigned.
-import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ArchiveStore, StoredObject } from '../core/ports.ts';
 
@@ -69,21 +75,65 @@ export class S3ArchiveStore implements ArchiveStore {
       );
       return { key, bytes };
     }
-    // The chunks stream through Upload as they are; Upload slices parts without joining the whole body.
-    const upload = new Upload({
-      client: this.s3,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: Readable.from(chunks, { objectMode: false }),
-        ContentType: contentType,
-        Metadata: metadata,
-      },
-      partSize: PART_SIZE,
-      queueSize: 2,
-      leavePartsOnError: false,
-    });
-    await upload.done();
+    await this.multipart(key, chunks, contentType, metadata);
     return { key, bytes };
   }
+
+  /** Parts are views over the chunks; only a part that spans two chunks is joined, one part at a time. */
+  private async multipart(
+    key: string,
+    chunks: readonly Uint8Array[],
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
+    const target = { Bucket: this.bucket, Key: key };
+    const { UploadId } = await this.s3.send(
+      new CreateMultipartUploadCommand({ ...target, ContentType: contentType, Metadata: metadata }),
+    );
+    try {
+      const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
+      let partNumber = 1;
+      for (const body of partsOf(chunks, PART_SIZE)) {
+        const out = await this.s3.send(
+          new UploadPartCommand({
+            ...target,
+            UploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: body.length,
+          }),
+        );
+        parts.push({ ETag: out.ETag, PartNumber: partNumber++ });
+      }
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }),
+      );
+    } catch (err) {
+      // Leave no orphaned parts behind to be billed; the caller retries the whole object.
+      await this.s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+/** Splits the chunks into parts of `size` bytes (the last may be smaller) without copying whole chunks. */
+export function* partsOf(chunks: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    const part = pending.length === 1 && pending[0] ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    return part;
+  };
+  for (const chunk of chunks) {
+    for (let offset = 0; offset < chunk.length; ) {
+      const take = Math.min(size - pendingBytes, chunk.length - offset);
+      pending.push(chunk.subarray(offset, offset + take));
+      pendingBytes += take;
+      offset += take;
+      if (pendingBytes === size) yield flush();
+    }
+  }
+  if (pendingBytes > 0) yield flush();
 }

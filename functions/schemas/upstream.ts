@@ -1,5 +1,6 @@
 // Upstream (SubModel/RunPod) response shapes: tolerant zod schemas that keep unknown fields and states.
-import { z } from 'zod';
+// A namespace import lets the bundler drop zod's unused parts (its locales alone are 258 KB).
+import * as z from 'zod';
 
 /** Final upstream states: once seen, the job will never change again. */
 export const FINAL_UPSTREAM_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'] as const;

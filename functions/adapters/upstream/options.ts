@@ -63,7 +63,7 @@ export interface UpstreamClientOptions {
 
 /** Below the documented limits (status 2000/400, run 1000/200, runsync 2000/400, cancel 100/20, purge 2). */
 export const DEFAULT_LIMITS: Readonly<Record<OperationClass, LimiterSettings>> = {
-  status: { ratePer10s: 1600, concurrency: 300 },
+  status: { ratePer10s: 1900, concurrency: 300 },
   run: { ratePer10s: 800, concurrency: 150 },
   runsync: { ratePer10s: 1600, concurrency: 300 },
   cancel: { ratePer10s: 80, concurrency: 15 },

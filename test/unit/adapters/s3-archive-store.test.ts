@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
@@ -7,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { S3ArchiveStore } from '../../../functions/adapters/s3-archive-store.ts';
+import { partsOf, S3ArchiveStore } from '../../../functions/adapters/s3-archive-store.ts';
 
 const client = new S3Client({
   region: 'eu-west-1',
@@ -46,6 +47,30 @@ describe('S3ArchiveStore', () => {
     expect(parts.length).toBe(3);
     const sent = parts.reduce((n, p) => n + (p.args[0].input.Body as Buffer).length, 0);
     expect(sent).toBe(big.length + 8);
+  });
+
+  it('aborts the multipart upload when a part fails, leaving no billed parts behind', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u2' });
+    s3.on(UploadPartCommand).rejects(new Error('SlowDown'));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    await expect(store.putJson('jobs/big.json', [Buffer.alloc(12 * 1024 * 1024)])).rejects.toThrow(
+      'SlowDown',
+    );
+    expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
+      UploadId: 'u2',
+      Key: 'jobs/big.json',
+    });
+  });
+
+  it('cuts parts as views over the chunks, joining only a part that spans two of them', () => {
+    const big = Buffer.alloc(10, 1);
+    const parts = [...partsOf([Buffer.from('ab'), big, Buffer.from('cd')], 4)];
+    expect(parts.map((p) => p.length)).toEqual([4, 4, 4, 2]);
+    expect(Buffer.concat(parts).equals(Buffer.concat([Buffer.from('ab'), big, Buffer.from('cd')]))).toBe(
+      true,
+    );
+    // The middle part lies inside `big`: it is a view over the same memory, not a copy.
+    expect(parts[1]?.buffer).toBe(big.buffer);
   });
 
   it('presigns a GET for the given lifetime', async () => {
