@@ -1,0 +1,247 @@
+// Item 7 on paper: AWS cost per million jobs and the limits that bind first, from the measured per-job counts.
+import type { LifecycleResult, PathCounts } from './lifecycle.ts';
+import type { BenchContext } from './support/context.ts';
+import { requestTotal } from './support/counting.ts';
+import { type Figure, figure } from './support/figures.ts';
+
+/**
+ * List prices, us-east-1, on-demand, as known in 2025: assumptions to check against the pricing pages.
+ * Lambda arm64 per GB-s and per request; HTTP API per request (first 300 M); DynamoDB on-demand after the
+ * November 2024 cut; S3 Standard; EventBridge custom events; CloudWatch Logs ingestion.
+ */
+export const PRICES = {
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  httpApiRequest: 1.0 / 1e6,
+  dynamoWriteUnit: 0.625 / 1e6,
+  dynamoReadUnit: 0.125 / 1e6,
+  dynamoGbMonth: 0.25,
+  pitrGbMonth: 0.2,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  s3GbMonth: 0.023,
+  eventBridgeEvent: 1.0 / 1e6,
+  logsIngestGb: 0.5,
+} as const;
+
+/** In-region latencies used to turn request counts into billed Lambda time (assumptions). */
+export const AWS_LATENCY_MS = { dynamo: 6, s3Put: 30, upstream: 150, invocation: 5 } as const;
+/** lib/: submit, webhook and sweeper run with 1024 MB. */
+const MEMORY_GB = 1;
+/** Structured logs and EMF lines per invocation (assumption). */
+const LOG_BYTES_PER_INVOCATION = 1500;
+/** Per-item storage overhead DynamoDB bills, on the table and on every index copy. */
+const ITEM_OVERHEAD = 100;
+
+/** Documented limits (AWS defaults and UPSTREAM.md). */
+export const LIMITS = {
+  upstreamRunPerS: 100,
+  upstreamStatusPerS: 200,
+  clientStatusPerS: 160,
+  dynamoPartitionWcuPerS: 1000,
+  dueShards: 8,
+  s3PutPerPrefixPerS: 3500,
+  lambdaConcurrency: 1000,
+  sweepConcurrency: 32,
+} as const;
+
+const TARGET_JOBS_PER_S = 100;
+
+interface Usage {
+  httpRequests: number;
+  invocations: number;
+  lambdaSeconds: number;
+  writeUnits: number;
+  readUnits: number;
+  s3Puts: number;
+  events: number;
+  dynamoBytes: number;
+  s3Bytes: number;
+}
+
+const dynamoRequests = (c: PathCounts) => requestTotal(c.dynamo.requests);
+const s3Puts = (c: PathCounts) =>
+  (c.s3.requests.PutObjectCommand ?? 0) + (c.s3.requests.UploadPartCommand ?? 0);
+
+/** Billed seconds of sequential calls: every request in these functions waits for the previous one. */
+const sequentialSeconds = (dynamo: number, puts: number, upstream: number) =>
+  (dynamo * AWS_LATENCY_MS.dynamo + puts * AWS_LATENCY_MS.s3Put + upstream * AWS_LATENCY_MS.upstream) / 1000;
+
+/**
+ * What one job uses. The submit runs alone in its invocation; a webhook capture in its own; sweeper looks
+ * share one invocation 32 at a time under the 160/s limiter, so a look bills 1/rate seconds.
+ */
+function usageOf(total: PathCounts, submit: PathCounts, captureBy: 'webhook' | 'sweeper'): Usage {
+  const captureDynamo = dynamoRequests(total) - dynamoRequests(submit);
+  const capturePuts = s3Puts(total) - s3Puts(submit);
+  const submitSeconds =
+    sequentialSeconds(dynamoRequests(submit), s3Puts(submit), 1) + AWS_LATENCY_MS.invocation / 1000;
+  const lookSeconds = sequentialSeconds(
+    captureDynamo / Math.max(1, total.statusCallsPerJob),
+    capturePuts / Math.max(1, total.statusCallsPerJob),
+    1,
+  );
+  const lookRate = Math.min(LIMITS.clientStatusPerS, LIMITS.sweepConcurrency / lookSeconds);
+  const captureSeconds =
+    captureBy === 'webhook'
+      ? sequentialSeconds(captureDynamo, capturePuts, total.statusCallsPerJob) +
+        (total.webhookPostsPerJob * AWS_LATENCY_MS.invocation) / 1000
+      : total.statusCallsPerJob / lookRate;
+  const webhooks = captureBy === 'webhook' ? total.webhookPostsPerJob : 0;
+  const s = total.dynamo.stored;
+  return {
+    httpRequests: 1 + webhooks,
+    invocations: 1 + webhooks,
+    lambdaSeconds: submitSeconds + captureSeconds,
+    writeUnits: total.dynamo.writeUnits,
+    readUnits: total.dynamo.readUnits,
+    s3Puts: s3Puts(total),
+    events: 1,
+    // The job item lives in the table and in the two listing indexes (projection ALL); events and links once.
+    dynamoBytes: 3 * (s.jobItemBytes + ITEM_OVERHEAD) + s.otherItemBytes + s.otherItems * ITEM_OVERHEAD,
+    s3Bytes: total.s3.bytesUploaded,
+  };
+}
+
+/** Dollars per million jobs, by component; storage is per month kept. */
+function costPerMillion(u: Usage): Record<string, number> {
+  const m = 1e6;
+  const gb = (bytes: number) => (bytes * m) / 2 ** 30;
+  return {
+    httpApi: u.httpRequests * m * PRICES.httpApiRequest,
+    lambdaRequests: u.invocations * m * PRICES.lambdaRequest,
+    lambdaDuration: u.lambdaSeconds * MEMORY_GB * m * PRICES.lambdaGbSecond,
+    dynamoWrites: u.writeUnits * m * PRICES.dynamoWriteUnit,
+    dynamoReads: u.readUnits * m * PRICES.dynamoReadUnit,
+    s3Puts: u.s3Puts * m * PRICES.s3Put,
+    eventBridge: u.events * m * PRICES.eventBridgeEvent,
+    logs: gb(u.invocations * LOG_BYTES_PER_INVOCATION) * PRICES.logsIngestGb,
+    dynamoStoragePerMonth: gb(u.dynamoBytes) * (PRICES.dynamoGbMonth + PRICES.pitrGbMonth),
+    s3StoragePerMonth: gb(u.s3Bytes) * PRICES.s3GbMonth,
+  };
+}
+
+const total = (costs: Record<string, number>) => Object.values(costs).reduce((n, v) => n + v, 0);
+
+/** The least anything can cost: one request, one invocation, one put, one single-item write per job. */
+function bareArchive(u: Usage): Usage {
+  return {
+    httpRequests: 1,
+    invocations: 1,
+    lambdaSeconds: sequentialSeconds(1, 1, 0) + AWS_LATENCY_MS.invocation / 1000,
+    writeUnits: 1,
+    readUnits: 0,
+    s3Puts: 1,
+    events: 0,
+    dynamoBytes: 400,
+    s3Bytes: u.s3Bytes,
+  };
+}
+
+export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): Figure[] {
+  const c = result.counts;
+  const submit = c.submit;
+  const ok = c['short-ok'];
+  const lost = c['short-lost'];
+  const longLost = c['long-lost'];
+  if (!submit || !ok || !lost || !longLost) return [];
+  const okUsage = usageOf(ok, submit, 'webhook');
+  const lostUsage = usageOf(lost, submit, 'sweeper');
+  const okCost = costPerMillion(okUsage);
+  const lostCost = costPerMillion(lostUsage);
+  const bareCost = costPerMillion(bareArchive(okUsage));
+  const byDay = ok.dynamo.writeUnitsByTarget.byDay ?? 0;
+  const byEndpointDay = ok.dynamo.writeUnitsByTarget.byEndpointDay ?? 0;
+  const due = ok.dynamo.writeUnitsByTarget.due ?? 0;
+  const lambdaSecondsAt = (u: Usage) => u.lambdaSeconds * TARGET_JOBS_PER_S;
+  const limits: { key: string; label: string; maxJobsPerS: number; note: string }[] = [
+    {
+      key: 'upstreamRun',
+      label: 'upstream /run (1000 per 10 s)',
+      maxJobsPerS: LIMITS.upstreamRunPerS / Math.max(1, ok.runCallsPerJob),
+      note: 'per endpoint; the client-side 800/10 s limiter is per container, not global',
+    },
+    {
+      key: 'statusLost',
+      label: 'sweeper status, webhooks lost, 5–90 s jobs',
+      maxJobsPerS: LIMITS.clientStatusPerS / Math.max(0.01, lost.statusCallsPerJob),
+      note: 'one sweeper (reserved concurrency 1) at 1600/10 s',
+    },
+    {
+      key: 'statusLostLong',
+      label: 'sweeper status, webhooks lost, 2.5–8 min jobs',
+      maxJobsPerS: LIMITS.clientStatusPerS / Math.max(0.01, longLost.statusCallsPerJob),
+      note: 'long jobs need a look every 5 min while they run',
+    },
+    {
+      key: 'byDay',
+      label: 'DynamoDB byDay index, one key per day (all endpoints)',
+      maxJobsPerS: LIMITS.dynamoPartitionWcuPerS / Math.max(0.01, byDay),
+      note: `${byDay.toFixed(1)} WCU per job on one key; 1000 WCU/s per partition`,
+    },
+    {
+      key: 'byEndpointDay',
+      label: 'DynamoDB byEndpointDay index: one key per endpoint and day',
+      maxJobsPerS: LIMITS.dynamoPartitionWcuPerS / Math.max(0.01, byEndpointDay),
+      note: `${byEndpointDay.toFixed(1)} WCU per job on one key`,
+    },
+    {
+      key: 'due',
+      label: 'DynamoDB due index: 8 shard keys',
+      maxJobsPerS: (LIMITS.dueShards * LIMITS.dynamoPartitionWcuPerS) / Math.max(0.01, due),
+      note: `${due.toFixed(1)} WCU per job over 8 keys`,
+    },
+    {
+      key: 's3Prefix',
+      label: 'S3 PUTs under one day prefix',
+      maxJobsPerS: LIMITS.s3PutPerPrefixPerS / Math.max(0.01, s3Puts(ok)),
+      note: '3500 PUT/s per prefix before S3 splits it',
+    },
+    {
+      key: 'lambda',
+      label: 'Lambda concurrency (account default 1000)',
+      maxJobsPerS: (LIMITS.lambdaConcurrency / lambdaSecondsAt(okUsage)) * TARGET_JOBS_PER_S,
+      note: `${lambdaSecondsAt(okUsage).toFixed(0)} concurrent executions at 100 jobs/s`,
+    },
+  ];
+  ctx.detail('scaleModel', {
+    prices: PRICES,
+    latencyAssumptionsMs: AWS_LATENCY_MS,
+    usagePerJob: { webhooks: okUsage, webhooksLost: lostUsage },
+    costPerMillion: { webhooks: okCost, webhooksLost: lostCost, bareArchive: bareCost },
+    limits,
+  });
+  const dollars = (costs: Record<string, number>) => total(costs);
+  return [
+    figure({
+      item: 7,
+      key: 'scale.cost.webhooks',
+      label: 'AWS cost per million jobs, webhooks working',
+      value: dollars(okCost),
+      unit: '$',
+      baseline: { label: 'bare archive: 1 request, 1 put, 1 write', value: dollars(bareCost), unit: '$' },
+      note: 'including one month of storage; prices and latencies are assumptions (docs/scale.md)',
+    }),
+    figure({
+      item: 7,
+      key: 'scale.cost.webhooksLost',
+      label: 'AWS cost per million jobs, every webhook lost',
+      value: dollars(lostCost),
+      unit: '$',
+      baseline: { label: 'bare archive: 1 request, 1 put, 1 write', value: dollars(bareCost), unit: '$' },
+    }),
+    ...limits
+      .sort((a, b) => a.maxJobsPerS - b.maxJobsPerS)
+      .map((limit) =>
+        figure({
+          item: 7,
+          key: `scale.limit.${limit.key}`,
+          label: `max jobs/s: ${limit.label}`,
+          value: limit.maxJobsPerS,
+          unit: '/s',
+          baseline: { label: 'target', value: TARGET_JOBS_PER_S, unit: '/s' },
+          note: limit.note,
+        }),
+      ),
+  ];
+}
