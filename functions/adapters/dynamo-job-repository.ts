@@ -12,6 +12,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
+import { canonicalJson } from '../core/canonical-json.ts';
 import { ConcurrentUpdateError } from '../core/errors.ts';
 import type { AuditEvent, Job } from '../core/job.ts';
 import { isWatched } from '../core/job-state.ts';
@@ -53,6 +54,13 @@ const isConditionFailure = (err: unknown) =>
   err instanceof ConditionalCheckFailedException ||
   (err instanceof Error && err.name === 'ConditionalCheckFailedException');
 
+/**
+ * The SDK sent the call more than once: an earlier attempt may have been applied with its answer lost (a 500
+ * or a timeout after the write, "may or may not have succeeded"), so the retry fails its own condition.
+ */
+const retried = (err: unknown) =>
+  ((err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+
 export class DynamoJobRepository implements JobRepository {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
@@ -74,9 +82,18 @@ export class DynamoJobRepository implements JobRepository {
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw new ConcurrentUpdateError(job.jobId, 'creating it');
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      if (retried(err)) {
+        const item = await this.item(jobKey(job.jobId));
+        if (item && canonicalJson(item) === canonicalJson(jobItem(job, this.shards))) return;
+      }
+      throw new ConcurrentUpdateError(job.jobId, 'creating it');
     }
+  }
+
+  private async item(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return out.Item;
   }
 
   async get(jobId: string): Promise<Job | undefined> {
@@ -96,8 +113,9 @@ export class DynamoJobRepository implements JobRepository {
       if (value === null) removes.add(name);
       else sets.set(name, value);
     }
-    // The sparse due index follows dueAt, and a terminal job always leaves it.
-    if (patch.dueAt === null || (patch.state && !isWatched(patch.state))) {
+    // The sparse due index follows dueAt; a terminal job leaves it unless the write keeps it due until it is
+    // announced (core/announce.ts).
+    if (patch.dueAt === null || (patch.state && !isWatched(patch.state) && patch.dueAt === undefined)) {
       sets.delete('dueAt');
       removes.add('dueShard').add('dueAt');
     } else if (typeof patch.dueAt === 'number') {
@@ -124,6 +142,10 @@ export class DynamoJobRepository implements JobRepository {
       values[':owner'] = condition.leaseOwner;
       conditionExpression += ' AND #leaseOwner = :owner';
     }
+    for (const [i, name] of (condition.absent ?? []).entries()) {
+      names[`#a${i}`] = name;
+      conditionExpression += ` AND attribute_not_exists(#a${i})`;
+    }
     const expression = [
       setParts.length ? `SET ${setParts.join(', ')}` : '',
       removeParts.length ? `REMOVE ${removeParts.join(', ')}` : '',
@@ -144,8 +166,17 @@ export class DynamoJobRepository implements JobRepository {
       );
       return jobFromItem(out.Attributes ?? {});
     } catch (err) {
-      if (isConditionFailure(err)) throw new ConcurrentUpdateError(jobId, 'updating it');
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      // Our own write, landed by an attempt whose answer was lost: the item holds exactly what we wrote.
+      if (retried(err)) {
+        const item = await this.item(jobKey(jobId));
+        const ours =
+          item !== undefined &&
+          [...sets].every(([name, value]) => canonicalJson(item[name]) === canonicalJson(value)) &&
+          [...removes].every((name) => item[name] === undefined);
+        if (ours) return jobFromItem(item);
+      }
+      throw new ConcurrentUpdateError(jobId, 'updating it');
     }
   }
 
@@ -177,15 +208,20 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
-  async appendEvent(event: AuditEvent): Promise<void> {
+  async appendEvent(event: AuditEvent, eventId: string = randomUUID()): Promise<void> {
     // Append-only: an event item is never overwritten, updated or deleted.
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: eventItem(event, randomUUID()),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: eventItem(event, eventId),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      // The id is unique to this event: an item already under it is this event, written by an earlier try.
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   async listEvents(jobId: string): Promise<AuditEvent[]> {
@@ -352,6 +388,8 @@ export class DynamoJobRepository implements JobRepository {
       new GetCommand({ TableName: this.table, Key: idempotencyKeyItem(key), ConsistentRead: true }),
     );
     if (!out.Item) return this.claimIdempotencyKey(key, requestHash, jobId, expiresAtMs);
+    // Job ids are never reused: a claim naming ours is our own put, landed by an attempt whose answer was lost.
+    if (out.Item.jobId === jobId) return { claimed: true };
     return { claimed: false, jobId: String(out.Item.jobId), requestHash: String(out.Item.requestHash) };
   }
 

@@ -1,5 +1,7 @@
 // Appends audit events without letting a failed append undo the work it describes.
+import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from './job.ts';
+import { persistently } from './persist.ts';
 import type { ServiceDeps } from './services.ts';
 import { iso } from './services.ts';
 
@@ -17,8 +19,10 @@ export async function audit(
     ...(source && { source }),
     ...(detail && { detail }),
   };
+  // One id for every try, so a try whose answer was lost is not written twice.
+  const eventId = randomUUID();
   try {
-    await deps.jobs.appendEvent(event);
+    await persistently(() => deps.jobs.appendEvent(event, eventId));
   } catch (err) {
     // The job record is the source of truth; a lost audit line is logged loudly, never fatal.
     deps.logger.error('audit append failed', { jobId, type, error: String(err) });

@@ -1,12 +1,14 @@
 // The capture service: the only path by which a job becomes ARCHIVED (webhook, sweeper, runsync, track, cancel).
 import { randomUUID } from 'node:crypto';
 import { isFinalUpstreamStatus, type UpstreamStatus } from '../schemas/upstream.ts';
+import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
 import { artifactKey, resultKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
 import { audit } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { persistently } from './persist.ts';
 import { resultDocumentChunks, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -27,6 +29,11 @@ export type CaptureOutcome =
 
 /** A capture that dies mid-way frees the job for the next attempt after this long. */
 const LEASE_MS = 120_000;
+/**
+ * runsync results are kept upstream for 60 s only: a dead capture's lease on one must run out well inside
+ * that, or nobody may capture the result before it is gone. Still longer than any capture takes.
+ */
+export const SYNC_LEASE_MS = 25_000;
 const REASON_MAX = 1000;
 const SYNC_LOOK_INTERVAL_MS = 20_000;
 
@@ -50,7 +57,8 @@ export async function captureResult(
   if (!isFinalUpstreamStatus(obs.status.status)) return recordProgress(deps, job, obs);
 
   const owner = randomUUID();
-  const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), LEASE_MS);
+  const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+  const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
   if (!claimed) return lostClaim(deps, job.jobId, obs);
 
   let archived: Job;
@@ -58,14 +66,15 @@ export async function captureResult(
     archived = await archiveUnderLease(deps, claimed, owner, obs);
   } catch (err) {
     if (err instanceof ConcurrentUpdateError) return lostClaim(deps, claimed.jobId, obs);
-    // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out.
-    await deps.jobs
-      .update(
+    // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out; the
+    // store error that failed the capture may well fail this too, so it is retried (persist.ts).
+    await persistently(() =>
+      deps.jobs.update(
         claimed.jobId,
         { leaseOwner: null, leaseUntil: null },
         { states: ['SUBMITTING', 'PENDING'], leaseOwner: owner },
-      )
-      .catch(() => undefined);
+      ),
+    ).catch(() => undefined);
     throw err;
   }
   const status = archivedStatus(archived);
@@ -85,7 +94,7 @@ export async function captureResult(
     upstreamStatus: status.status,
   });
   await publishQuietly(deps, 'Job Archived', archived);
-  return { kind: 'archived', job: archived };
+  return { kind: 'archived', job: await markAnnounced(deps, archived) };
 }
 
 /** Writes artifacts and result.json, then the one conditional move to ARCHIVED (fails if the lease was lost). */
@@ -105,7 +114,8 @@ async function archiveUnderLease(
     { 'job-id': claimed.jobId, 'upstream-status': status.status },
   );
 
-  const now = iso(deps.clock.now());
+  const nowMs = deps.clock.now();
+  const now = iso(nowMs);
   return deps.jobs.update(
     claimed.jobId,
     {
@@ -123,7 +133,8 @@ async function archiveUnderLease(
       delayTime: status.delayTime ?? null,
       executionTime: status.executionTime ?? null,
       reason: errorSummary(status.error) ?? null,
-      dueAt: null,
+      // Due until announced: if this process dies before the archived event, the sweeper announces it.
+      dueAt: nowMs + ANNOUNCE_AFTER_MS,
       leaseOwner: null,
       leaseUntil: null,
     },

@@ -10,6 +10,8 @@ export interface UpdateCondition {
   states: readonly JobState[];
   /** The job must hold this capture lease. */
   leaseOwner?: string;
+  /** The job must not have these fields yet (e.g. `runAttemptedAt`: only one request may call /run). */
+  absent?: readonly (keyof Job)[];
 }
 
 export interface DueJob extends Job {
@@ -44,7 +46,8 @@ export interface JobRepository {
   update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job>;
   /** Takes the capture lease if the job is watched and the lease is free, expired or already ours. */
   claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined>;
-  appendEvent(event: AuditEvent): Promise<void>;
+  /** Appends once per `eventId`: a retry with the same id never writes the event twice. */
+  appendEvent(event: AuditEvent, eventId?: string): Promise<void>;
   listEvents(jobId: string): Promise<AuditEvent[]>;
   /** Jobs of one due shard with dueAt ≤ nowMs, oldest first. */
   queryDue(shard: number, nowMs: number, limit: number): Promise<DueJob[]>;

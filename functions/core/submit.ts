@@ -2,6 +2,7 @@
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
+import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
 import { requestHash } from './canonical-json.ts';
@@ -10,6 +11,7 @@ import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, UpstreamError } from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { persistently } from './persist.ts';
 import { firstLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { signWebhookToken, webhookUrl } from './webhook-token.ts';
@@ -52,7 +54,7 @@ export async function submitJob(
     if (!claim.claimed) {
       if (claim.requestHash !== hash) throw new IdempotencyConflictError(idempotencyKey, claim.jobId);
       const existing = await awaitRecord(deps, claim.jobId);
-      if (existing) return { job: existing, created: false };
+      if (existing) return { job: await sendIfUnsent(deps, existing, request), created: false };
       // The first request claimed the key and died before writing its record: take over its job id.
       return { job: await startJob(deps, claim.jobId, endpoint, request, idempotencyKey), created: false };
     }
@@ -68,7 +70,7 @@ async function startJob(
   idempotencyKey: string | undefined,
 ): Promise<Job> {
   const nowMs = deps.clock.now();
-  let job: Job = {
+  const job: Job = {
     jobId,
     endpoint,
     state: 'SUBMITTING',
@@ -84,25 +86,47 @@ async function startJob(
   try {
     await deps.jobs.create(job);
   } catch (err) {
-    // Two takeovers of one dead request: the one whose record landed first goes on, this one reports it.
+    // Two takeovers of one dead request: one record lands, and the run claim lets only one of them send it.
     if (!(err instanceof ConcurrentUpdateError)) throw err;
-    return (await deps.jobs.get(jobId)) ?? job;
+    const existing = await deps.jobs.get(jobId);
+    return existing ? sendIfUnsent(deps, existing, request) : job;
   }
   await audit(deps, jobId, 'created', 'api', { endpoint, sync: Boolean(request.sync) });
+  return sendJob(deps, job, request);
+}
 
+/**
+ * A request that stopped between its record and /run (a crash, a store error after the SDK's retries) left a
+ * job nobody would send: its client's retry sends it, instead of getting back a job that never runs.
+ */
+const sendIfUnsent = (deps: ServiceDeps, job: Job, request: SubmitRequest): Promise<Job> =>
+  job.state === 'SUBMITTING' && !job.runAttemptedAt ? sendJob(deps, job, request) : Promise.resolve(job);
+
+/** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
+async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest): Promise<Job> {
+  const { jobId, endpoint } = created;
   const inputBody = Buffer.from(JSON.stringify(request.input));
-  const stored = await deps.archive.putJson(inputKey(jobId, job.createdAt), inputBody, { 'job-id': jobId });
+  const stored = await deps.archive.putJson(inputKey(jobId, created.createdAt), inputBody, {
+    'job-id': jobId,
+  });
   const secret = await deps.webhookSecret();
   const body: RunRequest = {
     input: request.input,
     webhook: webhookUrl(deps.config.PUBLIC_BASE_URL, jobId, signWebhookToken(secret, jobId)),
     ...(request.policy && { policy: request.policy }),
   };
-  job = await deps.jobs.update(
-    jobId,
-    { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()) },
-    { states: ['SUBMITTING'] },
-  );
+  let job: Job;
+  try {
+    // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
+    job = await deps.jobs.update(
+      jobId,
+      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()) },
+      { states: ['SUBMITTING'], absent: ['runAttemptedAt'] },
+    );
+  } catch (err) {
+    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    return (await deps.jobs.get(jobId)) ?? created;
+  }
   await audit(deps, jobId, 'input.archived', 'api', { key: stored.key, bytes: stored.bytes });
 
   try {
@@ -160,30 +184,37 @@ async function markSubmitted(
   upstreamStatus: string,
 ): Promise<Job> {
   const nowMs = deps.clock.now();
-  await deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId);
-  deps.metrics.count('JobsSubmitted');
+  const patch = {
+    state: 'PENDING' as const,
+    upstreamId,
+    upstreamStatus,
+    submittedAt: iso(nowMs),
+    dueAt: firstLookAt(nowMs, {
+      // A runsync job that outlived the wait is kept upstream for only 60 s after it ends.
+      firstLookMs: job.sync
+        ? Math.min(deps.config.FIRST_LOOK_MS, SYNC_FIRST_LOOK_MS)
+        : deps.config.FIRST_LOOK_MS,
+      lookIntervalMs: deps.config.lookIntervalMs,
+    }),
+  };
   try {
-    const updated = await deps.jobs.update(
-      job.jobId,
-      {
-        state: 'PENDING',
-        upstreamId,
-        upstreamStatus,
-        submittedAt: iso(nowMs),
-        dueAt: firstLookAt(nowMs, {
-          // A runsync job that outlived the wait is kept upstream for only 60 s after it ends.
-          firstLookMs: job.sync
-            ? Math.min(deps.config.FIRST_LOOK_MS, SYNC_FIRST_LOOK_MS)
-            : deps.config.FIRST_LOOK_MS,
-          lookIntervalMs: deps.config.lookIntervalMs,
-        }),
-      },
-      { states: ['SUBMITTING'] },
-    );
+    // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).
+    await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
+    deps.metrics.count('JobsSubmitted');
+    const updated = await persistently(() => deps.jobs.update(job.jobId, patch, { states: ['SUBMITTING'] }));
     await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus });
     return updated;
   } catch (err) {
-    if (!(err instanceof ConcurrentUpdateError)) throw err;
+    if (!(err instanceof ConcurrentUpdateError)) {
+      // Only the webhook (or an operator's reconcile with this id) can still tie the upstream job to ours.
+      deps.metrics.count('AmbiguousSubmits');
+      deps.logger.error('upstream accepted the job but recording its id failed', {
+        jobId: job.jobId,
+        upstreamId,
+        error: String(err),
+      });
+      throw err;
+    }
     // A webhook beat us to it (the job finished before /run's answer was recorded): keep what it wrote.
     await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus, raced: true });
     return (await deps.jobs.get(job.jobId)) ?? job;
@@ -207,7 +238,8 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
         state: 'REJECTED',
         rejectedAt: iso(deps.clock.now()),
         reason: `${err.code}: ${err.message}`,
-        dueAt: null,
+        // Due until announced (announce.ts).
+        dueAt: deps.clock.now() + ANNOUNCE_AFTER_MS,
       },
       { states: statesLeadingTo('REJECTED') },
     )
@@ -216,5 +248,7 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
   if (job.idempotencyKey) await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
   deps.metrics.count('JobsRejected');
   await audit(deps, job.jobId, 'submit.rejected', 'api', { code: err.code, message: err.message });
-  if (rejected) await publishQuietly(deps, 'Job Rejected', rejected);
+  if (!rejected) return;
+  await publishQuietly(deps, 'Job Rejected', rejected);
+  await markAnnounced(deps, rejected);
 }

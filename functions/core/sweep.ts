@@ -1,9 +1,10 @@
 // The sweeper service: looks at every due job, oldest first, so no result outlives the upstream's window.
+import { ANNOUNCE_AFTER_MS, announceLeftover, markAnnounced } from './announce.ts';
 import { audit } from './audit.ts';
 import { captureResult, publishQuietly } from './capture.ts';
 import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimitedError } from './errors.ts';
 import type { Job } from './job.ts';
-import { statesLeadingTo } from './job-state.ts';
+import { isTerminal, statesLeadingTo } from './job-state.ts';
 import type { DueJob } from './ports.ts';
 import { nextLookAt, retryLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -100,8 +101,19 @@ async function look(
   paused: Set<string>,
 ): Promise<void> {
   try {
+    if (isTerminal(job.state)) {
+      // Settled, but whoever settled it stopped before announcing it.
+      await announceLeftover(deps, job);
+      return;
+    }
     if (!job.upstreamId) {
       await settleUnsubmitted(deps, job, summary);
+      return;
+    }
+    if ((job.leaseUntil ?? 0) > deps.clock.now()) {
+      // A capture holds the job (or held it when it died): a poll now could not archive it. The job keeps its
+      // place at the front of the queue, so the first pass after the lease runs out takes it.
+      summary.duplicates++;
       return;
     }
     summary.polled++;
@@ -166,7 +178,8 @@ async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary)
       {
         state: 'EXPIRED',
         expiredAt: iso(nowMs),
-        dueAt: null,
+        // Due until announced (announce.ts): an expiry must never go unalarmed.
+        dueAt: nowMs + ANNOUNCE_AFTER_MS,
         reason: 'upstream answered 404 before the result was captured',
       },
       { states: statesLeadingTo('EXPIRED') },
@@ -178,6 +191,7 @@ async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary)
   deps.logger.error('job expired before capture', { jobId: job.jobId, upstreamId: job.upstreamId });
   await audit(deps, job.jobId, 'expired', 'sweeper', { upstreamStatus: job.upstreamStatus ?? null });
   await publishQuietly(deps, 'Job Expired', expired);
+  await markAnnounced(deps, expired);
 }
 
 /**
@@ -204,8 +218,9 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   const rejected = await deps.jobs
     .update(
       job.jobId,
-      { state: 'REJECTED', rejectedAt: iso(nowMs), reason, dueAt: null },
-      { states: ['SUBMITTING'] },
+      { state: 'REJECTED', rejectedAt: iso(nowMs), reason, dueAt: nowMs + ANNOUNCE_AFTER_MS },
+      // Never sent: only while no retry of its client has taken the run claim since this look read the job.
+      { states: ['SUBMITTING'], ...(!job.runAttemptedAt && { absent: ['runAttemptedAt' as const] }) },
     )
     .catch(ignoreConflict);
   if (!rejected) return;
@@ -216,4 +231,5 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   deps.metrics.count('JobsRejected');
   await audit(deps, job.jobId, 'rejected', 'sweeper', { reason });
   await publishQuietly(deps, 'Job Rejected', rejected);
+  await markAnnounced(deps, rejected);
 }

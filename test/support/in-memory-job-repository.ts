@@ -38,7 +38,8 @@ export class InMemoryJobRepository implements JobRepository {
     if (
       !job ||
       !condition.states.includes(job.state) ||
-      (condition.leaseOwner && job.leaseOwner !== condition.leaseOwner)
+      (condition.leaseOwner && job.leaseOwner !== condition.leaseOwner) ||
+      (condition.absent ?? []).some((name) => job[name] !== undefined)
     ) {
       throw new ConcurrentUpdateError(jobId, 'updating it');
     }
@@ -48,7 +49,7 @@ export class InMemoryJobRepository implements JobRepository {
       if (v === null) delete next[k];
       else next[k] = clone(v);
     }
-    if (patch.state && !isWatched(patch.state)) delete next.dueAt;
+    if (patch.state && !isWatched(patch.state) && patch.dueAt === undefined) delete next.dueAt;
     this.jobs.set(jobId, next as unknown as Job);
     return clone(next as unknown as Job);
   }

@@ -1,0 +1,197 @@
+// The chaos engine: runs a seeded workload through local mode under every fault at once, then checks the promises.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EmulatorStats, startEmulator } from '../../local/emulator/index.ts';
+import { ChaosClient, type RequestRecord } from './client.ts';
+import { Forger, type ForgeryFigures, foreignBody, forgeContinuously, forgeryFigures } from './forgery.ts';
+import { Gate } from './gate.ts';
+import {
+  BASE_FAULTS,
+  CHAOS_CONFIG,
+  CHAOS_EMULATOR,
+  type ChaosOptions,
+  SWEEP_INTERVAL_MS,
+} from './options.ts';
+import { parkJob } from './rate-limit-burst.ts';
+import { Dice, sleep } from './rng.ts';
+import { ENDPOINT_ID, runScenario, type ScenarioContext, type ScenarioFacts } from './scenario.ts';
+import { settle } from './settle.ts';
+import { type StorageFaultCounters, StorageFaults, type StorageService } from './storage-faults.ts';
+import { ChaosSystem } from './system.ts';
+import { CHAOS_HANDLER, UpstreamLedger } from './upstream-ledger.ts';
+import { startUpstreamProxy } from './upstream-proxy.ts';
+import { type Outcome, verifyRun } from './verify.ts';
+import { planWorkload } from './workload.ts';
+
+export interface ChaosReport {
+  jobs: number;
+  seed: number;
+  wallMs: number;
+  phaseMs: { start: number; submit: number; settle: number; verify: number };
+  requests: {
+    total: number;
+    byRole: Record<string, number>;
+    answers: Record<string, number>;
+    replays: number;
+  };
+  emulator: EmulatorStats;
+  storage: Record<StorageService, StorageFaultCounters>;
+  scenario: ScenarioFacts;
+  forged: ForgeryFigures;
+  handlerErrors: number;
+  /** The regular sweeper's passes: how many, the longest, and the worst lag (SweeperBehind's metric). */
+  sweeper: { passes: number; longestPassMs: number; oldestDueAgeMs: number };
+  restarts: number;
+  outcome: Outcome;
+  violations: string[];
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const started = performance.now();
+  const log = options.log;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'archiver-chaos-')));
+  const ledger = new UpstreamLedger();
+  const emulator = await startEmulator({
+    ...CHAOS_EMULATOR,
+    seed: options.seed,
+    historyMaxJobs: options.jobs * 3 + 1000,
+    historyMaxBytes: 1024 * 1024 * 1024,
+    faults: BASE_FAULTS,
+    handlers: { [CHAOS_HANDLER]: ledger.handler },
+  });
+  const proxy = await startUpstreamProxy(emulator.port);
+  const storage = new StorageFaults({ seed: options.seed });
+  const secret = randomBytes(32).toString('base64url');
+  const system = new ChaosSystem({
+    dataDir,
+    upstreamBaseUrl: `${proxy.url}/v2/${ENDPOINT_ID}`,
+    apiKey: emulator.apiKey,
+    webhookSecret: secret,
+    faults: storage,
+    config: CHAOS_CONFIG,
+    sweepIntervalMs: SWEEP_INTERVAL_MS,
+  });
+  const runFrom = new Date(Date.now() - 3_600_000).toISOString();
+  try {
+    await system.start();
+    const phaseMs = { start: Math.round(performance.now() - started), submit: 0, settle: 0, verify: 0 };
+    log(`archiver up at ${system.url}, upstream emulator behind ${proxy.url}, data in ${dataDir}`);
+    let deadline = Number.POSITIVE_INFINITY;
+    const gate = new Gate();
+    const client = new ChaosClient(system.url, gate, new Dice(options.seed, 'client'), () => deadline);
+    const forger = new Forger(system.url, secret);
+    const plan = planWorkload(options.jobs, options.seed);
+    const parkedId = await parkJob(emulator, ENDPOINT_ID);
+    const facts: ScenarioFacts = {
+      restartDowntimeMs: 0,
+      outageMs: 0,
+      bursts: [],
+      neighbour429: 0,
+      reconciled: 0,
+      timeline: [],
+    };
+    const forgeable: RequestRecord[] = [];
+    const ctx: ScenarioContext = {
+      emulator,
+      system,
+      proxy,
+      client,
+      gate,
+      forger,
+      ledger,
+      seed: options.seed,
+      parkedId,
+      foreignBody: () =>
+        foreignBody(forgeable, ledger, emulator, new Dice(options.seed, `foreign-${forger.sent.length}`)),
+      log,
+      pending: [],
+    };
+
+    // The workload: `concurrency` clients taking the plan in order.
+    const submitStarted = performance.now();
+    let next = 0;
+    let done = 0;
+    const cancels: Promise<void>[] = [];
+    const worker = async () => {
+      for (let spec = plan[next++]; spec; spec = plan[next++]) {
+        const record =
+          spec.via === 'track' ? await client.track(spec, emulator, ENDPOINT_ID) : await client.submit(spec);
+        if (spec.role === 'cancel') cancels.push(sleep(300).then(() => client.cancel(record)));
+        if (spec.role === 'workload' && record.jobIds.length > 0) forgeable.push(record);
+        done++;
+        if (done % Math.max(100, Math.round(plan.length / 10)) === 0)
+          log(`${done}/${plan.length} requests answered`);
+      }
+    };
+    const progress = () => next / plan.length;
+    const workers = Promise.all(Array.from({ length: options.concurrency }, worker));
+    const scenario = runScenario(ctx, progress, facts);
+    const forging = forgeContinuously(forger, forgeable, ledger, emulator, options.seed, workers);
+    await Promise.all([workers, scenario, forging]);
+    await Promise.all([...cancels, ...ctx.pending]);
+    phaseMs.submit = Math.round(performance.now() - submitStarted);
+    log(`workload submitted in ${(phaseMs.submit / 1000).toFixed(1)} s; settling`);
+
+    const settleStarted = performance.now();
+    deadline = Date.now() + options.settleTimeoutMs;
+    await settle(system, client, deadline, log);
+    phaseMs.settle = Math.round(performance.now() - settleStarted);
+
+    const verifyStarted = performance.now();
+    const view = system.clean();
+    let verification: Awaited<ReturnType<typeof verifyRun>>;
+    try {
+      verification = await verifyRun({
+        view,
+        dataDir,
+        emulator,
+        ledger,
+        records: client.records,
+        runtimes: system.runtimes,
+        forgeries: forger.sent,
+        crashedIds: new Set(facts.killedPass?.claimedIds ?? []),
+        from: runFrom,
+        to: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    } finally {
+      view.close();
+    }
+    phaseMs.verify = Math.round(performance.now() - verifyStarted);
+
+    const byRole: Record<string, number> = {};
+    const answers: Record<string, number> = {};
+    let replays = 0;
+    for (const record of client.records.values()) {
+      byRole[record.spec.role] = (byRole[record.spec.role] ?? 0) + 1;
+      for (const [answer, n] of Object.entries(record.answers)) answers[answer] = (answers[answer] ?? 0) + n;
+      replays += record.replays;
+    }
+    return {
+      jobs: client.records.size,
+      seed: options.seed,
+      wallMs: Math.round(performance.now() - started),
+      phaseMs,
+      requests: { total: client.records.size, byRole, answers, replays },
+      emulator: structuredClone(emulator.stats),
+      storage: structuredClone(storage.counters),
+      scenario: facts,
+      forged: forgeryFigures(forger.sent),
+      handlerErrors: system.handlerErrors,
+      sweeper: {
+        passes: system.passes.length,
+        longestPassMs: Math.max(0, ...system.passes.map((p) => p.ms)),
+        oldestDueAgeMs: Math.max(0, ...system.passes.map((p) => p.oldestDueAgeMs)),
+      },
+      restarts: system.restarts,
+      outcome: verification.outcome,
+      violations: verification.violations,
+    };
+  } finally {
+    await system.stop();
+    await proxy.stop();
+    await emulator.stop();
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,112 @@
+// Chaos run settings: the size and seed a caller picks, and the fixed timings and fault rates of every run.
+import type { EmulatorOptions, FaultOptions } from '../../local/emulator/index.ts';
+
+export interface ChaosOptions {
+  /** Logical jobs: submitted through POST /jobs (most) or adopted with POST /jobs/track. */
+  jobs: number;
+  seed: number;
+  /** Client requests in flight at once. */
+  concurrency: number;
+  /** Where the stores keep their data; a temporary folder (removed afterwards) when absent. */
+  dataDir?: string;
+  /** How long the run may wait, after the last submission, for every job to settle. */
+  settleTimeoutMs: number;
+  /** Progress lines (the figures are returned, not logged). */
+  log: (line: string) => void;
+}
+
+/** The CI size: at least 2,000 jobs, a few minutes on a 2-core machine. */
+export const CI_JOBS = 2000;
+
+export const defaultChaosOptions = (): ChaosOptions => ({
+  jobs: CI_JOBS,
+  seed: 1,
+  concurrency: 64,
+  settleTimeoutMs: 240_000,
+  log: () => undefined,
+});
+
+/**
+ * Upstream timings. Retention is the one window the run compresses least: a capture killed mid-way keeps its
+ * job for the archiver's 2-minute lease, and a sweeper pass may then run a minute before the next one takes
+ * it (production: a 30-minute window against the same 2 + 1 minutes).
+ */
+export const EMULATOR_RETENTION_MS = 300_000;
+/** Webhooks held back this long arrive after the sweeper's first look (FIRST_LOOK_MS + a pass). */
+export const WEBHOOK_DELAY_MS = 3000;
+
+export const CHAOS_EMULATOR: EmulatorOptions = {
+  retentionMs: EMULATOR_RETENTION_MS,
+  jobDurationMs: 40,
+  startDelayMs: 5,
+  // Enough workers that the queue never builds: throughput is bounded by the archiver, not by the GPUs.
+  workers: 96,
+  webhookRetryDelayMs: 200,
+  webhookTimeoutMs: 5000,
+};
+
+/** The standing emulator faults of the whole run (phases add to them for a while). */
+export const BASE_FAULTS: FaultOptions = {
+  webhookDrop: 0.3,
+  webhookDuplicate: 0.2,
+  webhookDelay: 0.1,
+  webhookDelayMs: WEBHOOK_DELAY_MS,
+  webhookEmptyBody: 0.05,
+  webhookNullBody: 0.01,
+  serverError: { status: 0.05 },
+  latencyMs: { status: 15, run: 25, cancel: 15 },
+};
+
+/**
+ * Archiver settings. RETENTION_MS is shorter than the emulator's (the archiver is told results go sooner than
+ * they do, the safe direction): it sets how long an ambiguous submit waits for its webhook before it is
+ * settled as REJECTED, which must fit in the run.
+ */
+export const CHAOS_CONFIG: Record<string, string> = {
+  RETENTION_MS: '40000',
+  FIRST_LOOK_MS: '1500',
+  LOOK_INTERVAL_MS: '1000',
+  NOT_FOUND_GRACE_MS: '1000',
+  SUBMIT_STALE_MS: '30000',
+  SWEEP_SAFETY_MS: '1000',
+  LOG_LEVEL: 'silent',
+};
+
+export const SWEEP_INTERVAL_MS = 300;
+
+/** Storage faults per SDK attempt (about 2% for each service) and rarer kinds, see storage-faults.ts. */
+export const STORAGE_FAULT_RATES = {
+  /** Throttling (ProvisionedThroughputExceeded / SlowDown): retried by the SDK with its throttling backoff. */
+  throttle: 0.01,
+  /** 500/503 before the request is applied: retried by the SDK. */
+  serverError: 0.01,
+  /** 500 after the request was applied (DynamoDB: "may or may not have succeeded"). */
+  appliedThenError: 0.002,
+  /** Every attempt of the call fails: the error escapes the SDK's retries to the application. */
+  outlastsRetries: 0.001,
+};
+
+/** Short windows in which every call to one store fails (a partition or a node having a bad moment). */
+export const BROWNOUT = { everyMs: 15_000, lastsMs: 400 };
+
+/** Parses `--jobs N --seed S --concurrency C --data DIR --settle-timeout MS`; unknown flags are an error. */
+export function parseChaosArgs(argv: readonly string[], base: ChaosOptions): ChaosOptions {
+  const options = { ...base };
+  const number = (flag: string, value: string | undefined, min: number): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${flag} needs an integer ≥ ${min}`);
+    return parsed;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--jobs') options.jobs = number(flag, value, 100);
+    else if (flag === '--seed') options.seed = number(flag, value, 0);
+    else if (flag === '--concurrency') options.concurrency = number(flag, value, 1);
+    else if (flag === '--settle-timeout') options.settleTimeoutMs = number(flag, value, 1000);
+    else if (flag === '--data' && value) options.dataDir = value;
+    else throw new Error(`unknown option ${flag ?? ''} (use --jobs N --seed S --concurrency C --data DIR)`);
+    i++;
+  }
+  return options;
+}

@@ -1,0 +1,66 @@
+// The figures of a chaos run, as the test and `npm run chaos` print them.
+import type { ChaosReport } from './engine.ts';
+import { totalStorageFaults } from './storage-faults.ts';
+
+const n = (value: number) => value.toLocaleString('en-US');
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const list = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
+
+export function formatReport(r: ChaosReport): string {
+  const w = r.emulator.webhooks;
+  const o = r.outcome;
+  const d = r.storage.dynamodb;
+  const s3 = r.storage.s3;
+  const kill = r.scenario.killedPass;
+  const storageLine = (name: string, c: typeof d) =>
+    `${name} ${n(totalStorageFaults(c))} of ${n(c.attempts)} attempts (throttling ${n(c.throttle)}, 5xx ${n(c.serverError)}, ` +
+    `applied-then-5xx ${n(c.appliedThenError)}, brownout ${n(c.brownout)}, outlasting retries ${n(c.outlastsAttempts)}); ` +
+    `escaped the SDK's retries ${n(c.escaped)}`;
+  const forgedSent = Object.values(r.forged.sent).reduce((a, b) => a + b, 0);
+  const duplicatesAbsorbed =
+    o.duplicates.webhookDuplicate + o.duplicates.captureDuplicate + o.duplicates.captureConcurrent;
+  const lines = [
+    `chaos run: seed ${r.seed}, ${n(r.jobs)} jobs (${list(r.requests.byRole)})`,
+    `wall time ${s(r.wallMs)} (start ${s(r.phaseMs.start)}, submit ${s(r.phaseMs.submit)}, settle ${s(r.phaseMs.settle)}, verify ${s(r.phaseMs.verify)})`,
+    '',
+    'faults injected',
+    `  webhooks        dropped ${n(w.dropped)}, duplicated ${n(w.duplicated)}, delayed ${n(w.delayed)}, empty body ${n(w.emptyBody)}, ` +
+      `null body ${n(w.nullBody)}, too large ${n(w.tooLarge)}, timed out ${n(w.timeouts)}, retried ${n(w.retried)}, given up ${n(w.failed)}`,
+    `  upstream API    5xx ${n(r.emulator.injectedErrors)} (incl. lost /run answers), ` +
+      `429 to the archiver ${n(r.emulator.tooManyRequests - r.scenario.neighbour429)} ` +
+      `(during bursts: ${r.scenario.bursts.map(n).join(', ') || 'none'}), slowed ${n(r.emulator.delayedRequests)} requests, ` +
+      `unreachable ${s(r.scenario.outageMs)}`,
+    `  storage         ${storageLine('DynamoDB', d)}`,
+    `                  ${storageLine('S3', s3)}`,
+    `  process         sweeper killed mid-pass: ${kill ? `${kill.claimed} captures claimed, ${kill.archived} archived, ${kill.cut} cut mid-way` : 'no'}; ` +
+      `archiver restarted ${r.restarts}× (down ${s(r.scenario.restartDowntimeMs)}); handler failures answered 5xx ${n(r.handlerErrors)}`,
+    `  forged webhooks ${n(forgedSent)} (${list(r.forged.sent)})`,
+    `  sweeper         ${n(r.sweeper.passes)} passes, longest ${s(r.sweeper.longestPassMs)}, ` +
+      `oldest due job ${s(r.sweeper.oldestDueAgeMs)} late`,
+    '',
+    'outcome',
+    `  jobs in table   ${n(o.jobsInTable)} (${list(o.byState)}); upstream GPU jobs ${n(o.upstreamJobs)}`,
+    `  archived        ${n(o.byState.ARCHIVED ?? 0)} (by ${list(o.archivedBySource)}; ${list(o.upstreamStatuses)}); ` +
+      `${n(o.exactStatusBytes)} byte-identical to /status, ${(o.resultBytesChecked / 1e6).toFixed(1)} MB compared`,
+    `  duplicates      absorbed ${n(duplicatesAbsorbed)} (webhook.duplicate ${n(o.duplicates.webhookDuplicate)}, ` +
+      `capture.duplicate ${n(o.duplicates.captureDuplicate)}, capture.concurrent ${n(o.duplicates.captureConcurrent)}; metric ${n(o.duplicates.metric)}); ` +
+      `idempotent replays ${n(r.requests.replays)}`,
+    `  forged          rejected ${n(r.forged.rejected)} (401), bodies ignored ${n(r.forged.bodiesIgnored)}, ` +
+      `refused while down ${n(r.forged.unanswered)}, archived ${n(o.forgedArchived)}`,
+    `  announced       Job Archived sent again for captures cut by the kill ${n(o.reannounced)} (at least once)`,
+    `  expired         ${n(o.expired)} (expected ${n(o.expectedExpired)})`,
+    `  ambiguous       ${n(o.ambiguousSubmits)} submits; reconciled ${n(r.scenario.reconciled)}; settled unconfirmed ${n(o.rejected.unconfirmed)}`,
+    `  rejected        certain refusals ${n(o.rejected.certainRefusal)}, unconfirmed ${n(o.rejected.unconfirmed)}, ` +
+      `never sent ${n(o.rejected.notSent)}, other ${n(o.rejected.other)}`,
+    `  lost ${n(o.lost)}, forged archived ${n(o.forgedArchived)}, double archives ${n(o.duplicateArchives)}, ` +
+      `two GPU jobs for one request ${n(o.twoGpuJobsForOneRequest)}, left unfinished ${n(o.nonFinal)}`,
+    `  violations      ${r.violations.length === 0 ? 'none' : n(r.violations.length)}`,
+    ...r.violations.slice(0, 40).map((v) => `    - ${v}`),
+    ...(r.violations.length > 40 ? [`    … ${n(r.violations.length - 40)} more`] : []),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,190 @@
+// The timed events of a chaos run: ambiguous submits, a killed sweeper, a restart, an upstream outage, 429 bursts.
+import type { Emulator } from '../../local/emulator/index.ts';
+import type { ChaosClient, RequestRecord } from './client.ts';
+import type { Forger } from './forgery.ts';
+import type { Gate } from './gate.ts';
+import { type KilledPass, killSweeperMidPass } from './killed-sweep.ts';
+import { BASE_FAULTS } from './options.ts';
+import { rateLimitBurst } from './rate-limit-burst.ts';
+import { sleep } from './rng.ts';
+import type { ChaosSystem } from './system.ts';
+import type { UpstreamLedger } from './upstream-ledger.ts';
+import type { UpstreamProxy } from './upstream-proxy.ts';
+import { chaosInput, type JobSpec, type Role, specFor } from './workload.ts';
+
+export const ENDPOINT_ID = 'chaos-endpoint';
+
+/** What the events did, for the figures. */
+export interface ScenarioFacts {
+  killedPass?: KilledPass;
+  restartDowntimeMs: number;
+  outageMs: number;
+  /** 429s the emulator sent to the archiver during each burst. */
+  bursts: number[];
+  /** 429s the bursting neighbour itself got. */
+  neighbour429: number;
+  /** The operator's reconciles of ambiguous submits whose webhook never came. */
+  reconciled: number;
+  timeline: string[];
+}
+
+export interface ScenarioContext {
+  emulator: Emulator;
+  system: ChaosSystem;
+  proxy: UpstreamProxy;
+  client: ChaosClient;
+  gate: Gate;
+  forger: Forger;
+  ledger: UpstreamLedger;
+  seed: number;
+  parkedId: string;
+  /** A finished upstream job of the workload and its genuine webhook body, to forge bodies from. */
+  foreignBody: () => { jobId: string; body: string } | undefined;
+  log: (line: string) => void;
+  /** Background work the run must wait for before it settles. */
+  pending: Promise<unknown>[];
+}
+
+export interface Step {
+  /** Fraction of the workload submitted when the step starts. */
+  at: number;
+  name: string;
+  run: (ctx: ScenarioContext, facts: ScenarioFacts) => Promise<void>;
+}
+
+const spec = (ctx: ScenarioContext, role: Role, n: number, extra: Record<string, unknown>, more = {}) => {
+  const key = `chaos-s${ctx.seed}-${role}-${n}`;
+  return specFor(key, role, chaosInput(key, 'echo', extra), more);
+};
+
+const lastJob = (record: RequestRecord) => record.jobIds.at(-1);
+
+/** Waits for the held jobs to finish upstream, then ends their retention: /status answers 404 from now on. */
+async function expireHeld(ctx: ScenarioContext, held: readonly JobSpec[]): Promise<void> {
+  for (const s of held) {
+    const id = await ctx.ledger.awaitStarted(s.key, 20_000);
+    await ctx.emulator.jobs.waitFor(id, undefined, 20_000);
+    ctx.emulator.jobs.expire(id);
+  }
+}
+
+/**
+ * /run's answer lost after the job was created (502): the client's retry with the same key gets the same
+ * job, never a second GPU job; the job's webhook archives it, or, when that never comes, an operator's
+ * reconcile does. Then /run failing before anything was created: settled REJECTED once the job's life is over.
+ * A forged body (valid token, another job's final status) is posted to each while it has no upstream id.
+ */
+async function ambiguousSubmits(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
+  await ctx.gate.close();
+  try {
+    ctx.emulator.setFaults({ ...BASE_FAULTS, lostResponse: { run: 1 } });
+    const answered = [0, 1, 2, 3].map((n) =>
+      spec(ctx, 'ambiguous', n, {
+        durationMs: 1500,
+        _emulator: { webhook: { drop: false, body: 'normal' } },
+      }),
+    );
+    const unanswered = [0, 1].map((n) =>
+      spec(ctx, 'ambiguous-reconcile', n, { durationMs: 200, _emulator: { webhook: { drop: true } } }),
+    );
+    const lost = await Promise.all(
+      [...answered, ...unanswered].map((s) => ctx.client.submit(s, { gated: false })),
+    );
+    ctx.emulator.setFaults({ ...BASE_FAULTS, serverError: { status: 0.05, run: 1 } });
+    const unsent = [0, 1, 2].map((n) => spec(ctx, 'ambiguous-unsent', n, {}, { policy: { ttl: 10_000 } }));
+    const failed = await Promise.all(unsent.map((s) => ctx.client.submit(s, { gated: false })));
+    for (const record of [...lost, ...failed]) {
+      const target = lastJob(record);
+      const foreign = ctx.foreignBody();
+      if (target && foreign) await ctx.forger.forge('foreign-body', target, foreign.jobId, foreign.body);
+    }
+    for (const record of lost.slice(answered.length)) {
+      ctx.pending.push(
+        (async () => {
+          const upstreamId = await ctx.ledger.awaitStarted(record.spec.key, 20_000);
+          await ctx.emulator.jobs.waitFor(upstreamId, undefined, 20_000);
+          const answer = await ctx.client.reconcile(record, upstreamId);
+          if (answer?.status === 200) facts.reconciled++;
+        })(),
+      );
+    }
+  } finally {
+    ctx.emulator.setFaults(BASE_FAULTS);
+    ctx.gate.open();
+  }
+}
+
+async function killSweeper(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
+  await ctx.system.pauseSweeper();
+  // Let due jobs pile up, as they do while a pass is late.
+  await sleep(1600);
+  facts.killedPass = await killSweeperMidPass(ctx.system, { afterArchived: 8, maxMs: 4000 });
+  ctx.system.resumeSweeper();
+}
+
+/** Three jobs whose webhook is dropped are accepted, then the archiver stops; while it is down they finish and expire. */
+async function restartStack(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
+  await ctx.system.pauseSweeper();
+  const held = [0, 1, 2].map((n) =>
+    spec(ctx, 'held', n, { durationMs: 300, _emulator: { webhook: { drop: true } } }),
+  );
+  await Promise.all(held.map((s) => ctx.client.submit(s, { gated: false })));
+  const down = Date.now();
+  await ctx.system.restart(async () => {
+    await expireHeld(ctx, held);
+    await sleep(Math.max(0, 3000 - (Date.now() - down)));
+  });
+  facts.restartDowntimeMs = Date.now() - down;
+}
+
+/** The upstream's API becomes unreachable for several sweeps; jobs held meanwhile come back as EXPIRED. */
+async function upstreamOutage(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
+  await ctx.gate.close();
+  const held = [3, 4, 5].map((n) =>
+    spec(ctx, 'held', n, { durationMs: 300, _emulator: { webhook: { drop: true } } }),
+  );
+  try {
+    await Promise.all(held.map((s) => ctx.client.submit(s, { gated: false })));
+    await ctx.proxy.takeDown();
+  } finally {
+    ctx.gate.open();
+  }
+  const down = Date.now();
+  await expireHeld(ctx, held);
+  await sleep(Math.max(0, 5000 - (Date.now() - down)));
+  await ctx.proxy.bringUp();
+  facts.outageMs = Date.now() - down;
+}
+
+async function burst(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
+  const { others, own } = await rateLimitBurst(ctx.emulator, ENDPOINT_ID, ctx.parkedId, 3000);
+  facts.bursts.push(others);
+  facts.neighbour429 += own;
+}
+
+export const STEPS: readonly Step[] = [
+  // Early: a dead pass's leases (2 min) and unannounced jobs then run out while the workload still runs.
+  { at: 0.04, name: 'sweeper killed mid-pass', run: killSweeper },
+  { at: 0.08, name: 'ambiguous submits', run: ambiguousSubmits },
+  { at: 0.3, name: '429 burst', run: burst },
+  { at: 0.42, name: 'archiver stopped and restarted', run: restartStack },
+  { at: 0.55, name: '429 burst', run: burst },
+  { at: 0.65, name: 'upstream unreachable', run: upstreamOutage },
+  { at: 0.8, name: '429 burst', run: burst },
+];
+
+/** Runs the steps in order as the workload reaches each one's point. */
+export async function runScenario(
+  ctx: ScenarioContext,
+  progress: () => number,
+  facts: ScenarioFacts,
+): Promise<void> {
+  for (const step of STEPS) {
+    while (progress() < step.at) await sleep(50);
+    const started = Date.now();
+    await step.run(ctx, facts);
+    const line = `${step.name} at ${Math.round(step.at * 100)}% (${Date.now() - started} ms)`;
+    facts.timeline.push(line);
+    ctx.log(line);
+  }
+}

@@ -1,0 +1,94 @@
+// Chaos fixes in submit: a retry sends a job its first request left unsent, and /run's answer outlasts a store hiccup.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { submitJob } from '../../../functions/core/submit.ts';
+import { sweep } from '../../../functions/core/sweep.ts';
+import { type TestDeps, testDeps } from '../../support/fakes.ts';
+
+const KEY = 'order-1042-abcdef';
+const request = { input: { prompt: 'a lighthouse' } };
+
+/** A store error the SDK's retries did not hide (throttling or a brief outage). */
+const storeError = () =>
+  Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' });
+
+describe('submit under store failures (chaos fixes)', () => {
+  let deps: TestDeps;
+  beforeEach(() => {
+    deps = testDeps();
+  });
+
+  it('a retry with the same key sends the job its first request recorded but never sent', async () => {
+    const update = deps.jobs.update.bind(deps.jobs);
+    let failRunClaim = true;
+    deps.jobs.update = async (jobId, patch, condition) => {
+      if (failRunClaim && patch.runAttemptedAt) {
+        failRunClaim = false;
+        throw storeError();
+      }
+      return update(jobId, patch, condition);
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow('Throughput');
+    expect(deps.upstream.count('run')).toBe(0);
+
+    const retried = await submitJob(deps, request, KEY);
+    expect(retried.created).toBe(false);
+    expect(retried.job).toMatchObject({ state: 'PENDING', upstreamId: 'up-1' });
+    expect(deps.upstream.count('run')).toBe(1);
+    // And a further retry only replays it.
+    await submitJob(deps, request, KEY);
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('of two requests sending the same unsent job at once, exactly one calls /run', async () => {
+    const { job } = await submitJob(deps, request, KEY);
+    // Rewind it to "recorded, never sent", as a crash between the record and /run leaves it.
+    await deps.jobs.update(
+      job.jobId,
+      { state: 'SUBMITTING', runAttemptedAt: null, upstreamId: null, submittedAt: null },
+      { states: ['PENDING'] },
+    );
+    deps.upstream.calls.length = 0;
+    const [a, b] = await Promise.all([submitJob(deps, request, KEY), submitJob(deps, request, KEY)]);
+    expect(deps.upstream.count('run')).toBe(1);
+    expect(a.job.jobId).toBe(b.job.jobId);
+  });
+
+  it('the sweeper never rejects as unsent a job whose run claim was taken after it read the job', async () => {
+    const { job } = await submitJob(deps, request, KEY);
+    await deps.jobs.update(job.jobId, { state: 'SUBMITTING', upstreamId: null }, { states: ['PENDING'] });
+    deps.clock.advance(deps.config.SUBMIT_STALE_MS + 1);
+    // The due query answers with the record as it was before the claim.
+    const queryDue = deps.jobs.queryDue.bind(deps.jobs);
+    deps.jobs.queryDue = async (...args) =>
+      (await queryDue(...args)).map(({ runAttemptedAt: _taken, ...stale }) => ({
+        ...stale,
+        dueAt: stale.dueAt,
+      }));
+    await deps.jobs.update(job.jobId, { dueAt: deps.clock.now() - 1 }, { states: ['SUBMITTING'] });
+
+    await sweep(deps, { remainingMs: () => 600_000 });
+    expect((await deps.jobs.get(job.jobId))?.state).toBe('SUBMITTING');
+  });
+
+  it('keeps the upstream id /run answered with through a store hiccup', async () => {
+    const link = deps.jobs.linkUpstream.bind(deps.jobs);
+    let failures = 2;
+    deps.jobs.linkUpstream = async (...args) => {
+      if (failures-- > 0) throw storeError();
+      return link(...args);
+    };
+    const { job } = await submitJob(deps, request, KEY);
+    expect(job).toMatchObject({ state: 'PENDING', upstreamId: 'up-1' });
+    expect(await deps.jobs.findByUpstream('default', 'up-1')).toBe(job.jobId);
+  });
+
+  it('when the id cannot be recorded at all, counts an ambiguous submit and logs the id for reconcile', async () => {
+    deps.jobs.linkUpstream = async () => {
+      throw storeError();
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow('Throughput');
+    expect(deps.metrics.get('AmbiguousSubmits')).toBe(1);
+    const line = deps.logger.lines.find((l) => l.level === 'error');
+    expect(line?.fields).toMatchObject({ upstreamId: 'up-1' });
+  }, 10_000);
+});
