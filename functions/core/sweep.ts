@@ -60,9 +60,15 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
       break;
     }
     const nowMs = deps.clock.now();
-    const batch = (await dueBatch(deps, nowMs)).filter(
-      (j) => !seen.has(j.jobId) && !pausedEndpoints.has(j.endpoint),
+    const fresh = (jobs: DueJob[]) =>
+      jobs.filter((j) => !seen.has(j.jobId) && !pausedEndpoints.has(j.endpoint));
+    // A fair share per shard reads about one item per job looked at; only when every item read was already
+    // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
+    let batch = fresh(
+      await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
     );
+    if (batch.length === 0 && seen.size > 0)
+      batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
     if (round === 0 && batch[0]) summary.oldestDueAgeMs = Math.max(0, nowMs - batch[0].dueAt);
     if (batch.length === 0) break;
     summary.due += batch.length;
@@ -84,14 +90,11 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   return summary;
 }
 
-/** Oldest-first merge of every shard's due jobs, one page each. */
-async function dueBatch(deps: ServiceDeps, nowMs: number): Promise<DueJob[]> {
+/** Oldest-first merge of every shard's due jobs, `perShard` from each; every item read is looked at. */
+async function dueBatch(deps: ServiceDeps, nowMs: number, perShard: number): Promise<DueJob[]> {
   const shards = Array.from({ length: deps.config.DUE_SHARDS }, (_, i) => i);
-  const pages = await Promise.all(shards.map((s) => deps.jobs.queryDue(s, nowMs, deps.config.SWEEP_BATCH)));
-  return pages
-    .flat()
-    .sort((a, b) => a.dueAt - b.dueAt)
-    .slice(0, deps.config.SWEEP_BATCH);
+  const pages = await Promise.all(shards.map((s) => deps.jobs.queryDue(s, nowMs, perShard)));
+  return pages.flat().sort((a, b) => a.dueAt - b.dueAt);
 }
 
 async function look(

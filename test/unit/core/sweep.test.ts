@@ -56,6 +56,24 @@ describe('sweep', () => {
     expect(order).toEqual(jobs.map((j) => j.upstreamId));
   });
 
+  it('reads about one due-index item per job it looks at, not a full page per shard', async () => {
+    deps = testDeps({ SWEEP_BATCH: '20' });
+    let read = 0;
+    const query = deps.jobs.queryDue.bind(deps.jobs);
+    deps.jobs.queryDue = async (...args) => {
+      const items = await query(...args);
+      read += items.length;
+      return items;
+    };
+    for (let i = 0; i < 60; i++) {
+      const job = await seed();
+      deps.upstream.statuses.set(job.upstreamId ?? '', { id: job.upstreamId ?? '', status: 'IN_PROGRESS' });
+    }
+    const summary = await sweep(deps, { remainingMs: plenty });
+    expect(summary.polled).toBe(60);
+    expect(read / 60).toBeLessThanOrEqual(1.1);
+  });
+
   it('marks a 404 past the grace period EXPIRED, counts it and emits Job Expired', async () => {
     const gone = await seed({ submittedAt: new Date(deps.clock.now() - 3_600_000).toISOString() });
     const summary = await sweep(deps, { remainingMs: plenty });
