@@ -10,31 +10,40 @@ export interface FoundArtifact {
   data: Buffer;
 }
 
-const MAGIC: Array<{ type: string; ext: string; test: (b: Buffer) => boolean }> = [
+/** An image format recognised by its magic bytes. */
+export interface ImageType {
+  contentType: string;
+  ext: string;
+}
+
+const MAGIC: Array<ImageType & { test: (b: Buffer) => boolean }> = [
   {
-    type: 'image/png',
+    contentType: 'image/png',
     ext: 'png',
     test: (b) => b.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])),
   },
-  { type: 'image/jpeg', ext: 'jpg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { type: 'image/gif', ext: 'gif', test: (b) => b.subarray(0, 4).toString('latin1') === 'GIF8' },
+  { contentType: 'image/jpeg', ext: 'jpg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { contentType: 'image/gif', ext: 'gif', test: (b) => b.subarray(0, 4).toString('latin1') === 'GIF8' },
   {
-    type: 'image/webp',
+    contentType: 'image/webp',
     ext: 'webp',
     test: (b) =>
       b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
   },
 ];
 
+/** The image type the bytes start with; a declared Content-Type is never trusted on its own. */
+export function sniffImage(bytes: Uint8Array): ImageType | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16));
+  const found = MAGIC.find((m) => m.test(head));
+  return found && { contentType: found.contentType, ext: found.ext };
+}
+
 const DATA_URI = /^data:(image\/[a-z0-9.+-]+);base64,/i;
 const BASE64_HEAD = /^[A-Za-z0-9+/]{16}/;
 /** Shorter strings are not worth a look: no real image is under 64 base64 characters. */
 const MIN_BASE64_LENGTH = 64;
 const MAX_DEPTH = 32;
-
-function sniff(head: Buffer) {
-  return MAGIC.find((m) => m.test(head));
-}
 
 function pathName(path: string): string {
   return path.replace(/^output\.?/, '').replace(/\[(\d+)\]/g, '-$1') || 'output';
@@ -45,9 +54,9 @@ function decodeCandidate(value: string): { data: Buffer; contentType: string; ex
   const base64 = uri ? value.slice(uri[0].length) : value;
   if (!uri && (value.length < MIN_BASE64_LENGTH || !BASE64_HEAD.test(value))) return undefined;
   // Decode a small head first: most long strings are prose, and decoding them whole would waste memory.
-  const kind = sniff(Buffer.from(base64.slice(0, 24), 'base64'));
+  const kind = sniffImage(Buffer.from(base64.slice(0, 24), 'base64'));
   if (!kind) return undefined;
-  return { data: Buffer.from(base64, 'base64'), contentType: kind.type, ext: kind.ext };
+  return { data: Buffer.from(base64, 'base64'), contentType: kind.contentType, ext: kind.ext };
 }
 
 /**
