@@ -2,6 +2,7 @@
 import type { ListRequest } from '../schemas/api.ts';
 import { JobNotFoundError, ValidationError } from './errors.ts';
 import type { AuditEvent, Job } from './job.ts';
+import { isTerminal } from './job-state.ts';
 import type { ListPage } from './ports.ts';
 import type { ServiceDeps } from './services.ts';
 
@@ -18,7 +19,7 @@ export interface JobView {
   links: JobLinks;
 }
 
-/** The job as clients see it: no lease or index bookkeeping. */
+/** The job as clients see it: no lease or announcement bookkeeping. */
 export type PublicJob = Omit<Job, 'leaseOwner' | 'leaseUntil'>;
 
 const DAY_MS = 86_400_000;
@@ -27,8 +28,9 @@ const DEFAULT_RANGE_MS = 30 * DAY_MS;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
 export function publicJob(job: Job): PublicJob {
-  const { leaseOwner: _owner, leaseUntil: _until, ...rest } = job;
-  return rest;
+  const { leaseOwner: _owner, leaseUntil: _until, dueAt, ...rest } = job;
+  // A settled job may stay due a little longer only until it is announced (announce.ts): bookkeeping.
+  return isTerminal(job.state) || dueAt === undefined ? rest : { ...rest, dueAt };
 }
 
 type ReadDeps = Pick<ServiceDeps, 'config' | 'jobs' | 'archive' | 'clock'>;

@@ -23,6 +23,7 @@ describe('results', () => {
     await deps.jobs.appendEvent({ jobId: job.jobId, at: '2026-11-29T12:00:00.000Z', type: 'archived' });
     const view = await getJobView(deps, job.jobId);
     expect(view.job).not.toHaveProperty('leaseOwner');
+    expect(view.job).not.toHaveProperty('dueAt');
     expect(view.events.map((e) => e.type)).toEqual(['archived']);
     expect(view.links.result).toBe('https://archive.example/jobs/r.json?ttl=900');
     expect(view.links.input).toContain(job.inputKey);
