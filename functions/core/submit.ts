@@ -225,27 +225,28 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
   if (!err.certainlyNotAccepted) {
     deps.metrics.count('AmbiguousSubmits');
     deps.logger.warn('ambiguous submit', { jobId: job.jobId, code: err.code });
-    await deps.jobs
-      .update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] })
-      .catch(ignoreConflict);
+    await persistently(() =>
+      deps.jobs.update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] }),
+    ).catch(ignoreConflict);
     await audit(deps, job.jobId, 'submit.ambiguous', 'api', { code: err.code, message: err.message });
     return;
   }
-  const rejected = await deps.jobs
-    .update(
-      job.jobId,
-      {
-        state: 'REJECTED',
-        rejectedAt: iso(deps.clock.now()),
-        reason: `${err.code}: ${err.message}`,
-        // Due until announced (announce.ts).
-        dueAt: deps.clock.now() + ANNOUNCE_AFTER_MS,
-      },
-      { states: statesLeadingTo('REJECTED') },
-    )
-    .catch(ignoreConflict);
+  // Recorded persistently: a refusal that fails to be written leaves a job nobody sends, waiting a whole job
+  // life for a webhook that cannot come, while its client's retries get it back.
+  const nowMs = deps.clock.now();
+  const patch = {
+    state: 'REJECTED' as const,
+    rejectedAt: iso(nowMs),
+    reason: `${err.code}: ${err.message}`,
+    // Due until announced (announce.ts).
+    dueAt: nowMs + ANNOUNCE_AFTER_MS,
+  };
+  const rejected = await persistently(() =>
+    deps.jobs.update(job.jobId, patch, { states: statesLeadingTo('REJECTED') }),
+  ).catch(ignoreConflict);
   // The upstream certainly has no job: free the key so the client's retry can really try again.
-  if (job.idempotencyKey) await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
+  const { idempotencyKey } = job;
+  if (idempotencyKey) await persistently(() => deps.jobs.releaseIdempotencyKey(idempotencyKey, job.jobId));
   deps.metrics.count('JobsRejected');
   await audit(deps, job.jobId, 'submit.rejected', 'api', { code: err.code, message: err.message });
   if (!rejected) return;

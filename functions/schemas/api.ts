@@ -7,9 +7,15 @@ const DAY_MS = 86_400_000;
 export const endpointName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64');
 
 /** Tags for finding jobs later; small so they fit in the job item. */
+/** Keys a plain object cannot hold as data: accepted, they would vanish or poison the object. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 export const metadataSchema = z
   .record(
-    z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'tag keys: letters, digits, _ . : -'),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'tag keys: letters, digits, _ . : -')
+      .refine((key) => !RESERVED_KEYS.has(key), 'tag key is reserved'),
     z.string().max(256),
   )
   .refine((m) => Object.keys(m).length <= 20, 'at most 20 metadata entries');

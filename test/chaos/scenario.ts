@@ -13,6 +13,11 @@ import type { UpstreamProxy } from './upstream-proxy.ts';
 import { chaosInput, type JobSpec, type Role, specFor } from './workload.ts';
 
 export const ENDPOINT_ID = 'chaos-endpoint';
+/**
+ * Held jobs run longer than it takes to submit them: a look before the archiver or the upstream goes down then
+ * finds them still running, never finished (they must end EXPIRED, not archived).
+ */
+const HELD_RUN_MS = 2500;
 
 /** What the events did, for the figures. */
 export interface ScenarioFacts {
@@ -126,7 +131,7 @@ async function killSweeper(ctx: ScenarioContext, facts: ScenarioFacts): Promise<
 async function restartStack(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
   await ctx.system.pauseSweeper();
   const held = [0, 1, 2].map((n) =>
-    spec(ctx, 'held', n, { durationMs: 300, _emulator: { webhook: { drop: true } } }),
+    spec(ctx, 'held', n, { durationMs: HELD_RUN_MS, _emulator: { webhook: { drop: true } } }),
   );
   await Promise.all(held.map((s) => ctx.client.submit(s, { gated: false })));
   const down = Date.now();
@@ -141,7 +146,7 @@ async function restartStack(ctx: ScenarioContext, facts: ScenarioFacts): Promise
 async function upstreamOutage(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
   await ctx.gate.close();
   const held = [3, 4, 5].map((n) =>
-    spec(ctx, 'held', n, { durationMs: 300, _emulator: { webhook: { drop: true } } }),
+    spec(ctx, 'held', n, { durationMs: HELD_RUN_MS, _emulator: { webhook: { drop: true } } }),
   );
   try {
     await Promise.all(held.map((s) => ctx.client.submit(s, { gated: false })));

@@ -1,5 +1,6 @@
 // Chaos fixes in submit: a retry sends a job its first request left unsent, and /run's answer outlasts a store hiccup.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { UpstreamUnreachableError } from '../../../functions/core/errors.ts';
 import { submitJob } from '../../../functions/core/submit.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
@@ -68,6 +69,22 @@ describe('submit under store failures (chaos fixes)', () => {
 
     await sweep(deps, { remainingMs: () => 600_000 });
     expect((await deps.jobs.get(job.jobId))?.state).toBe('SUBMITTING');
+  });
+
+  it('records a certain refusal through a store hiccup, so the job is REJECTED and its key free', async () => {
+    deps.upstream.runImpl = async () => {
+      throw new UpstreamUnreachableError('run', 'ECONNREFUSED');
+    };
+    const update = deps.jobs.update.bind(deps.jobs);
+    let failures = 2;
+    deps.jobs.update = async (jobId, patch, condition) => {
+      if (patch.state === 'REJECTED' && failures-- > 0) throw storeError();
+      return update(jobId, patch, condition);
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow(UpstreamUnreachableError);
+    const [job] = deps.jobs.jobs.values();
+    expect(job).toMatchObject({ state: 'REJECTED' });
+    expect(deps.jobs.idempotency.has(KEY)).toBe(false);
   });
 
   it('keeps the upstream id /run answered with through a store hiccup', async () => {

@@ -17,7 +17,10 @@ const nearMiss = (keys: string[]) =>
     maxKeys: 8,
   });
 
-const tagKey = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/);
+// Reserved keys (__proto__...) are refused by the schema, tested below, so valid requests never use them.
+const tagKey = fc
+  .stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/)
+  .filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k));
 const validSubmit = fc.record(
   {
     endpoint: fc.constantFrom('default', 'sdxl'),
@@ -148,5 +151,20 @@ describe('request schemas under arbitrary input', { timeout: 60_000 }, () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('metadata keys a plain object cannot hold', () => {
+  it.each(['constructor', 'prototype'])('refuses %s', (key) => {
+    const parsed = submitRequestSchema.safeParse(JSON.parse(`{"input":{},"metadata":{"${key}":"x"}}`));
+    expect(parsed.success).toBe(false);
+  });
+
+  it('drops __proto__ (zod never copies it) so nothing can reach a prototype', () => {
+    const parsed = submitRequestSchema.parse(
+      JSON.parse('{"input":{},"metadata":{"__proto__":{"polluted":"yes"}}}'),
+    );
+    expect(Object.keys(parsed.metadata ?? {})).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
