@@ -52,6 +52,7 @@ export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
   readonly jobsExpiredAlarm: Alarm;
   readonly sweeperBehindAlarm: Alarm;
+  readonly ambiguousSubmitsAlarm: Alarm;
   readonly apiServerErrorsAlarm: Alarm;
   readonly functionErrorAlarms: Readonly<Record<string, Alarm>>;
 
@@ -94,6 +95,17 @@ export class Monitoring extends Construct {
         'A job expired upstream before its result was captured: a result is lost. ' +
         'Check the sweeper logs and the job audit trail.',
       metric: appMetric('JobsExpired', 'Sum'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.ambiguousSubmitsAlarm = alarm('AmbiguousSubmits', {
+      alarmDescription:
+        'A /run call timed out or failed with 5xx: the upstream may be running a job whose id the archiver does ' +
+        'not know. It is archived if its webhook arrives; otherwise reconcile it (docs/operations.md).',
+      metric: appMetric('AmbiguousSubmits', 'Sum'),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -197,6 +209,7 @@ export class Monitoring extends Construct {
         alarms: [
           this.jobsExpiredAlarm,
           this.sweeperBehindAlarm,
+          this.ambiguousSubmitsAlarm,
           this.apiServerErrorsAlarm,
           ...Object.values(errorAlarms),
         ],

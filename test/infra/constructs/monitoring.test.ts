@@ -24,6 +24,17 @@ describe('alarms', () => {
     });
   });
 
+  it('fires on an ambiguous submit, which may hide a running upstream job to reconcile', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'AmbiguousSubmits',
+      Dimensions: appDimension,
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic()],
+    });
+  });
+
   it('fires when the sweeper falls behind (or goes silent) well inside the retention window', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'OldestDueAgeMs',
