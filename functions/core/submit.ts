@@ -99,8 +99,19 @@ async function startJob(
  * A request that stopped between its record and /run (a crash, a store error after the SDK's retries) left a
  * job nobody would send: its client's retry sends it, instead of getting back a job that never runs.
  */
-const sendIfUnsent = (deps: ServiceDeps, job: Job, request: SubmitRequest): Promise<Job> =>
-  job.state === 'SUBMITTING' && !job.runAttemptedAt ? sendJob(deps, job, request) : Promise.resolve(job);
+async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest): Promise<Job> {
+  if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
+  // The request that wrote the record may have stopped before its first audit line: every trail starts there.
+  const events = await deps.jobs.listEvents(job.jobId);
+  if (!events.some((e) => e.type === 'created')) {
+    await audit(deps, job.jobId, 'created', 'api', {
+      endpoint: job.endpoint,
+      sync: Boolean(job.sync),
+      resumed: true,
+    });
+  }
+  return sendJob(deps, job, request);
+}
 
 /** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
 async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest): Promise<Job> {

@@ -1,5 +1,6 @@
 // Chaos fixes in submit: a retry sends a job its first request left unsent, and /run's answer outlasts a store hiccup.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { requestHash } from '../../../functions/core/canonical-json.ts';
 import { UpstreamUnreachableError } from '../../../functions/core/errors.ts';
 import { submitJob } from '../../../functions/core/submit.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
@@ -108,4 +109,33 @@ describe('submit under store failures (chaos fixes)', () => {
     const line = deps.logger.lines.find((l) => l.level === 'error');
     expect(line?.fields).toMatchObject({ upstreamId: 'up-1' });
   }, 10_000);
+});
+
+describe('a retried submit that resumes a record whose first request stopped before auditing it', () => {
+  it('starts the trail with created before sending the job', async () => {
+    const deps = testDeps();
+    const first = await deps.jobs.claimIdempotencyKey(
+      'key-resume-0001',
+      'h',
+      '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
+      0,
+    );
+    expect(first.claimed).toBe(true);
+    // The first request's record landed, but it stopped before writing `created` (its process died).
+    await deps.jobs.create({
+      jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
+      endpoint: 'default',
+      state: 'SUBMITTING',
+      origin: 'submitted',
+      createdAt: new Date(deps.clock.now()).toISOString(),
+      idempotencyKey: 'key-resume-0001',
+    });
+    deps.jobs.idempotency.set('key-resume-0001', {
+      jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
+      requestHash: requestHash({ input: { p: 1 }, endpoint: 'default' }),
+    });
+    const { job } = await submitJob(deps, { input: { p: 1 } }, 'key-resume-0001');
+    expect(job.state).toBe('PENDING');
+    expect(deps.jobs.eventTypes(job.jobId)[0]).toBe('created');
+  });
 });
