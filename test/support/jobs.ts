@@ -27,3 +27,13 @@ export function pendingJob(overrides: Partial<Job> = {}): Job {
     ...overrides,
   };
 }
+
+/** Stores a PENDING job that is already due, for sweeper tests. */
+export async function seedDueJob(
+  deps: { jobs: { create(job: Job): Promise<void> }; clock: { now(): number } },
+  overrides: Partial<Job> = {},
+): Promise<Job> {
+  const job = pendingJob({ dueAt: deps.clock.now() - 1000, ...overrides });
+  await deps.jobs.create(job);
+  return job;
+}

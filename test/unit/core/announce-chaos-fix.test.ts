@@ -4,7 +4,7 @@ import { ANNOUNCE_AFTER_MS } from '../../../functions/core/announce.ts';
 import { captureResult, SYNC_LEASE_MS } from '../../../functions/core/capture.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
-import { pendingJob } from '../../support/jobs.ts';
+import { seedDueJob } from '../../support/jobs.ts';
 
 const plenty = () => 600_000;
 
@@ -14,11 +14,7 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
     deps = testDeps();
   });
 
-  async function seed(overrides = {}) {
-    const job = pendingJob({ dueAt: deps.clock.now() - 1000, ...overrides });
-    await deps.jobs.create(job);
-    return job;
-  }
+  const seed = (overrides = {}) => seedDueJob(deps, overrides);
 
   it('keeps an archived job due until its archived event and Job Archived are out, then lets it go', async () => {
     const job = await seed();

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamRateLimitedError, UpstreamServerError } from '../../../functions/core/errors.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
-import { pendingJob } from '../../support/jobs.ts';
+import { seedDueJob } from '../../support/jobs.ts';
 
 const plenty = () => 600_000;
 
@@ -12,11 +12,7 @@ describe('sweep', () => {
     deps = testDeps();
   });
 
-  async function seed(overrides = {}) {
-    const job = pendingJob({ dueAt: deps.clock.now() - 1000, ...overrides });
-    await deps.jobs.create(job);
-    return job;
-  }
+  const seed = (overrides = {}) => seedDueJob(deps, overrides);
 
   it('archives finished jobs, reschedules running ones and leaves jobs not yet due alone', async () => {
     const done = await seed();
