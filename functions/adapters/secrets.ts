@@ -1,6 +1,9 @@
 // Secrets resolved once per container: Secrets Manager in AWS, plain values in local mode.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
+/** What an API-key secret created by the stack holds until the user puts the real key in (docs/deploy.md). */
+export const API_KEY_PLACEHOLDER = 'REPLACE_WITH_UPSTREAM_API_KEY';
+
 /** Reads a secret string once and caches it for the life of the container. */
 export class SecretCache {
   private readonly cache = new Map<string, Promise<string>>();
