@@ -4,12 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArchiverApp } from '../../lib/archiver-app.ts';
-import { ESM_REQUIRE_BANNER } from '../../lib/bundling.ts';
+import { ESM_REQUIRE_BANNER, FUNCTION_BUNDLE } from '../../lib/bundling.ts';
 import { CDK_JSON_CONTEXT, EXAMPLE_CONTEXT } from './support/synth.ts';
 import { FUNCTION_IDS, type FunctionId, lambdaFunction } from './support/template-queries.ts';
 
@@ -122,5 +123,47 @@ describe('function bundles, as synthesized', () => {
     expect(version).toBeDefined();
     // The SDK's user agent names its own version: the bundled client says which one it is.
     expect(code('Results').includes(`"${version}"`)).toBe(true);
+  });
+});
+
+/** Source files and packages one handler's bundle is made of, from esbuild's metafile with the deployed settings. */
+async function bundleInputs(handler: string): Promise<string[]> {
+  const result = await build({
+    ...FUNCTION_BUNDLE,
+    mainFields: [...FUNCTION_BUNDLE.mainFields],
+    banner: { js: FUNCTION_BUNDLE.banner },
+    entryPoints: [fileURLToPath(new URL(`../../functions/${handler}/handler.ts`, import.meta.url))],
+    bundle: true,
+    write: false,
+    metafile: true,
+    outfile: 'index.mjs',
+    logLevel: 'silent',
+  });
+  // metafile.inputs lists every file esbuild looked at; the output's inputs are what survived tree-shaking.
+  const output = Object.values(result.metafile.outputs)[0];
+  return Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path);
+}
+
+describe('per-function composition', () => {
+  const has = (inputs: string[], pattern: RegExp) => inputs.some((path) => pattern.test(path));
+
+  it('leaves the upstream client, the URL fetcher, EventBridge and Secrets Manager out of the results bundle', async () => {
+    const inputs = await bundleInputs('results');
+    expect(has(inputs, /functions\/adapters\/upstream\//)).toBe(false);
+    expect(has(inputs, /functions\/adapters\/url-fetcher\//)).toBe(false);
+    expect(has(inputs, /@aws-sdk\/client-eventbridge\//)).toBe(false);
+    expect(has(inputs, /@aws-sdk\/client-secrets-manager\//)).toBe(false);
+    // What it does use is there.
+    expect(has(inputs, /@aws-sdk\/client-dynamodb\//)).toBe(true);
+    expect(has(inputs, /@aws-sdk\/s3-request-presigner\//)).toBe(true);
+  });
+
+  it('gives the sweeper no webhook secret reader and the page function no AWS SDK at all', async () => {
+    expect(has(await bundleInputs('browser'), /@aws-sdk\//)).toBe(false);
+    const sweeper = await bundleInputs('sweeper');
+    expect(has(sweeper, /functions\/composition\/secret-parts\.ts$/)).toBe(true); // API keys, not the HMAC key
+    expect(has(sweeper, /functions\/adapters\/upstream\//)).toBe(true);
   });
 });
