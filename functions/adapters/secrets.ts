@@ -1,6 +1,7 @@
 // Secrets from Secrets Manager (cached per container for a bounded time) or plain values in local mode.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Config, ConfigError } from '../config.ts';
+import { UpstreamError } from '../core/errors.ts';
 
 /** What an API-key secret created by the stack holds until the user puts the real key in (docs/deploy.md). */
 export const API_KEY_PLACEHOLDER = 'REPLACE_WITH_UPSTREAM_API_KEY';
@@ -77,14 +78,20 @@ export function secretValue(text: string): string {
   return trimmed;
 }
 
-/** An API-key secret that still holds the stack's placeholder: the key was never put in. */
-export class ApiKeyNotSetError extends ConfigError {
-  override name = 'ApiKeyNotSetError';
+/**
+ * An API-key secret that still holds the stack's placeholder: the key was never put in. An upstream failure that
+ * certainly sent nothing, so a submit is recorded REJECTED with this reason and its client is told what to fill.
+ */
+export class ApiKeyNotSetError extends UpstreamError {
   constructor(endpoint: string, where: string) {
     super(
+      'UPSTREAM_API_KEY_NOT_SET',
       `The API key of endpoint "${endpoint}" is still the placeholder ${API_KEY_PLACEHOLDER}: put the upstream ` +
         `API key in ${where} (aws secretsmanager put-secret-value --secret-id <it> --secret-string <key>, ` +
         'docs/deploy.md step 5). Nothing was sent upstream.',
+      'credentials',
+      true,
+      { endpoint },
     );
   }
 }

@@ -1,13 +1,15 @@
 // Secrets: the cache expires so a rotated key is picked up, and a placeholder API key never goes upstream.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   API_KEY_PLACEHOLDER,
   ApiKeyNotSetError,
   apiKeyResolver,
   SecretCache,
 } from '../../../functions/adapters/secrets.ts';
+import { upstreamClientFromConfig } from '../../../functions/adapters/upstream/index.ts';
+import { parseConfig } from '../../../functions/config.ts';
 
 function cacheWith(values: (string | Error)[], ttlMs: number) {
   const client = new SecretsManagerClient({ region: 'eu-west-1' });
@@ -56,6 +58,8 @@ describe('apiKeyResolver', () => {
     const resolve = apiKeyResolver({ UPSTREAM_API_KEY_SECRETS: { default: secretId } }, cache);
     const error = await resolve('default').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiKeyNotSetError);
+    // Certainly not accepted upstream: a submit is recorded REJECTED with this reason, its key freed.
+    expect(error).toMatchObject({ code: 'UPSTREAM_API_KEY_NOT_SET', certainlyNotAccepted: true });
     expect((error as Error).message).toContain(secretId);
     expect((error as Error).message).toContain('put-secret-value');
     expect((error as Error).message).toContain('endpoint "default"');
@@ -68,5 +72,21 @@ describe('apiKeyResolver', () => {
     ).rejects.toThrow(/UPSTREAM_API_KEYS/);
     const resolve = apiKeyResolver({ UPSTREAM_API_KEY_SECRETS: { default: 'secret-id' } }, cache);
     expect(await resolve('default')).toBe('real-key');
+  });
+
+  it('stops the upstream client before any request: the placeholder never leaves as a bearer token', async () => {
+    const { cache } = cacheWith([API_KEY_PLACEHOLDER], 1000);
+    const config = parseConfig({
+      UPSTREAM_ENDPOINTS: JSON.stringify({ default: 'https://upstream.invalid/v2/x' }),
+      UPSTREAM_API_KEY_SECRETS: JSON.stringify({ default: 'ApiKey-default' }),
+      PUBLIC_BASE_URL: 'https://api.invalid',
+      JOBS_TABLE: 'jobs',
+      ARCHIVE_BUCKET: 'archive',
+    });
+    const fetch = vi.fn();
+    const upstream = upstreamClientFromConfig(config, apiKeyResolver(config, cache), { fetch });
+    await expect(upstream.run('default', { input: {} })).rejects.toBeInstanceOf(ApiKeyNotSetError);
+    await expect(upstream.status('default', 'up-1')).rejects.toThrow(/ApiKey-default/);
+    expect(fetch).not.toHaveBeenCalled();
   });
 });
