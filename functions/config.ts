@@ -69,8 +69,11 @@ export const envSchema = z
     RUN_CONCURRENCY: z.coerce.number().int().min(1).default(150),
     CANCEL_RATE_PER_10S: z.coerce.number().int().min(1).default(80),
     CANCEL_CONCURRENCY: z.coerce.number().int().min(1).default(15),
-    /** How long POST /jobs with sync:true waits on /runsync (HTTP API integrations end at 30 s). */
-    RUNSYNC_WAIT_MS: ms(25_000, 1000),
+    /**
+     * How long POST /jobs with sync:true waits on /runsync. API Gateway ends the request at 30 s and the submit
+     * function at 29 s: 20 s leaves time to record and archive what came back.
+     */
+    RUNSYNC_WAIT_MS: ms(20_000, 1000),
     /** Confirm every webhook body with /status before archiving (one status call per job). */
     STRICT_WEBHOOKS: bool,
     /** Decode base64 / data-URI images in outputs into artifact files. */
@@ -106,12 +109,18 @@ export const envSchema = z
         ),
       ),
     PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
-    /** Largest POST /jobs body accepted (the upstream's /run limit). */
+    /**
+     * Largest POST /jobs body accepted: 4 MiB, so the Lambda event carrying it (possibly base64-encoded, 4/3
+     * larger, plus headers) stays under Lambda's 6 MB request payload limit.
+     */
     MAX_SUBMIT_BYTES: z.coerce
       .number()
       .int()
       .min(1)
-      .default(10 * 1024 * 1024),
+      .default(4 * 1024 * 1024),
+    // Deploy settings (docs/deploy.md): secrets are read again after this long, so a rotated key is picked up
+    // without a cold start; 0 reads them on every use.
+    SECRET_CACHE_TTL_MS: ms(5 * 60_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     METRICS_NAMESPACE: z.string().min(1).default('SubmodelArchiver'),
   })

@@ -1,4 +1,5 @@
-// Composition root: config, SDK clients, adapters and service dependencies, built once per container.
+// Composition root of local mode and tests: config, SDK clients, every adapter, built at once. In Lambda each
+// handler composes only the parts it uses (composition/function-runtime.ts).
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -12,10 +13,11 @@ import { EmfMetrics } from './adapters/emf-metrics.ts';
 import { EventBridgePublisher, LocalEventPublisher } from './adapters/event-publishers.ts';
 import { JsonLogger } from './adapters/logger.ts';
 import { S3ArchiveStore } from './adapters/s3-archive-store.ts';
-import { SecretCache } from './adapters/secrets.ts';
+import { apiKeyResolver, SecretCache, webhookSecretResolver } from './adapters/secrets.ts';
 import { upstreamClientFromConfig } from './adapters/upstream/index.ts';
 import { urlFetcherFromConfig } from './adapters/url-fetcher/index.ts';
-import { type Config, ConfigError, parseConfig } from './config.ts';
+import { injectedRuntime, setRuntime } from './composition/current.ts';
+import { parseConfig } from './config.ts';
 import { systemClock } from './core/ports.ts';
 import type { ServiceDeps } from './core/services.ts';
 
@@ -26,34 +28,6 @@ export type Runtime = ServiceDeps;
 export interface BuiltRuntime extends ServiceDeps {
   logger: JsonLogger;
   metrics: EmfMetrics;
-}
-
-let runtime: Runtime | undefined;
-
-/** API key of an endpoint: a plain value in local mode, a Secrets Manager secret in AWS. */
-function apiKeyResolver(config: Config, secrets: SecretCache) {
-  return async (endpoint: string): Promise<string> => {
-    const plain = config.UPSTREAM_API_KEYS?.[endpoint];
-    if (plain) return plain;
-    const secretId = config.UPSTREAM_API_KEY_SECRETS?.[endpoint];
-    if (secretId) return secrets.get(secretId);
-    throw new ConfigError(
-      `No API key for endpoint "${endpoint}": set UPSTREAM_API_KEYS or UPSTREAM_API_KEY_SECRETS`,
-    );
-  };
-}
-
-function webhookSecretResolver(config: Config, secrets: SecretCache) {
-  return async (): Promise<string> => {
-    if (config.WEBHOOK_SECRET) return config.WEBHOOK_SECRET;
-    if (config.WEBHOOK_SECRET_ID) {
-      const secret = await secrets.get(config.WEBHOOK_SECRET_ID);
-      if (secret.length < 32)
-        throw new ConfigError('WEBHOOK_SECRET_ID: the secret must be at least 32 characters');
-      return secret;
-    }
-    throw new ConfigError('WEBHOOK_SECRET or WEBHOOK_SECRET_ID must be set');
-  };
 }
 
 /** Clients to use instead of the process-wide ones (local mode and tests point them at local servers). */
@@ -78,7 +52,7 @@ export function createRuntime(
     // In Lambda, EMF lines on stdout become CloudWatch metrics; elsewhere only the totals are kept.
     ...(env.AWS_LAMBDA_FUNCTION_NAME && { write: (line: string) => process.stdout.write(`${line}\n`) }),
   });
-  const secrets = new SecretCache(getSecretsManagerClient);
+  const secrets = new SecretCache(getSecretsManagerClient, { ttlMs: config.SECRET_CACHE_TTL_MS });
   const upstream = upstreamClientFromConfig(config, apiKeyResolver(config, secrets));
   return {
     config,
@@ -100,13 +74,14 @@ export function createRuntime(
   };
 }
 
-/** The container's runtime, built on first use so a bad config fails the request with a logged reason. */
+/** The process's runtime: the one set with setRuntime, else every adapter built from the environment once. */
 export function getRuntime(): Runtime {
-  runtime ??= createRuntime();
-  return runtime;
+  const current = injectedRuntime();
+  if (current) return current;
+  const built = createRuntime();
+  setRuntime(built);
+  return built;
 }
 
 /** Local mode and tests: use this runtime for every handler in the process. */
-export function setRuntime(value: Runtime | undefined): void {
-  runtime = value;
-}
+export { setRuntime };

@@ -13,7 +13,8 @@ export function buildArchiverApp(app: App, env: Record<string, string | undefine
   const stack = new ArchiverStack(app, config.stackName, {
     config,
     description: 'submodel-archiver: capture and archive SubModel/RunPod serverless results',
-    // Unset without credentials: the stack stays environment-agnostic and synthesizes offline.
+    // Set from the CLI's credentials when there are any. Without them the template is environment-agnostic:
+    // every ARN the stack builds uses the AWS::Partition, AWS::Region and AWS::AccountId of wherever it deploys.
     env: { account: env.CDK_DEFAULT_ACCOUNT, region: env.CDK_DEFAULT_REGION },
     tags: { project: 'submodel-archiver' },
   });

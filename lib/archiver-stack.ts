@@ -33,6 +33,8 @@ export class ArchiverStack extends Stack {
     this.api = new ArchiverApi(this, 'Api', {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
+      webhookRateLimit: config.webhookRateLimit,
+      webhookBurstLimit: config.webhookBurstLimit,
       logRetention: config.logRetentionDays,
     });
     // The API exists before its routes, so functions can carry its URL without a dependency cycle.

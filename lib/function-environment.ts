@@ -2,6 +2,15 @@
 import type { FunctionEnvironment } from './constructs/archiver-function.ts';
 import type { StackConfig } from './stack-config.ts';
 
+/** Lambda refuses a synchronous invocation whose event is over 6 MB (6,291,456 bytes). */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Largest POST /jobs body: API Gateway may hand the body to Lambda base64-encoded (4/3 larger) inside an event
+ * that also carries headers and request context, so 4 MiB (5.33 MiB encoded) leaves about 690 KB for the rest.
+ */
+export const MAX_SUBMIT_BYTES = 4 * 1024 * 1024;
+
 /**
  * The shared settings; resource names and secret ids are added by the bind* helpers of each function.
  * @example sharedEnvironment(config, api.url).RETENTION_MS // '1800000'
@@ -23,6 +32,7 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     ARTIFACTS_DECODE_BASE64: String(config.artifactsDecodeBase64),
     ARTIFACT_MAX_BYTES: String(config.artifactMaxMb * 1024 * 1024),
     PRESIGN_TTL_SECONDS: String(config.presignTtlSeconds),
+    MAX_SUBMIT_BYTES: String(MAX_SUBMIT_BYTES),
     LOG_LEVEL: config.logLevel,
     METRICS_NAMESPACE: config.metricsNamespace,
     POWERTOOLS_SERVICE_NAME: config.serviceName,

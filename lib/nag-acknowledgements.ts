@@ -37,7 +37,7 @@ export function acknowledgeNagFindings(stack: ArchiverStack): void {
     acknowledge(
       fn,
       'AwsSolutions-L1',
-      'Node.js 22 on purpose: the runtime code is built and tested for Node 20/22 (DESIGN.md) and Lambda ' +
+      'Node.js 22 on purpose: the runtime code is built and tested for Node 20/22 (docs/architecture.md) and Lambda ' +
         'supports Node 22 into 2027. Move to the next LTS together with the test toolchain.',
     );
   }
@@ -61,16 +61,16 @@ export function acknowledgeNagFindings(stack: ArchiverStack): void {
 const PAGE_REASON =
   'Public on purpose: the archive browser page and its static files (HTML, JS, CSS, an icon), bundled into a ' +
   'function with no permissions; they hold no data. The page reads jobs through the IAM-authorized /jobs ' +
-  'routes, signing with the SigV4 credentials its user enters. Stage throttling bounds abuse.';
+  'routes, signing with the SigV4 credentials its user enters. Route throttling bounds abuse.';
 
 /** Why each route without authorization is public. A new public route without a reason fails synthesis. */
 const PUBLIC_ROUTE_REASONS: Readonly<Record<string, string>> = {
   '/webhooks/{jobId}/{token}':
     'Public on purpose: upstream webhooks are unsigned and carry no AWS credentials, so the unguessable HMAC ' +
     'token in /webhooks/{jobId}/{token} authenticates (checked in constant time before anything is read). ' +
-    'Stage throttling bounds abuse.',
+    'The route has its own throttling (webhookRateLimit), which bounds abuse without starving the client routes.',
   '/health':
-    'Public on purpose: GET /health returns no data, only that the service is up. Stage throttling bounds abuse.',
+    'Public on purpose: GET /health returns no data, only that the service is up. Route throttling bounds abuse.',
   '/': PAGE_REASON,
   '/assets/{file}': PAGE_REASON,
 };

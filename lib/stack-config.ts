@@ -26,16 +26,71 @@ const jsonValue = <T extends z.ZodType>(schema: T) =>
     }
   }, schema);
 
-/** An endpoint is a base URL, or a base URL with an API-key secret the user already keeps in Secrets Manager. */
+/** A customer managed KMS key, by full key ARN (any partition). */
+const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, 'a KMS key ARN');
+
+/**
+ * An endpoint is a base URL, or a base URL with an API-key secret the user already keeps in Secrets Manager
+ * (and, when that secret is encrypted with a customer managed key, the key's ARN: the functions need kms:Decrypt).
+ */
 const endpointSpec = z
-  .union([httpsUrl, z.object({ url: httpsUrl, apiKeySecret: z.string().min(1).optional() }).strict()])
-  .transform((spec) => (typeof spec === 'string' ? { url: spec, apiKeySecret: undefined } : spec));
+  .union([
+    httpsUrl,
+    z
+      .object({
+        url: httpsUrl,
+        apiKeySecret: z.string().min(1).optional(),
+        apiKeySecretKmsKey: kmsKeyArn.optional(),
+      })
+      .strict()
+      .refine((e) => e.apiKeySecretKmsKey === undefined || e.apiKeySecret !== undefined, {
+        message:
+          'apiKeySecretKmsKey needs apiKeySecret (a secret this stack creates uses the AWS managed key)',
+      }),
+  ])
+  .transform((spec) =>
+    typeof spec === 'string' ? { url: spec, apiKeySecret: undefined, apiKeySecretKmsKey: undefined } : spec,
+  );
+
+/**
+ * The endpoint `npm run synth:example` and the infra tests use. `.invalid` is reserved (RFC 2606): the name
+ * never resolves, so a stack synthesized or even deployed with it cannot reach anything.
+ */
+export const EXAMPLE_ENDPOINTS = {
+  default: 'https://example-endpoint.invalid/v2/example-endpoint-id',
+} as const;
+
+/** Hosts no real deployment has: a reserved example domain, or the placeholder text of an old cdk.json. */
+const PLACEHOLDER_URL = /^https:\/\/[^/]*\.invalid(\/|$)|your-endpoint-id|<endpoint-id>/i;
+
+/** How to configure endpoints so that every later plain `cdk deploy` sees them again. */
+export const ENDPOINTS_HELP =
+  'Name your upstream endpoints in cdk.context.json (or the "context" of cdk.json), for example\n' +
+  '    {"endpoints": {"default": "https://api.runpod.ai/v2/<your-endpoint-id>"}}\n' +
+  '  or export ARCHIVER_ENDPOINTS with the same JSON. A value given only with `-c endpoints=...` is not ' +
+  'remembered,\n  so a later plain `cdk deploy` would not see it. `npm run synth:example` synthesizes with a ' +
+  'fake endpoint that reaches nothing.';
+
+/** Lambda role credentials last hours, not the 7 days SigV4 allows; a URL dies with the credentials it was signed with. */
+export const MAX_PRESIGN_TTL_SECONDS = 12 * 3600;
+
+/**
+ * API Gateway ends every integration at 30 s. The submit function times out at SUBMIT_TIMEOUT_SECONDS (before
+ * the API does, so its own log says why); a sync submit's /runsync wait leaves SUBMIT_WORK_MARGIN_SECONDS of that
+ * for the record, the archive writes and the answer.
+ */
+export const API_INTEGRATION_TIMEOUT_SECONDS = 30;
+export const SUBMIT_TIMEOUT_SECONDS = 29;
+export const SUBMIT_WORK_MARGIN_SECONDS = 7;
+export const MAX_RUNSYNC_WAIT_SECONDS = SUBMIT_TIMEOUT_SECONDS - SUBMIT_WORK_MARGIN_SECONDS;
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653];
 
 export const stackConfigSchema = z
   .object({
+    /** Synthesize with EXAMPLE_ENDPOINTS (`npm run synth:example`, the tests): allows `.invalid` endpoints. */
+    example: flag.default(false),
     /** CloudFormation stack name. */
     stackName: z
       .string()
@@ -57,6 +112,12 @@ export const stackConfigSchema = z
     lookIntervalSeconds: int(1, 86_400).optional(),
     /** Sweeper schedule. */
     sweepEveryMinutes: int(1, 60).default(1),
+    /**
+     * Reserved concurrency of the sweeper; unset (the default) reserves none. Reserving any needs an account
+     * concurrency quota of at least 100 + this (Lambda keeps 100 unreserved); new accounts may have 10.
+     * One sweep at a time comes from the sweep lease in the jobs table, not from this.
+     */
+    sweeperReservedConcurrency: int(1, 1000).optional(),
     /** Due jobs the sweeper reads per query page. */
     sweepBatch: int(1, 1000).default(100),
     /** Confirm every webhook body with /status before archiving (one extra status call per job). */
@@ -65,8 +126,12 @@ export const stackConfigSchema = z
     artifactsDecodeBase64: flag.default(true),
     /** Largest single artifact kept, in MiB. */
     artifactMaxMb: int(1, 5120).default(50),
-    /** Lifetime of presigned download URLs. */
-    presignTtlSeconds: int(1, 604_800).default(900),
+    /**
+     * Lifetime of presigned download URLs. The results function signs with its role's temporary credentials,
+     * and a URL stops working when they expire, so more than a few hours cannot be honoured (capped at 12 h;
+     * the runtime also caps each URL at the credentials' own expiry).
+     */
+    presignTtlSeconds: int(1, MAX_PRESIGN_TTL_SECONDS).default(900),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** CloudWatch log groups and S3 server access logs. */
     logRetentionDays: int(1, 3653)
@@ -78,13 +143,13 @@ export const stackConfigSchema = z
     objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
     /** 's3' (SSE-S3), 'kms' (a customer managed key created by the stack), or an existing KMS key ARN. */
     archiveEncryption: z
-      .union(
-        [z.enum(['s3', 'kms']), z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/)],
-        {
-          message: "'s3', 'kms' or a KMS key ARN",
-        },
-      )
+      .union([z.enum(['s3', 'kms']), kmsKeyArn], { message: "'s3', 'kms' or a KMS key ARN" })
       .default('s3'),
+    /**
+     * DynamoDB deletion protection of the jobs table. Off by default because a protected table cannot be
+     * deleted by a rolled-back first create; turn it on once the stack exists (an in-place update).
+     */
+    tableDeletionProtection: flag.default(false),
     /** Days before archived objects move to S3 Standard-IA; 0 = never. */
     infrequentAccessAfterDays: int(0, 36_500).default(30),
     /** Days before archived objects move to Glacier Instant Retrieval (still downloadable); 0 = never. */
@@ -96,14 +161,28 @@ export const stackConfigSchema = z
     metricsNamespace: z.string().min(1).max(255).default('SubmodelArchiver'),
     /** Powertools service name and the `service` dimension of every custom metric. */
     serviceName: z.string().min(1).max(64).default('submodel-archiver'),
-    /** HTTP API stage throttling, requests per second and burst. */
+    /** HTTP API throttling of each client route (the IAM /jobs routes, health, the page), per second and burst. */
     apiRateLimit: int(1, 10_000).default(50),
     apiBurstLimit: int(1, 5000).default(100),
+    /** Throttling of the public webhook route alone, so callbacks and clients never share one budget. */
+    webhookRateLimit: int(1, 10_000).default(100),
+    webhookBurstLimit: int(1, 5000).default(200),
+    /** How long a sync submit waits on /runsync; with the submit work it must fit API Gateway's 30 s. */
+    runsyncWaitSeconds: int(1, MAX_RUNSYNC_WAIT_SECONDS).default(20),
     /** Base URL the upstream calls back on when a custom domain fronts the API; default: the API's own URL. */
     publicBaseUrl: httpsUrl.optional(),
   })
   .superRefine((c, ctx) => {
     const names = Object.keys(c.endpoints);
+    for (const [name, endpoint] of Object.entries(c.endpoints)) {
+      if (PLACEHOLDER_URL.test(endpoint.url) && !c.example) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', name],
+          message: `${endpoint.url} is a placeholder, not an upstream endpoint. ${ENDPOINTS_HELP}`,
+        });
+      }
+    }
     if (c.defaultEndpoint && !names.includes(c.defaultEndpoint)) {
       ctx.addIssue({ code: 'custom', path: ['defaultEndpoint'], message: `not one of ${names.join(', ')}` });
     }
@@ -152,6 +231,13 @@ export const stackConfigSchema = z
     if (c.apiBurstLimit < c.apiRateLimit / 10) {
       ctx.addIssue({ code: 'custom', path: ['apiBurstLimit'], message: 'too small for apiRateLimit' });
     }
+    if (c.webhookBurstLimit < c.webhookRateLimit / 10) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookBurstLimit'],
+        message: 'too small for webhookRateLimit',
+      });
+    }
   });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
@@ -184,6 +270,14 @@ export function loadStackConfig(
     const value = fromEnv !== undefined && fromEnv !== '' ? fromEnv : readContext(key);
     if (value !== undefined && value !== null) raw[key] = value;
   }
+  if (raw.endpoints === undefined) {
+    if (!isTrue(raw.example)) {
+      throw new StackConfigError(
+        `No upstream endpoint configured: set context "endpoints" or ${envNameFor('endpoints')}.\n  ${ENDPOINTS_HELP}`,
+      );
+    }
+    raw.endpoints = EXAMPLE_ENDPOINTS;
+  }
   const parsed = stackConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -195,4 +289,8 @@ export function loadStackConfig(
     throw new StackConfigError(`Invalid stack configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || value === 'true';
 }

@@ -1,4 +1,5 @@
 // ArchiveStore on S3: small objects in one PUT, large ones streamed as multipart, GETs presigned.
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -50,7 +51,20 @@ export class S3ArchiveStore implements ArchiveStore {
         ResponseContentDisposition: `attachment; filename="${downloadName.replace(/"/g, '')}"`,
       }),
     });
-    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds });
+    return getSignedUrl(this.s3, command, { expiresIn: await this.presignLifetime(ttlSeconds) });
+  }
+
+  /**
+   * A presigned URL stops working when the credentials that signed it expire (a Lambda role's do within
+   * hours), so promising longer would hand out links that die early: cap the TTL at what they have left.
+   */
+  private async presignLifetime(ttlSeconds: number): Promise<number> {
+    const provider = this.s3.config.credentials;
+    const credentials = typeof provider === 'function' ? await provider() : undefined;
+    const expiration = credentials?.expiration?.getTime();
+    if (expiration === undefined) return ttlSeconds;
+    const leftSeconds = Math.floor((expiration - Date.now()) / 1000);
+    return Math.max(1, Math.min(ttlSeconds, leftSeconds));
   }
 
   private async put(
@@ -70,6 +84,7 @@ export class S3ArchiveStore implements ArchiveStore {
           Body: body,
           ContentType: contentType,
           ContentLength: bytes,
+          ContentMD5: contentMd5([body]),
           Metadata: metadata,
         }),
       );
@@ -101,6 +116,7 @@ export class S3ArchiveStore implements ArchiveStore {
             PartNumber: partNumber,
             Body: body,
             ContentLength: body.length,
+            ContentMD5: contentMd5([body]),
           }),
         );
         parts.push({ ETag: out.ETag, PartNumber: partNumber++ });
@@ -136,4 +152,15 @@ export function* partsOf(chunks: readonly Uint8Array[], size: number): Generator
     }
   }
   if (pendingBytes > 0) yield flush();
+}
+
+/**
+ * Content-MD5 of a body, base64. S3 refuses any PutObject or UploadPart without Content-MD5 or an
+ * x-amz-checksum-* header on a bucket with Object Lock default retention; a header computed here needs no
+ * aws-chunked trailer (which s3rver would store as object bytes), so the same request works everywhere.
+ */
+export function contentMd5(chunks: readonly Uint8Array[]): string {
+  const hash = createHash('md5');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('base64');
 }

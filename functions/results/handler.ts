@@ -1,11 +1,15 @@
 // Lambda for GET /jobs, GET /jobs/{jobId}, GET /jobs/{jobId}/result and GET /health: read-only.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { functionRuntime } from '../composition/function-runtime.ts';
+import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
 import { getJobView, listJobs, resultUrl } from '../core/results.ts';
 import { pathParameter, validate } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
-import { getRuntime } from '../runtime.ts';
 import { jobIdSchema, listQuerySchema } from '../schemas/api.ts';
+
+/** Only what this function uses, each built on first use (docs/architecture.md "The deployed shape"). */
+const getRuntime = functionRuntime('results', { jobs: dynamoJobs, archive: s3Archive });
 
 export const handler = (event: APIGatewayProxyEventV2) =>
   dispatch(

@@ -1,5 +1,10 @@
 // Lambda for POST /jobs, POST /jobs/track, POST /jobs/{jobId}/cancel and POST /jobs/{jobId}/reconcile.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { jobEvents } from '../composition/event-parts.ts';
+import { functionRuntime } from '../composition/function-runtime.ts';
+import { webhookSecret } from '../composition/secret-parts.ts';
+import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
+import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { cancelJob } from '../core/cancel.ts';
 import { reconcileJob } from '../core/reconcile.ts';
 import { publicJob } from '../core/results.ts';
@@ -8,7 +13,6 @@ import { trackJob } from '../core/track.ts';
 import { bodyBytes, header, jsonBody, pathParameter, validate } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
-import { getRuntime } from '../runtime.ts';
 import {
   idempotencyKeySchema,
   jobIdSchema,
@@ -18,6 +22,16 @@ import {
 } from '../schemas/api.ts';
 
 const TRACK_MAX_BYTES = 64 * 1024;
+
+/** Only what this function uses, each built on first use (docs/architecture.md "The deployed shape"). */
+const getRuntime = functionRuntime('submit', {
+  jobs: dynamoJobs,
+  archive: s3Archive,
+  upstream,
+  events: jobEvents,
+  webhookSecret,
+  urlFetcher,
+});
 
 export const handler = (event: APIGatewayProxyEventV2) =>
   dispatch(

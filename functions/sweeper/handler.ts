@@ -1,10 +1,22 @@
 // Lambda run by the schedule: one sweep pass, stopping before the invocation's own timeout.
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { jobEvents } from '../composition/event-parts.ts';
+import { functionRuntime } from '../composition/function-runtime.ts';
+import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
+import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { type SweepSummary, sweep } from '../core/sweep.ts';
-import { getRuntime } from '../runtime.ts';
 
 /** Without a Lambda context (a manual call), allow one minute. */
 const DEFAULT_BUDGET_MS = 60_000;
+
+/** Only what this function uses, each built on first use (docs/architecture.md "The deployed shape"). */
+const getRuntime = functionRuntime('sweeper', {
+  jobs: dynamoJobs,
+  archive: s3Archive,
+  upstream,
+  events: jobEvents,
+  urlFetcher,
+});
 
 export const handler = async (
   _event: ScheduledEvent,

@@ -1,14 +1,28 @@
 // Lambda for POST /webhooks/{jobId}/{token}: the upstream's unsigned callback, authenticated by the path token.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { jobEvents } from '../composition/event-parts.ts';
+import { functionRuntime } from '../composition/function-runtime.ts';
+import { webhookSecret } from '../composition/secret-parts.ts';
+import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
+import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { WebhookAuthError } from '../core/errors.ts';
 import { receiveWebhook } from '../core/webhook.ts';
 import { bodyBytes } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
-import { getRuntime } from '../runtime.ts';
 import { jobIdSchema } from '../schemas/api.ts';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Only what this function uses, each built on first use (docs/architecture.md "The deployed shape"). */
+const getRuntime = functionRuntime('webhook', {
+  jobs: dynamoJobs,
+  archive: s3Archive,
+  upstream,
+  events: jobEvents,
+  webhookSecret,
+  urlFetcher,
+});
 
 export const handler = (event: APIGatewayProxyEventV2) =>
   dispatch(

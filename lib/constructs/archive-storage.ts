@@ -1,4 +1,4 @@
-// Stateful storage, kept on stack deletion: the archive bucket, its access-log bucket and the jobs table.
+// Stateful storage, kept on stack deletion and replacement (never by a failed first create): archive, logs, jobs.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
@@ -26,7 +26,15 @@ export type ArchiveStorageProps = Pick<
   | 'glacierAfterDays'
   | 'noncurrentVersionDays'
   | 'logRetentionDays'
+  | 'tableDeletionProtection'
 >;
+
+/**
+ * Kept when the stack is deleted or the resource replaced or removed (DeletionPolicy RetainExceptOnCreate,
+ * UpdateReplacePolicy Retain), but deleted when the create that made it rolls back: a failed first deploy leaves
+ * no empty bucket, table or key behind to block the retry.
+ */
+export const STATEFUL_REMOVAL_POLICY = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 
 export class ArchiveStorage extends Construct {
   readonly bucket: Bucket;
@@ -46,7 +54,7 @@ export class ArchiveStorage extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.logRetentionDays) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: STATEFUL_REMOVAL_POLICY,
     });
 
     this.bucket = new Bucket(this, 'Archive', {
@@ -58,8 +66,9 @@ export class ArchiveStorage extends Construct {
         : { encryption: BucketEncryption.S3_MANAGED }),
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      // Always on: Object Lock cannot be added to a bucket later without replacing it. Without a default
-      // retention it changes nothing for writers; setting objectLockDays later is an in-place update.
+      // Always on, so setting objectLockDays later is only an update of the default retention. (S3 now also
+      // lets Object Lock be switched on for an existing versioned bucket; starting with it on needs no such step.)
+      // Every write carries a Content-MD5, which S3 requires under a default retention.
       objectLockEnabled: true,
       objectLockDefaultRetention: objectLockRetention(props),
       lifecycleRules: [archiveLifecycle(props)],
@@ -72,7 +81,7 @@ export class ArchiveStorage extends Construct {
       ],
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'archive/',
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: STATEFUL_REMOVAL_POLICY,
     });
 
     this.table = new Table(this, 'Jobs', {
@@ -80,9 +89,11 @@ export class ArchiveStorage extends Construct {
       sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
+      // A protected table refuses DeleteTable, so a rolled-back first create would be stuck with it: off until
+      // the stack exists (tableDeletionProtection), while CloudFormation itself never deletes it after that.
+      deletionProtection: props.tableDeletionProtection,
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: STATEFUL_REMOVAL_POLICY,
     });
     for (const index of Object.values(TABLE_INDEXES)) {
       this.table.addGlobalSecondaryIndex({
@@ -104,7 +115,7 @@ function archiveKey(scope: Construct, encryption: StackConfig['archiveEncryption
       description: 'Encrypts the job archive (results, inputs, artifacts)',
       enableKeyRotation: true,
       // Destroying this key would make every archived object unreadable.
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: STATEFUL_REMOVAL_POLICY,
     });
   }
   return Key.fromKeyArn(scope, 'ArchiveKey', encryption);

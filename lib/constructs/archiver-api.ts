@@ -2,6 +2,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -18,8 +19,12 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 export interface ArchiverApiProps {
+  /** Default route throttling: each client route (IAM /jobs routes, health, the page). */
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** The public webhook route's own throttling, so upstream callbacks and clients never share one budget. */
+  readonly webhookRateLimit: number;
+  readonly webhookBurstLimit: number;
   readonly logRetention: RetentionDays;
 }
 
@@ -60,11 +65,13 @@ export class ArchiverApi extends Construct {
   readonly accessLogs: LogGroup;
   /** Routes without authorization, for their cdk-nag acknowledgement. */
   readonly publicRoutes: HttpRoute[] = [];
+  private readonly webhookThrottle: { rateLimit: number; burstLimit: number };
   /** Attach to the users and roles that call the /jobs routes; created by connect(). */
   clientPolicy?: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ArchiverApiProps) {
     super(scope, id);
+    this.webhookThrottle = { rateLimit: props.webhookRateLimit, burstLimit: props.webhookBurstLimit };
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'submodel-archiver: submit jobs, receive upstream webhooks, read archived results',
       // The stage is added below with throttling and access logs, which the default stage cannot take.
@@ -118,6 +125,9 @@ export class ArchiverApi extends Construct {
         authorizer: authorizers[route.access],
       });
       if (created && route.access === 'public') this.publicRoutes.push(created);
+      if (created && route.handler === 'webhook') {
+        this.throttleRoute(created, `${route.method} ${route.path}`, this.webhookThrottle);
+      }
     }
     this.clientPolicy = new ManagedPolicy(this, 'ClientPolicy', {
       description: 'Call the submodel-archiver /jobs routes (SigV4, service execute-api)',
@@ -125,6 +135,22 @@ export class ArchiverApi extends Construct {
         new PolicyStatement({ actions: ['execute-api:Invoke'], resources: this.clientRouteArns() }),
       ],
     });
+  }
+
+  /** Route-level throttling for one route; the stage must be deployed after the route its settings name. */
+  private throttleRoute(
+    route: HttpRoute,
+    routeKey: string,
+    limits: { rateLimit: number; burstLimit: number },
+  ): void {
+    const stage = this.stage.node.defaultChild as CfnStage;
+    // RouteSettings is a plain JSON map in the L1: CDK passes it through, so the keys are CloudFormation's own.
+    const existing = (stage.routeSettings ?? {}) as Record<string, unknown>;
+    stage.routeSettings = {
+      ...existing,
+      [routeKey]: { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit },
+    };
+    this.stage.node.addDependency(route);
   }
 
   /** execute-api ARNs of the IAM routes; path parameters become `*`, the only form such an ARN accepts. */

@@ -6,7 +6,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,19 +14,15 @@ import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import { TABLE_INDEXES } from '../../functions/adapters/table-definition.ts';
 import type { envSchema } from '../../functions/config.ts';
+import { FUNCTION_BUNDLE } from '../bundling.ts';
+
+export { ESM_REQUIRE_BANNER } from '../bundling.ts';
 
 /** Environment variable names the runtime reads (functions/config.ts), so a typo fails the type check. */
-export type FunctionEnvName = keyof z.input<typeof envSchema> | 'POWERTOOLS_SERVICE_NAME' | 'NODE_OPTIONS';
+export type FunctionEnvName = keyof z.input<typeof envSchema> | 'POWERTOOLS_SERVICE_NAME';
 export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * ESM output loses `require`; CJS dependencies bundled into it still call it, so give them one.
- * The aliased import keeps the banner from colliding with bundled code that imports createRequire itself.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __archiverCreateRequire } from 'node:module'; const require = __archiverCreateRequire(import.meta.url);";
 
 /**
  * Table actions by access level: the single-item calls and queries the job repository makes. No Scan (the
@@ -42,6 +38,14 @@ const TABLE_ACTIONS = {
     'dynamodb:DeleteItem',
   ],
 } as const;
+
+/** An API-key secret as a function binds it: the secret, the id passed to GetSecretValue, its KMS key if any. */
+export interface ApiKeySecretBinding {
+  readonly secret: ISecret;
+  readonly secretId: string;
+  /** Customer managed key the (existing) secret is encrypted with; undefined for the AWS managed key. */
+  readonly kmsKeyArn?: string;
+}
 
 /** Every archive object lives under this prefix (jobs/{yyyy}/{mm}/{dd}/{jobId}/...). */
 export const ARCHIVE_PREFIX = 'jobs/';
@@ -92,21 +96,18 @@ export class ArchiverFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...definedOnly(props.environment) },
+      environment: definedOnly(props.environment),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Linked, not external: Node's --enable-source-maps finds the map through the sourceMappingURL comment.
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // Sources stay out of the .map: smaller package, stack traces still map to file and line.
-        sourcesContent: false,
-        // ESM builds of dependencies first: they tree-shake, and need no require() at all.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        // The Node 22 runtime ships AWS SDK v3 (and its @smithy internals); bundling them adds MBs and cold-start time.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        target: FUNCTION_BUNDLE.target,
+        minify: FUNCTION_BUNDLE.minify,
+        // No source map, and no --enable-source-maps: it makes every init and every stack trace pay.
+        sourceMap: false,
+        mainFields: [...FUNCTION_BUNDLE.mainFields],
+        banner: FUNCTION_BUNDLE.banner,
+        // The SDK and @smithy are bundled at the versions of package-lock.json, never the runtime's own copy.
+        bundleAwsSDK: true,
+        externalModules: [],
         // Never silently fall back to Docker: bundling must work on machines without it.
         forceDockerBundling: false,
       },
@@ -173,11 +174,24 @@ export class ArchiverFunction extends NodejsFunction {
     return this;
   }
 
-  /** Reads each endpoint's API-key secret; sets UPSTREAM_API_KEY_SECRETS (JSON endpoint name → secret id). */
-  bindApiKeySecrets(secrets: Readonly<Record<string, { secret: ISecret; secretId: string }>>): this {
+  /**
+   * Reads each endpoint's API-key secret, and decrypts it through Secrets Manager when it is under a customer
+   * managed key; sets UPSTREAM_API_KEY_SECRETS (JSON endpoint name → secret id).
+   */
+  bindApiKeySecrets(secrets: Readonly<Record<string, ApiKeySecretBinding>>): this {
     const ids: Record<string, string> = {};
-    for (const [name, { secret, secretId }] of Object.entries(secrets)) {
+    for (const [name, { secret, secretId, kmsKeyArn }] of Object.entries(secrets)) {
       secret.grantRead(this);
+      if (kmsKeyArn) {
+        // Only as Secrets Manager's caller, in the key's own region (a secret and its key share one).
+        const region = kmsKeyArn.split(':')[3];
+        Grant.addToPrincipal({
+          grantee: this,
+          actions: ['kms:Decrypt'],
+          resourceArns: [kmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+        });
+      }
       ids[name] = secretId;
     }
     this.setEnv('UPSTREAM_API_KEY_SECRETS', Stack.of(this).toJsonString(ids));

@@ -2,7 +2,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { sharedEnvironment } from '../function-environment.ts';
-import type { StackConfig } from '../stack-config.ts';
+import { type StackConfig, SUBMIT_TIMEOUT_SECONDS } from '../stack-config.ts';
 import type { ArchiveStorage } from './archive-storage.ts';
 import { ArchiverFunction } from './archiver-function.ts';
 import type { JobEvents } from './job-events.ts';
@@ -35,20 +35,22 @@ export class ArchiverFunctions extends Construct {
       logRetention: config.logRetentionDays,
     };
 
-    // Waits on /runsync up to ~25 s for sync submits; HTTP API integrations end at 30 s anyway.
+    // API Gateway ends the request at 30 s: the function stops first (29 s), and a sync submit's /runsync wait
+    // (runsyncWaitSeconds, at most 22 s) leaves at least 7 s for the record, the archive and the answer.
     this.submit = new ArchiverFunction(this, 'Submit', {
       ...common,
       entry: 'submit/handler.ts',
       description:
         'POST /jobs, /jobs/track, /jobs/{jobId}/cancel, /jobs/{jobId}/reconcile: submit, adopt, cancel, settle',
       memorySize: 1024,
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(SUBMIT_TIMEOUT_SECONDS),
     })
       .bindJobsTable(storage.table, 'readWrite')
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindWebhookSecret(secrets.webhookSecret)
       .bindApiKeySecrets(secrets.apiKeys);
+    this.submit.addEnvironment('RUNSYNC_WAIT_MS', String(config.runsyncWaitSeconds * 1000));
 
     // The upstream gives up on a callback after ~10 s and retries; answering later only causes duplicates.
     this.webhook = new ArchiverFunction(this, 'Webhook', {
@@ -66,14 +68,15 @@ export class ArchiverFunctions extends Construct {
     // Its /status check must fit in the 10 s budget; when it fails the sweeper looks at once instead.
     this.webhook.addEnvironment('UPSTREAM_TIMEOUT_MS', '3000');
 
-    // One sweep at a time: a second concurrent sweep would only poll the same due jobs twice.
+    // One sweep at a time comes from the sweep lease in the jobs table. Reserved concurrency only when asked
+    // for: CloudFormation refuses any reservation on accounts whose concurrency quota is below 100 + it.
     this.sweeper = new ArchiverFunction(this, 'Sweeper', {
       ...common,
       entry: 'sweeper/handler.ts',
       description: 'Scheduled: poll due jobs, capture finished results before the upstream forgets them',
       memorySize: 1024,
       timeout: SWEEPER_TIMEOUT,
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: config.sweeperReservedConcurrency,
       // A failed or delayed tick is not worth replaying: the next tick sweeps the same due jobs.
       retryAttempts: 0,
       maxEventAge: Duration.minutes(config.sweepEveryMinutes),

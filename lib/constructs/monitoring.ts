@@ -1,5 +1,5 @@
 // Alarms (lost results, handler errors, a sweeper falling behind, API 5xx) to an SNS topic, and a dashboard.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -13,7 +13,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -55,6 +55,8 @@ export class Monitoring extends Construct {
   readonly ambiguousSubmitsAlarm: Alarm;
   readonly apiServerErrorsAlarm: Alarm;
   readonly functionErrorAlarms: Readonly<Record<string, Alarm>>;
+  /** Every alarm of the stack: the ones the topic policy lets CloudWatch publish for. */
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -76,6 +78,7 @@ export class Monitoring extends Construct {
       pendingWindow: Duration.days(7),
     });
     topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // The key and topic hold nothing once delivered: deleting them loses no data, so no retain policy here.
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: 'submodel-archiver alarms',
       masterKey: topicKey,
@@ -148,6 +151,29 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+
+    // enforceSSL writes a topic policy, and a topic policy replaces SNS's default one: without this statement
+    // CloudWatch's SNS:Publish is refused and no alarm ever notifies. Only this account's alarms of this stack.
+    const allAlarms = [
+      this.jobsExpiredAlarm,
+      this.ambiguousSubmitsAlarm,
+      this.sweeperBehindAlarm,
+      ...Object.values(errorAlarms),
+      this.apiServerErrorsAlarm,
+    ];
+    this.alarms = allAlarms;
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': allAlarms.map((a) => a.alarmArn) },
+        },
+      }),
+    );
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
     const fns = Object.entries(props.functions);

@@ -1,17 +1,15 @@
 // Secrets Manager secrets: one upstream API key per endpoint (created or existing) and the generated webhook HMAC key.
-import { CfnOutput, SecretValue } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { API_KEY_PLACEHOLDER } from '../../functions/adapters/secrets.ts';
 import type { EndpointConfig } from '../stack-config.ts';
+import type { ApiKeySecretBinding } from './archiver-function.ts';
 
-/** What a created API-key secret holds until the user puts the real key in (docs/deploy.md). */
-export const API_KEY_PLACEHOLDER = 'REPLACE_WITH_UPSTREAM_API_KEY';
+export { API_KEY_PLACEHOLDER };
 
 /** A secret and the id the runtime passes to GetSecretValue: the full ARN, or the name the user gave. */
-export interface ApiKeySecret {
-  readonly secret: ISecret;
-  readonly secretId: string;
-}
+export type ApiKeySecret = ApiKeySecretBinding;
 
 export interface UpstreamSecretsProps {
   readonly endpoints: Readonly<Record<string, EndpointConfig>>;
@@ -32,14 +30,21 @@ export class UpstreamSecrets extends Construct {
     for (const [name, endpoint] of Object.entries(props.endpoints)) {
       if (endpoint.apiKeySecret) {
         const secret = importSecret(this, `ApiKey-${name}`, endpoint.apiKeySecret);
-        apiKeys[name] = { secret, secretId: endpoint.apiKeySecret };
+        apiKeys[name] = {
+          secret,
+          secretId: endpoint.apiKeySecret,
+          kmsKeyArn: endpoint.apiKeySecretKmsKey,
+        };
         continue;
       }
       // A placeholder, not a real value: CloudFormation only writes it on creation (or if this text changes),
-      // so a key put in later with put-secret-value survives every deploy.
+      // so a key put in later with put-secret-value survives every deploy. Once created it holds a real key:
+      // kept when the endpoint is renamed or removed, or the stack deleted (only a failed first create
+      // deletes it, empty), so no deploy can destroy a key the user put in.
       const secret = new Secret(this, `ApiKey-${name}`, {
         description: `Upstream API key for endpoint "${name}"; replace the placeholder with the key`,
         secretStringValue: SecretValue.unsafePlainText(API_KEY_PLACEHOLDER),
+        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       new CfnOutput(this, `ApiKeySecretArn-${name}`, {
         description: `Put the API key of endpoint "${name}" here (aws secretsmanager put-secret-value)`,
@@ -50,9 +55,11 @@ export class UpstreamSecrets extends Construct {
     }
     this.apiKeys = apiKeys;
     this.createdApiKeys = created;
+    // Kept like the API keys: a new HMAC key would invalidate the callback URL of every job in flight.
     this.webhookSecret = new Secret(this, 'WebhookHmacKey', {
       description: 'HMAC key of the webhook callback tokens (generated; never leaves Secrets Manager)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 }

@@ -1,42 +1,53 @@
-// The one test that really bundles: the webhook function with local esbuild (Docker made unusable), output ESM.
+// The function bundles as synth writes them: local esbuild, minified ESM carrying its own AWS SDK, loadable anywhere.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiverFunction, ESM_REQUIRE_BANNER } from '../../lib/constructs/archiver-function.ts';
-import { CDK_JSON_CONTEXT } from './support/synth.ts';
+import { buildArchiverApp } from '../../lib/archiver-app.ts';
+import { ESM_REQUIRE_BANNER, FUNCTION_BUNDLE } from '../../lib/bundling.ts';
+import { CDK_JSON_CONTEXT, EXAMPLE_CONTEXT } from './support/synth.ts';
+import { FUNCTION_IDS, type FunctionId, lambdaFunction } from './support/template-queries.ts';
 
-// Inside the project (gitignored), so importing the bundle resolves the SDK the way the Lambda runtime provides it.
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+/**
+ * Optional peers the SDK tries inside try/catch, only for SigV4a signing (multi-region access points), which the
+ * archiver never uses; without them the SDK would throw a clear error naming the package, and nothing here asks.
+ */
+const OPTIONAL_SDK_PEERS = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
 
-describe('bundling with local esbuild', () => {
+interface TemplateJson {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+describe('function bundles, as synthesized', () => {
+  // Outside the project: nothing above the bundle has a node_modules, so only what the bundle carries can load.
   let outdir: string;
-  let assetDir: string;
+  const assetDirs = new Map<FunctionId, string>();
   const dockerBefore = process.env.CDK_DOCKER;
 
   beforeAll(() => {
-    // Any attempt to bundle in Docker now fails: the bundle below can only come from local esbuild.
+    // Any attempt to bundle in Docker now fails: the bundles below can only come from local esbuild.
     process.env.CDK_DOCKER = '/nonexistent/docker-must-not-be-used';
-    mkdirSync(ARTIFACTS, { recursive: true });
-    outdir = mkdtempSync(join(ARTIFACTS, 'bundling-'));
-    const app = new App({ context: CDK_JSON_CONTEXT, outdir, builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'Bundling');
-    new ArchiverFunction(stack, 'FunctionsWebhook', {
-      entry: 'webhook/handler.ts',
-      description: 'bundling test',
-      memorySize: 1024,
-      timeout: Duration.seconds(10),
-      logRetention: RetentionDays.ONE_DAY,
-      environment: {},
+    outdir = mkdtempSync(join(tmpdir(), 'archiver-bundles-'));
+    const app = new App({
+      context: { ...CDK_JSON_CONTEXT, ...EXAMPLE_CONTEXT },
+      outdir,
+      builtinCloudFormationValidation: false,
     });
+    const stack = buildArchiverApp(app, {});
     const assembly = app.synth();
-    assetDir = join(
-      assembly.directory,
-      `asset.${codeAssetHash(assembly.getStackByName('Bundling').template)}`,
-    );
+    const template = assembly.getStackByName(stack.stackName).template as TemplateJson;
+    const parsed = Template.fromJSON(template);
+    for (const id of FUNCTION_IDS) {
+      const key = (lambdaFunction(parsed, id).resource.Properties.Code as { S3Key?: string }).S3Key;
+      if (!key) throw new Error(`no code for ${id}`);
+      assetDirs.set(id, join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`));
+    }
   });
 
   afterAll(() => {
@@ -45,50 +56,114 @@ describe('bundling with local esbuild', () => {
     rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('writes index.mjs with its external source map', () => {
-    expect(existsSync(join(assetDir, 'index.mjs'))).toBe(true);
-    expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
-    // Node's --enable-source-maps finds the map only through this comment.
-    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
-    expect(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/.test(code)).toBe(true);
+  const code = (id: FunctionId) => readFileSync(join(assetDirs.get(id) ?? '', 'index.mjs'), 'utf8');
+
+  it.each(FUNCTION_IDS)('%s is one index.mjs and nothing else: no source map', (id) => {
+    expect(readdirSync(assetDirs.get(id) ?? '')).toEqual(['index.mjs']);
+    expect(/\/\/# sourceMappingURL=/.test(code(id))).toBe(false);
   });
 
-  it('is minified ESM that exports the handler, with the createRequire banner first', () => {
-    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
-    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    // Assertions on booleans: a failure must not print half a megabyte of bundle.
-    expect(/export\s*\{[^}]*\bhandler\b[^}]*\}/.test(code)).toBe(true);
-    expect(/\bmodule\.exports\s*=/.test(code)).toBe(false);
-    // Minified: lines thousands of characters long, not the source layout.
-    expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
-    // Node parses it as an ES module.
-    execFileSync(process.execPath, ['--check', join(assetDir, 'index.mjs')]);
+  it.each(FUNCTION_IDS)(
+    '%s is minified ESM that exports the handler, the createRequire banner first',
+    (id) => {
+      const text = code(id);
+      expect(text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      // Assertions on booleans: a failure must not print a megabyte of bundle.
+      expect(/export\s*\{[^}]*\bhandler\b[^}]*\}/.test(text)).toBe(true);
+      expect(/\bmodule\.exports\s*=/.test(text)).toBe(false);
+      expect(text.length / text.split('\n').length).toBeGreaterThan(1000);
+      execFileSync(process.execPath, ['--check', join(assetDirs.get(id) ?? '', 'index.mjs')]);
+    },
+  );
+
+  it.each(FUNCTION_IDS)('%s imports and requires nothing but Node built-ins', (id) => {
+    const text = code(id);
+    const specifiers = [
+      ...text.matchAll(/\bfrom\s*["']([^"']+)["']/g),
+      ...text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+      ...text.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g),
+    ]
+      .map((m) => m[1] ?? '')
+      // Text that only looks like `from "..."` inside a string (a message) is not a module name.
+      .filter((s) => !/\s/.test(s));
+    const external = specifiers.filter((s) => !isBuiltin(s) && !OPTIONAL_SDK_PEERS.includes(s));
+    expect([...new Set(external)]).toEqual([]);
   });
 
-  it('leaves the AWS SDK to the runtime and keeps sources out of the map', () => {
-    const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as {
-      sources: string[];
-      sourcesContent?: unknown;
+  it.each(FUNCTION_IDS)(
+    '%s loads outside any node_modules, with NODE_PATH empty, and exposes handler()',
+    (id) => {
+      const entry = pathToFileURL(join(assetDirs.get(id) ?? '', 'index.mjs')).href;
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`,
+        ],
+        {
+          cwd: outdir,
+          env: {
+            PATH: process.env.PATH,
+            NODE_PATH: '',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+          encoding: 'utf8',
+        },
+      );
+      expect(out.trim()).toBe('function');
+    },
+  );
+
+  it('carries the AWS SDK of package-lock.json, not the runtime one', () => {
+    const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
+      packages: Record<string, { version: string }>;
     };
-    expect(map.sources.some((s) => s.includes('functions/webhook/handler.ts'))).toBe(true);
-    expect(map.sources.filter((s) => /node_modules\/@(aws-sdk|smithy)\//.test(s))).toEqual([]);
-    expect(map.sourcesContent).toBeUndefined();
-  });
-
-  it('loads as a module and exposes handler()', async () => {
-    const mod = (await import(join(assetDir, 'index.mjs'))) as { handler?: unknown };
-    expect(typeof mod.handler).toBe('function');
+    const version = lock.packages['node_modules/@aws-sdk/client-dynamodb']?.version;
+    expect(version).toBeDefined();
+    // The SDK's user agent names its own version: the bundled client says which one it is.
+    expect(code('Results').includes(`"${version}"`)).toBe(true);
   });
 });
 
-interface TemplateJson {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+/** Source files and packages one handler's bundle is made of, from esbuild's metafile with the deployed settings. */
+async function bundleInputs(handler: string): Promise<string[]> {
+  const result = await build({
+    ...FUNCTION_BUNDLE,
+    mainFields: [...FUNCTION_BUNDLE.mainFields],
+    banner: { js: FUNCTION_BUNDLE.banner },
+    entryPoints: [fileURLToPath(new URL(`../../functions/${handler}/handler.ts`, import.meta.url))],
+    bundle: true,
+    write: false,
+    metafile: true,
+    outfile: 'index.mjs',
+    logLevel: 'silent',
+  });
+  // metafile.inputs lists every file esbuild looked at; the output's inputs are what survived tree-shaking.
+  const output = Object.values(result.metafile.outputs)[0];
+  return Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path);
 }
 
-/** Asset hash of the function's code: its S3 key without `.zip`. */
-function codeAssetHash(template: TemplateJson): string {
-  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
-  const key = (fn?.Properties.Code as { S3Key?: string } | undefined)?.S3Key;
-  if (!key) throw new Error('no function code in the template');
-  return key.replace(/\.zip$/, '');
-}
+describe('per-function composition', () => {
+  const has = (inputs: string[], pattern: RegExp) => inputs.some((path) => pattern.test(path));
+
+  it('leaves the upstream client, the URL fetcher, EventBridge and Secrets Manager out of the results bundle', async () => {
+    const inputs = await bundleInputs('results');
+    expect(has(inputs, /functions\/adapters\/upstream\//)).toBe(false);
+    expect(has(inputs, /functions\/adapters\/url-fetcher\//)).toBe(false);
+    expect(has(inputs, /@aws-sdk\/client-eventbridge\//)).toBe(false);
+    expect(has(inputs, /@aws-sdk\/client-secrets-manager\//)).toBe(false);
+    // What it does use is there.
+    expect(has(inputs, /@aws-sdk\/client-dynamodb\//)).toBe(true);
+    expect(has(inputs, /@aws-sdk\/s3-request-presigner\//)).toBe(true);
+  });
+
+  it('gives the sweeper no webhook secret reader and the page function no AWS SDK at all', async () => {
+    expect(has(await bundleInputs('browser'), /@aws-sdk\//)).toBe(false);
+    const sweeper = await bundleInputs('sweeper');
+    expect(has(sweeper, /functions\/composition\/secret-parts\.ts$/)).toBe(true); // API keys, not the HMAC key
+    expect(has(sweeper, /functions\/adapters\/upstream\//)).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 // cdk-nag AwsSolutions (and CDK's own template validation): zero findings, every acknowledgement in one file.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -78,5 +78,24 @@ describe('acknowledgements', () => {
     );
     expect(acknowledging).toEqual(['nag-acknowledgements.ts']);
     expect(readFileSync(new URL('../../bin/app.ts', import.meta.url), 'utf8')).not.toMatch(/acknowledge/);
+  });
+});
+
+describe('acknowledgement reasons', () => {
+  it('cite only files that exist', () => {
+    const synth = synthesize({}, false);
+    const root = new URL('../../', import.meta.url);
+    const cited = [...acknowledgements(synth.app).values()].flatMap((reason) =>
+      [...reason.matchAll(/\b([\w-]+(?:\/[\w.-]+)*\.(?:md|ts))\b/g)].map((m) => m[1] ?? ''),
+    );
+    expect(cited.length).toBeGreaterThan(0);
+    expect([...new Set(cited)].filter((path) => !existsSync(new URL(path, root)))).toEqual([]);
+  });
+});
+
+describe('an environment-agnostic template', () => {
+  it('bakes no region, account or partition into the ARNs it builds', () => {
+    const text = JSON.stringify(synthesize({ stackName: 'Agnostic' }).template.toJSON());
+    expect(text.match(/us-east-1|eu-west-1|arn:aws:|\d{12}/g) ?? []).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { buildArchiverApp } from '../../lib/archiver-app.ts';
-import { envNameFor, loadStackConfig, StackConfigError } from '../../lib/stack-config.ts';
+import { EXAMPLE_ENDPOINTS, envNameFor, loadStackConfig, StackConfigError } from '../../lib/stack-config.ts';
 import { CDK_JSON_CONTEXT } from './support/synth.ts';
 
 const ENDPOINTS = { default: 'https://api.runpod.ai/v2/abc123' };
@@ -22,12 +22,37 @@ function errorOf(context: Record<string, unknown>, env: Record<string, string> =
 }
 
 describe('loadStackConfig', () => {
-  it('reads cdk.json as committed, so `npm run synth` works out of the box', () => {
-    const config = loadStackConfig(from(CDK_JSON_CONTEXT));
-    expect(Object.keys(config.endpoints)).toEqual(['default']);
+  it('ships no endpoint in cdk.json: without one, synth fails saying what to set and how to make it stick', () => {
+    expect(CDK_JSON_CONTEXT.endpoints).toBeUndefined();
+    expect(CDK_JSON_CONTEXT['cli-telemetry']).toBe(false);
+    const message = errorOf(CDK_JSON_CONTEXT);
+    expect(message).toContain('No upstream endpoint configured');
+    expect(message).toContain('context "endpoints"');
+    expect(message).toContain('ARCHIVER_ENDPOINTS');
+    expect(message).toContain('cdk.context.json');
+    expect(message).toContain('not remembered');
+  });
+
+  it('synthesizes the example (`npm run synth:example`) with an endpoint under .invalid, which reaches nothing', () => {
+    const config = loadStackConfig(from({ ...CDK_JSON_CONTEXT, example: 'true' }));
+    expect(config.endpoints).toEqual({
+      default: { url: EXAMPLE_ENDPOINTS.default, apiKeySecret: undefined, apiKeySecretKmsKey: undefined },
+    });
+    expect(new URL(EXAMPLE_ENDPOINTS.default).hostname.endsWith('.invalid')).toBe(true);
     expect(config.retentionMinutes).toBe(30);
     expect(config.sweepEveryMinutes).toBe(1);
-    expect(CDK_JSON_CONTEXT['cli-telemetry']).toBe(false);
+  });
+
+  it.each([
+    ['the example endpoint', EXAMPLE_ENDPOINTS.default],
+    ['any .invalid host', 'https://api.invalid/v2/x'],
+    ['the placeholder of older cdk.json files', 'https://api.runpod.ai/v2/your-endpoint-id'],
+    ['a copied <endpoint-id>', 'https://api.runpod.ai/v2/<endpoint-id>'],
+  ])('refuses %s outside the example', (_what, url) => {
+    const message = errorOf({ endpoints: { default: url } });
+    expect(message).toContain('endpoints.default');
+    expect(message).toContain('placeholder');
+    expect(message).toContain('cdk.context.json');
   });
 
   it('fills documented defaults', () => {
@@ -49,7 +74,13 @@ describe('loadStackConfig', () => {
       metricsNamespace: 'SubmodelArchiver',
       serviceName: 'submodel-archiver',
     });
-    expect(config.endpoints.default).toEqual({ url: ENDPOINTS.default, apiKeySecret: undefined });
+    expect(config.endpoints.default).toEqual({
+      url: ENDPOINTS.default,
+      apiKeySecret: undefined,
+      apiKeySecretKmsKey: undefined,
+    });
+    expect(config.sweeperReservedConcurrency).toBeUndefined();
+    expect(config.tableDeletionProtection).toBe(false);
     expect(config.alarmEmail).toBeUndefined();
   });
 
@@ -98,6 +129,18 @@ describe('loadStackConfig', () => {
     [{ endpoints: ENDPOINTS, sweepEveryMinutes: 15 }, 'sweepEveryMinutes'],
     [{ endpoints: ENDPOINTS, lookIntervalSeconds: 900 }, 'lookIntervalSeconds'],
     [{ endpoints: ENDPOINTS, strictWebhooks: 'yes' }, 'strictWebhooks'],
+    [{ endpoints: ENDPOINTS, presignTtlSeconds: 86_400 }, 'presignTtlSeconds'],
+    [{ endpoints: ENDPOINTS, sweeperReservedConcurrency: 0 }, 'sweeperReservedConcurrency'],
+    [{ endpoints: ENDPOINTS, runsyncWaitSeconds: 25 }, 'runsyncWaitSeconds'],
+    [{ endpoints: ENDPOINTS, webhookBurstLimit: 1, webhookRateLimit: 100 }, 'webhookBurstLimit'],
+    [
+      {
+        endpoints: {
+          a: { url: 'https://x.example/v2/a', apiKeySecretKmsKey: 'arn:aws:kms:eu-west-1:1:key/x' },
+        },
+      },
+      'endpoints.a',
+    ],
   ])('rejects %j naming the key (%s)', (context, expected) => {
     expect(errorOf(context)).toContain(expected);
   });

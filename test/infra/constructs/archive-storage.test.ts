@@ -42,7 +42,7 @@ describe('archive bucket', () => {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
         },
       }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
     });
   });
@@ -101,7 +101,7 @@ describe('access-log bucket', () => {
         LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 365 })] },
         LoggingConfiguration: Match.absent(),
       }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
     const statements = JSON.stringify(bucketPolicy(template, logsId));
     expect(statements).toContain('"aws:SecureTransport":"false"');
@@ -132,15 +132,22 @@ describe('jobs table', () => {
     });
   });
 
-  it('is on-demand, point-in-time recoverable, deletion protected and retained', () => {
+  it('is on-demand, point-in-time recoverable and retained, except by a failed first create', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectLike({
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        DeletionProtectionEnabled: true,
+        // A protected table refuses the DeleteTable of a create rollback: protection is for after the create.
+        DeletionProtectionEnabled: false,
       }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('is deletion protected once tableDeletionProtection is set', () => {
+    variantSynth().template.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: true,
     });
   });
 });
@@ -174,7 +181,7 @@ describe('options', () => {
         EnableKeyRotation: true,
         Description: Match.stringLikeRegexp('archive'),
       }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
   });
 
@@ -224,6 +231,7 @@ function storageOnly(overrides: Partial<ArchiveStorageProps>): Template {
     glacierAfterDays: 90,
     noncurrentVersionDays: 90,
     logRetentionDays: 365,
+    tableDeletionProtection: false,
     ...overrides,
   });
   return Template.fromStack(stack);

@@ -109,6 +109,19 @@ describe('stage', () => {
     });
   });
 
+  it('throttles the public webhook route on its own budget, apart from the client routes', () => {
+    const [stageId] = Object.keys(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
+    const stage = template.toJSON().Resources[stageId ?? ''];
+    expect(stage.Properties.RouteSettings).toEqual({
+      'POST /webhooks/{jobId}/{token}': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    // Route settings name a route key: the stage is deployed only once that route exists.
+    const webhookRoute = Object.entries(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).find(
+      ([, r]) => r.Properties.RouteKey === 'POST /webhooks/{jobId}/{token}',
+    )?.[0];
+    expect(stage.DependsOn).toContain(webhookRoute);
+  });
+
   it('logs the route key, never the path that carries the webhook token', () => {
     const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage');
     const settings = stage.Properties.AccessLogSettings as { Format: string };

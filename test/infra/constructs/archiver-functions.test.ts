@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_INDEXES } from '../../../functions/adapters/table-definition.ts';
 import { envSchema, parseConfig } from '../../../functions/config.ts';
-import { defaultSynth, variantSynth } from '../support/synth.ts';
+import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_SUBMIT_BYTES } from '../../../lib/function-environment.ts';
+import { API_INTEGRATION_TIMEOUT_SECONDS, EXAMPLE_ENDPOINTS } from '../../../lib/stack-config.ts';
+import { defaultSynth, synthesize, VARIANT_CONTEXT, variantSynth } from '../support/synth.ts';
 import {
   environmentOf,
   FUNCTION_IDS,
@@ -74,11 +76,12 @@ describe('runtime settings', () => {
         LogGroup: { Ref: logicalId(template, 'AWS::Logs::LogGroup', `Functions${id}LogGroup`) },
       },
     });
-    expect(environmentOf(template, id).NODE_OPTIONS).toBe('--enable-source-maps');
+    // Source maps make every init and stack trace pay; nothing loads them (docs/architecture.md).
+    expect(environmentOf(template, id).NODE_OPTIONS).toBeUndefined();
   });
 
   it.each([
-    ['Submit', 1024, 30],
+    ['Submit', 1024, 29],
     ['Webhook', 1024, 10],
     ['Sweeper', 1024, 300],
     ['Results', 512, 10],
@@ -94,9 +97,30 @@ describe('runtime settings', () => {
     expect(lambdaFunction(template, 'Webhook').resource.Properties.Timeout).toBeLessThanOrEqual(10);
   });
 
-  it('runs one sweeper at a time and never replays a missed tick', () => {
+  it('ends submit before API Gateway does, with the runsync wait leaving room for the work', () => {
+    const timeout = lambdaFunction(template, 'Submit').resource.Properties.Timeout as number;
+    expect(timeout).toBeLessThan(API_INTEGRATION_TIMEOUT_SECONDS);
+    const waitMs = Number(environmentOf(template, 'Submit').RUNSYNC_WAIT_MS);
+    expect(waitMs).toBe(20_000);
+    // Record, archive writes and the answer after the wait: at least 7 s, whatever runsyncWaitSeconds says.
+    expect(timeout * 1000 - waitMs).toBeGreaterThanOrEqual(7_000);
+    expect(() => synthesize({ runsyncWaitSeconds: 25 })).toThrow(/runsyncWaitSeconds/);
+  });
+
+  it('accepts submit bodies only as large as a Lambda event can carry once base64-encoded', () => {
+    for (const id of ['Submit', 'Webhook', 'Sweeper', 'Results'] as const) {
+      expect(Number(environmentOf(template, id).MAX_SUBMIT_BYTES)).toBe(MAX_SUBMIT_BYTES);
+    }
+    const base64 = Math.ceil(MAX_SUBMIT_BYTES / 3) * 4;
+    // Headers, request context and JSON framing of an HTTP API v2 event: well under 256 KB in practice.
+    expect(base64 + 256 * 1024).toBeLessThan(LAMBDA_SYNC_PAYLOAD_BYTES);
+  });
+
+  it('reserves no sweeper concurrency unless the config asks, and never replays a missed tick', () => {
     const sweeper = lambdaFunction(template, 'Sweeper');
-    expect(sweeper.resource.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(sweeper.resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const reserved = synthesize({ stackName: 'Reserved', sweeperReservedConcurrency: 2 }).template;
+    expect(lambdaFunction(reserved, 'Sweeper').resource.Properties.ReservedConcurrentExecutions).toBe(2);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: sweeper.logicalId },
       MaximumRetryAttempts: 0,
@@ -116,7 +140,7 @@ describe('runtime settings', () => {
 });
 
 describe('environment: exactly the names functions/config.ts reads', () => {
-  const known = new Set([...Object.keys(envSchema.shape), 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS']);
+  const known = new Set([...Object.keys(envSchema.shape), 'POWERTOOLS_SERVICE_NAME']);
 
   it.each(FUNCTION_IDS)('%s sets no variable the runtime does not know', (id) => {
     const unknown = Object.keys(environmentOf(template, id)).filter((name) => !known.has(name));
@@ -127,7 +151,7 @@ describe('environment: exactly the names functions/config.ts reads', () => {
     const config = parseConfig(deployedEnvironment(environmentOf(template, id)));
     expect(config.RETENTION_MS).toBe(30 * 60_000);
     expect(config.defaultEndpoint).toBe('default');
-    expect(config.UPSTREAM_ENDPOINTS).toEqual({ default: 'https://api.runpod.ai/v2/your-endpoint-id' });
+    expect(config.UPSTREAM_ENDPOINTS).toEqual(EXAMPLE_ENDPOINTS);
     expect(config.METRICS_NAMESPACE).toBe('SubmodelArchiver');
   });
 
@@ -238,6 +262,24 @@ describe('least privilege', () => {
     expect(kms('Results')).toEqual(['kms:Decrypt']);
     const keyArn = grantsOf(variant, 'Results').get('kms:Decrypt');
     expect(keyArn).toEqual([expect.stringMatching(/^<StorageArchiveKey.*\.Arn>$/)]);
+  });
+
+  it('lets the functions decrypt an existing secret under a customer managed key, through Secrets Manager only', () => {
+    const variant = variantSynth().template;
+    const keyArn = (VARIANT_CONTEXT.endpoints as { sdxl: { apiKeySecretKmsKey: string } }).sdxl
+      .apiKeySecretKmsKey;
+    for (const id of ['Submit', 'Webhook', 'Sweeper'] as const) {
+      const statement = roleOf(variant, id).statements.find((s) => flat(s.Resource) === keyArn);
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      });
+    }
+    expect(roleOf(variant, 'Results').statements.some((s) => flat(s.Resource) === keyArn)).toBe(false);
+    expect(roleOf(template, 'Sweeper').statements.some((s) => JSON.stringify(s).includes('ViaService'))).toBe(
+      false,
+    );
   });
 
   it('grants existing API-key secrets by name pattern or exact ARN', () => {

@@ -3,7 +3,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { APP_METRICS, SWEEPER_LAG_FRACTION } from '../../../lib/constructs/monitoring.ts';
 import { defaultSynth, variantSynth } from '../support/synth.ts';
-import { FUNCTION_IDS, lambdaFunction, logicalId, resourcesOfType } from '../support/template-queries.ts';
+import {
+  FUNCTION_IDS,
+  lambdaFunction,
+  logicalId,
+  onlyResource,
+  resourcesOfType,
+} from '../support/template-queries.ts';
 
 const { template } = defaultSynth();
 const topic = () => ({ Ref: logicalId(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') });
@@ -96,6 +102,32 @@ describe('alarm topic', () => {
         ]),
       },
     });
+  });
+
+  it("lets CloudWatch publish, for this account's alarms of this stack only (a topic policy replaces the default)", () => {
+    const policy = onlyResource(template, 'AWS::SNS::TopicPolicy');
+    expect(policy.Properties.Topics).toEqual([topic()]);
+    const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const publish = statements.find((s) => s.Sid === 'CloudWatchAlarmsPublish');
+    expect(publish).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: topic(),
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    const condition = (publish?.Condition ?? {}) as { ArnLike?: { 'aws:SourceArn': unknown[] } };
+    const sourceArns = condition.ArnLike?.['aws:SourceArn'] ?? [];
+    const alarmIds = Object.keys(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).sort();
+    expect(sourceArns.map((a) => (a as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]).sort()).toEqual(
+      alarmIds,
+    );
+    // The TLS-only deny stays, and nothing else is allowed to anyone.
+    expect(statements.filter((s) => s.Effect === 'Allow')).toHaveLength(1);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 
   it('has no subscription unless alarmEmail is set', () => {

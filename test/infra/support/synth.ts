@@ -10,17 +10,24 @@ interface CdkJson {
   context: Record<string, unknown>;
 }
 
-/** The context `cdk synth` uses: feature flags and the example configuration. */
+/** The context of cdk.json as committed: feature flags and defaults, no endpoint. */
 export const CDK_JSON_CONTEXT = (
   JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as CdkJson
 ).context;
+
+/** What `npm run synth:example` adds: the fake example endpoint (lib/stack-config.ts EXAMPLE_ENDPOINTS). */
+export const EXAMPLE_CONTEXT: Record<string, unknown> = { example: true };
 
 /** Every non-default option at once: KMS, Object Lock, e-mail, existing secrets, a custom domain. */
 export const VARIANT_CONTEXT: Record<string, unknown> = {
   stackName: 'ArchiverVariant',
   endpoints: {
     default: 'https://api.runpod.ai/v2/abc123',
-    sdxl: { url: 'https://api.runpod.ai/v2/sdxl456', apiKeySecret: 'prod/runpod/sdxl' },
+    sdxl: {
+      url: 'https://api.runpod.ai/v2/sdxl456',
+      apiKeySecret: 'prod/runpod/sdxl',
+      apiKeySecretKmsKey: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    },
     llm: {
       url: 'https://api.runpod.ai/v2/llm789',
       apiKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runpod-llm-AbCdEf',
@@ -39,6 +46,8 @@ export const VARIANT_CONTEXT: Record<string, unknown> = {
   alarmEmail: 'ops@example.com',
   publicBaseUrl: 'https://archiver.example.com',
   logRetentionDays: 90,
+  tableDeletionProtection: true,
+  sweeperReservedConcurrency: 1,
 };
 
 export interface Synthesized {
@@ -54,7 +63,7 @@ export interface Synthesized {
  */
 export function synthesize(context: Record<string, unknown> = {}, cfnValidation = false): Synthesized {
   const app = new App({
-    context: { ...CDK_JSON_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] },
+    context: { ...CDK_JSON_CONTEXT, ...EXAMPLE_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: cfnValidation,
   });
   const stack = buildArchiverApp(app, {});
@@ -70,7 +79,7 @@ export function bareApp(): App {
 let defaultApp: Synthesized | undefined;
 let variantApp: Synthesized | undefined;
 
-/** The app exactly as `npm run synth` builds it (cdk.json context, no ARCHIVER_* overrides). */
+/** The app exactly as `npm run synth:example` builds it (cdk.json context, no ARCHIVER_* overrides). */
 export function defaultSynth(): Synthesized {
   defaultApp ??= synthesize();
   return defaultApp;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -78,5 +79,37 @@ describe('S3ArchiveStore', () => {
     expect(url.pathname).toContain('jobs/k.json');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
     expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="k.json"');
+  });
+
+  it('never promises a link longer than the signing credentials live', async () => {
+    const expiring = new S3Client({
+      region: 'eu-west-1',
+      credentials: async () => ({
+        accessKeyId: 'ASIAEXAMPLE',
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+        expiration: new Date(Date.now() + 120_000),
+      }),
+    });
+    const url = new URL(
+      await new S3ArchiveStore({ client: expiring, bucket: 'archive' }).presignGet('jobs/k', 900),
+    );
+    const expires = Number(url.searchParams.get('X-Amz-Expires'));
+    expect(expires).toBeLessThanOrEqual(120);
+    expect(expires).toBeGreaterThan(60);
+  });
+
+  it('sends a Content-MD5 with every PutObject and UploadPart (Object Lock default retention requires one)', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u3' });
+    s3.on(UploadPartCommand).resolves({ ETag: '"e"' });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    await store.putBinary('jobs/a.png', Buffer.from('png'), 'image/png');
+    await store.putJson('jobs/big.json', [Buffer.alloc(9 * 1024 * 1024, 0x62)]);
+    const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('base64');
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.ContentMD5).toBe(md5(Buffer.from('png')));
+    const parts = s3.commandCalls(UploadPartCommand).map((c) => c.args[0].input);
+    expect(parts).toHaveLength(2);
+    for (const part of parts) expect(part.ContentMD5).toBe(md5(part.Body as Buffer));
   });
 });
