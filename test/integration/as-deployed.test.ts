@@ -207,6 +207,21 @@ describe('the bundles as deployed', () => {
     sweptJob = view.job;
   });
 
+  it('archives a result over the multipart threshold from the Sweeper in parts', async () => {
+    const submitted = await api.submitOk({
+      input: { handler: 'large', bytes: 9_000_000, _emulator: { webhook: { drop: true } } },
+    });
+    await stack.emulator.jobs.waitFor(upstreamIdOf(submitted), 'COMPLETED');
+    await sweepUntilArchived(submitted.jobId);
+    const view = await api.archived(submitted.jobId);
+    const operations = new Set(stack.recorder.of('Sweeper').map((c) => c.operation));
+    expect([...operations]).toEqual(
+      expect.arrayContaining(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
+    );
+    const { bytes } = await download(view.links.result ?? '');
+    expect(fingerprint(bytes)).toEqual(fingerprint(await storedObject(view.job.resultKey ?? '')));
+  });
+
   it('answers a sync submit from the Submit bundle alone, and a retried submit with the same job', async () => {
     const sync = await api.submit({ input: { prompt: 'as deployed, sync' }, sync: true });
     expect(sync.status).toBe(200);
