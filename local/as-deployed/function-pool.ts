@@ -37,6 +37,7 @@ interface RuntimeMessage {
   id?: string;
   result?: string;
   error?: { errorType: string; errorMessage: string };
+  initMs?: number;
 }
 
 interface Pending {
@@ -50,6 +51,8 @@ class ExecutionEnvironment {
   readonly ready: Promise<void>;
   busy = false;
   exited = false;
+  /** How long the bundle took to load (Lambda's Init Duration), once ready. */
+  initMs: number | undefined;
   private pending: Pending | undefined;
 
   constructor(
@@ -75,8 +78,10 @@ class ExecutionEnvironment {
     }
     this.ready = new Promise<void>((resolve, reject) => {
       this.child.on('message', (message: RuntimeMessage) => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'init-error')
+        if (message.type === 'ready') {
+          this.initMs = message.initMs;
+          resolve();
+        } else if (message.type === 'init-error')
           reject(
             new FunctionError(options.functionName, 'Runtime.InitError', message.error?.errorMessage ?? ''),
           );
@@ -163,6 +168,9 @@ export class FunctionPool {
 
   constructor(readonly options: FunctionPoolOptions) {}
 
+  /** Init durations (ms) of the environments started so far that became ready. */
+  readonly initDurations: number[] = [];
+
   /** Process ids of the running execution environments. */
   pids(): number[] {
     return [...this.environments].flatMap((e) => (e.child.pid === undefined ? [] : [e.child.pid]));
@@ -171,6 +179,13 @@ export class FunctionPool {
   /** Starts one environment now, so an init failure shows at start rather than on the first request. */
   async warm(): Promise<void> {
     await this.start().ready;
+  }
+
+  private track(environment: ExecutionEnvironment): void {
+    environment.ready.then(
+      () => environment.initMs !== undefined && this.initDurations.push(environment.initMs),
+      () => undefined,
+    );
   }
 
   async invoke(event: unknown): Promise<unknown> {
@@ -190,6 +205,7 @@ export class FunctionPool {
       this.waiting.shift()?.();
     });
     this.environments.add(environment);
+    this.track(environment);
     return environment;
   }
 

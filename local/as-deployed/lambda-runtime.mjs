@@ -40,6 +40,8 @@ function context(message) {
 }
 
 let handler;
+// Init Duration as Lambda reports it: loading the handler module, not the runtime's own start.
+const initStarted = performance.now();
 try {
   const mod = await import(pathToFileURL(entryFile()).href);
   handler = mod[exportName];
@@ -59,4 +61,4 @@ process.on('message', async (message) => {
     process.send?.({ type: 'error', id: message.id, error: describe(error) });
   }
 });
-process.send?.({ type: 'ready' });
+process.send?.({ type: 'ready', initMs: performance.now() - initStarted });

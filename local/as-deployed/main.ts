@@ -38,7 +38,10 @@ export async function runAsDeployed(options: AsDeployedRunOptions): Promise<numb
     },
   });
   const fns = Object.values(stack.functions)
-    .map((fn) => `  ${fn.spec.id.padEnd(8)} ${fn.spec.assetDir}`)
+    .map((fn) => {
+      const init = fn.pool.initDurations[0];
+      return `  ${fn.spec.id.padEnd(8)}   init ${init === undefined ? '?' : Math.round(init)} ms  ${fn.spec.assetDir}`;
+    })
     .join('\n');
   process.stdout.write(`
 submodel-archiver is running as deployed: the bundles cdk synth wrote, each in its own process

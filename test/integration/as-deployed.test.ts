@@ -346,6 +346,16 @@ describe('least privilege, by replay', () => {
     }
   });
 
+  it('weighs the resource policies too: the same archive calls over plain HTTP are refused by the bucket policy', async () => {
+    const policies = resourcePolicies(stack.account);
+    const overHttp = distinctAuthorizations(stack.recorder.of('Results'))
+      .filter((a) => a.action.startsWith('s3:'))
+      .map((a) => ({ ...a, context: { ...a.context, 'aws:SecureTransport': 'false' } }));
+    expect(overHttp.length).toBeGreaterThan(0);
+    const replayed = await replay(callerOf('Results'), overHttp, policies);
+    expect(new Set(replayed.map((r) => r.decision))).toEqual(new Set(['ExplicitlyDenied']));
+  });
+
   it('denies a recorded call for each grant taken away, except the reviewed unneeded ones', async () => {
     const policies = resourcePolicies(stack.account);
     const unneeded: string[] = [];
