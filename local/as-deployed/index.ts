@@ -287,7 +287,8 @@ export async function startAsDeployedStack(options: AsDeployedOptions): Promise<
       for (const secretId of Object.values(ids ? (JSON.parse(ids) as Record<string, string>) : {}))
         secrets.put(secretId, emulator.apiKey);
     }
-    await Promise.all(Object.values(functions).map((fn) => fn.pool.warm()));
+    // One at a time: each init duration is then that bundle's own, not five sharing two cores.
+    for (const fn of Object.values(functions)) await fn.pool.warm();
 
     const schedules: Record<string, Schedule<unknown>> = {};
     let sweeper: Schedule<unknown> | undefined;

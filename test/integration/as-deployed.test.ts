@@ -76,6 +76,12 @@ const UNNEEDED_GRANTS: Record<string, string> = {
   'Results dynamodb:Query jobs table index due': FINDING_INDEX,
 };
 
+/**
+ * Grants a call needs only when timing says so: used in some runs, not in others, so either way is right.
+ * A webhook that beats Submit's own write finds its job still SUBMITTING and confirms it with /status.
+ */
+const SOMETIMES_NEEDED = new Set(['Webhook secretsmanager:GetSecretValue API key secret']);
+
 let stack: AsDeployedStack;
 let api: ArchiverApi;
 const logs: Record<string, string[]> = {};
@@ -223,7 +229,11 @@ describe('the bundles as deployed', () => {
   });
 
   it('answers a sync submit from the Submit bundle alone, and a retried submit with the same job', async () => {
-    const sync = await api.submit({ input: { prompt: 'as deployed, sync' }, sync: true });
+    // Its webhook is dropped, so only the /runsync answer can capture it.
+    const sync = await api.submit({
+      input: { prompt: 'as deployed, sync', _emulator: { webhook: { drop: true } } },
+      sync: true,
+    });
     expect(sync.status).toBe(200);
     expect((await api.archived(sync.body.job.jobId)).job.captureSource).toBe('runsync');
     const first = await api.submit({ input: { prompt: 'as deployed, retried' } }, 'as-deployed-retry-1');
@@ -373,7 +383,9 @@ describe('least privilege, by replay', () => {
           unneeded.push(`${id} ${grant.action} ${describeResource(grant.resource)}`);
       }
     }
-    expect(unneeded.sort()).toEqual(Object.keys(UNNEEDED_GRANTS).sort());
+    expect(unneeded.filter((grant) => !SOMETIMES_NEEDED.has(grant)).sort()).toEqual(
+      Object.keys(UNNEEDED_GRANTS).sort(),
+    );
   });
 
   it('lets EventBridge invoke every rule target and API Gateway every route function', async () => {
