@@ -1,5 +1,5 @@
 // `npm start -- --as-deployed`: the synthesized bundles behind the local gateway, with the demo workload.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../demo/run-demo.ts';
@@ -40,7 +40,8 @@ export async function runAsDeployed(options: AsDeployedRunOptions): Promise<numb
   const fns = Object.values(stack.functions)
     .map((fn) => {
       const init = fn.pool.initDurations[0];
-      return `  ${fn.spec.id.padEnd(8)}   init ${init === undefined ? '?' : Math.round(init)} ms  ${fn.spec.assetDir}`;
+      const kb = Math.round(statSync(join(fn.spec.assetDir, 'index.mjs')).size / 1024);
+      return `  ${fn.spec.id.padEnd(8)}   ${String(kb).padStart(5)} KB  init ${init === undefined ? '?' : Math.round(init)} ms  ${fn.spec.assetDir}`;
     })
     .join('\n');
   process.stdout.write(`
