@@ -185,6 +185,17 @@ describe('the bundles as deployed', () => {
     expect(new Set(FUNCTION_IDS.map((id) => stack.functions[id].spec.assetDir)).size).toBe(
       FUNCTION_IDS.length,
     );
+    // Each process holds exactly the environment it was given: nothing leaks in from the test runner.
+    for (const id of FUNCTION_IDS) {
+      const { pool } = stack.functions[id];
+      for (const pid of pool.pids()) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+        const names = environ.map((entry) => entry.slice(0, entry.indexOf('=')));
+        // Node adds its IPC channel's two variables to a forked child.
+        const own = names.filter((name) => !name.startsWith('NODE_CHANNEL_'));
+        expect(own.sort(), id).toEqual(Object.keys(pool.options.env).sort());
+      }
+    }
   });
 
   let webhookJob: PublicJob;
