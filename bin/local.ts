@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { envSchema } from '../functions/config.ts';
+import { runAsDeployed } from '../local/as-deployed/main.ts';
 import { runDemo } from '../local/demo/run-demo.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE, type LocalStackOptions, startLocalStack } from '../local/stack.ts';
 
@@ -18,6 +19,7 @@ Options:
   --demo-only        run the demo, print the summary and exit
   --port N           API port (PORT, default 8787)
   --data-dir DIR     where the local DynamoDB and S3 keep their data (ARCHIVER_DATA_DIR, default .archiver)
+  --as-deployed      run the bundles cdk synth writes, each in its own process with its synthesized environment
 
 Environment:
   SUBMODEL_BASE_URL, SUBMODEL_API_KEY   a real endpoint instead of the emulator (base URL up to the endpoint id)
@@ -34,6 +36,7 @@ function options() {
       'demo-only': { type: 'boolean', default: false },
       port: { type: 'string' },
       'data-dir': { type: 'string' },
+      'as-deployed': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +78,11 @@ async function main() {
     return 0;
   }
   const demoOnly = args['demo-only'];
+  if (args['as-deployed']) {
+    const port = demoOnly ? 0 : Number(args.port ?? process.env.PORT ?? 8787);
+    const token = process.env.ARCHIVER_TOKEN || undefined;
+    return runAsDeployed({ port, token, demo: !args['no-demo'], demoOnly });
+  }
   const dataDir = demoOnly
     ? mkdtempSync(join(tmpdir(), 'submodel-archiver-demo-'))
     : (args['data-dir'] ?? process.env.ARCHIVER_DATA_DIR ?? '.archiver');
