@@ -55,7 +55,12 @@ async function prepare(bench: BenchStack, count: number, runTag: string): Promis
       seed: i,
     };
     const status = statusOnly(completedStatus(finished));
-    const chunks = resultDocumentChunks(job, finished.upstreamId, Buffer.from(JSON.stringify(status)));
+    const chunks = resultDocumentChunks(
+      job,
+      finished.upstreamId,
+      Buffer.from(JSON.stringify(status)),
+      'verified',
+    );
     return { job, url, body: webhookBody(finished), resultDocument: Buffer.concat(chunks) };
   });
 }

@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { WebhookAuthError } from '../core/errors.ts';
 import { receiveWebhook } from '../core/webhook.ts';
-import { bodyBytes } from '../http/requests.ts';
+import { bodyBytes, header } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
 import { getRuntime } from '../runtime.ts';
@@ -22,7 +22,12 @@ export const handler = (event: APIGatewayProxyEventV2) =>
           getRuntime().metrics.count('WebhooksRejected');
           throw new WebhookAuthError('malformed path');
         }
-        const outcome = await receiveWebhook(getRuntime(), { jobId, token, body: bodyBytes(e) });
+        const outcome = await receiveWebhook(getRuntime(), {
+          jobId,
+          token,
+          body: bodyBytes(e),
+          contentType: header(e, 'content-type'),
+        });
         return json(200, { received: true, outcome });
       },
     },
