@@ -6,16 +6,18 @@ const SECRET_FIELD = /token|secret|authorization|api.?key|password|credential|ac
 /**
  * A `/` in any of the forms a callback URL takes on its way through encoders: plain, JSON-escaped (`\/`, one
  * or more backslashes, as PHP and some proxies write it, doubled when re-escaped), `\u002f`, percent-encoded
- * (`%2F`, `%252F` when encoded twice) and HTML entities.
+ * (`%2F`, `%252F` when encoded twice, `%5C%2F` for an escaped one) and HTML entities.
  */
-const SLASH = String.raw`(?:/|\\+/|\\+u002f|%(?:25)*2f|&#x0*2f;|&#0*47;)`;
+const SLASH = String.raw`(?:/|\\+/|\\+u002f|(?:%(?:25)*5c)*%(?:25)*2f|&#x0*2f;|&#0*47;)`;
 
 /**
  * `{slash}webhooks{slash}{jobId}{slash}{token}`: everything up to the token is kept, so a redacted line still
  * says which job's callback it was; the token (base64url, of any length: a clipped one leaks as much) goes.
+ * The job id part takes URL-safe characters only (job ids are ULIDs, perhaps percent-encoded), so an
+ * already redacted `[redacted]` is never taken for one and redacting twice changes nothing.
  */
 const CALLBACK_TOKEN = new RegExp(
-  `(${SLASH}webhooks${SLASH}[^\\s/\\\\"'<>]{1,200}?${SLASH})[A-Za-z0-9_-]+`,
+  `(${SLASH}webhooks${SLASH}[A-Za-z0-9._~%+-]{1,200}?${SLASH})[A-Za-z0-9_-]+`,
   'gi',
 );
 
