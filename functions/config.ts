@@ -89,7 +89,7 @@ export const envSchema = z
     CANCEL_CONCURRENCY: z.coerce.number().int().min(1).default(15),
     /** How long POST /jobs with sync:true waits on /runsync (HTTP API integrations end at 30 s). */
     RUNSYNC_WAIT_MS: ms(25_000, 1000),
-    /** Deprecated: `true` is WEBHOOK_VERIFICATION=strict; `false` no longer opts out (see WEBHOOK_VERIFICATION). */
+    /** Deprecated: `true` forces WEBHOOK_VERIFICATION=strict everywhere; `false` no longer opts out of it. */
     STRICT_WEBHOOKS: bool,
     /** Decode base64 / data-URI images in outputs into artifact files. */
     ARTIFACTS_DECODE_BASE64: z

@@ -19,11 +19,13 @@ import type { SweepSummary } from './sweep.ts';
 export type VerificationPolicy = 'strict' | 'background' | 'trust';
 
 /**
- * The policy of an endpoint: its own entry, else WEBHOOK_VERIFICATION, else the deprecated STRICT_WEBHOOKS,
- * else `strict`. Strict is the default because it costs the same one status call per webhook job as
- * `background` and leaves nothing for an auditor to doubt: no unconfirmed body is ever announced as a result.
+ * The policy of an endpoint: `strict` wherever the deprecated STRICT_WEBHOOKS=true asks for it (it always
+ * meant "confirm every body"), else the endpoint's own entry, else WEBHOOK_VERIFICATION, else `strict`.
+ * Strict is the default because it costs the same one status call per webhook job as `background` and leaves
+ * nothing for an auditor to doubt: no unconfirmed body is ever announced as a result.
  */
 export function verificationPolicy(config: ServiceDeps['config'], endpoint: string): VerificationPolicy {
+  if (config.STRICT_WEBHOOKS) return 'strict';
   return config.WEBHOOK_VERIFICATION_BY_ENDPOINT?.[endpoint] ?? config.WEBHOOK_VERIFICATION ?? 'strict';
 }
 

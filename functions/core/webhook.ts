@@ -27,7 +27,7 @@ function unusableBecause(job: Job, hint: UpstreamStatus | undefined, config: Con
   if (!isFinalUpstreamStatus(hint.status)) return `status ${hint.status} is not final`;
   if (!job.upstreamId) return 'job has no upstream id yet';
   if (hint.id !== job.upstreamId) return 'body id does not match the job';
-  if (policyOf(config, job.endpoint) === 'strict') return 'the strict policy confirms with /status';
+  if (verificationPolicy(config, job.endpoint) === 'strict') return 'the strict policy confirms with /status';
   // Capture follows URLs in outputs when this is on: only a status from /status may name them, never an
   // unsigned body, or holding one job's callback URL would be enough to make the archiver fetch anything.
   if (config.ARTIFACTS_FETCH_URLS) return 'URL fetching confirms with /status';
@@ -39,14 +39,6 @@ interface Hint {
   /** The status object as the upstream wrote it (its key order), without the fields a webhook adds. */
   raw: Uint8Array;
 }
-
-/** The endpoint's policy; STRICT_WEBHOOKS=true (deprecated) still means strict where nothing else is set. */
-const policyOf = (config: Config, endpoint: string) =>
-  !config.WEBHOOK_VERIFICATION_BY_ENDPOINT?.[endpoint] &&
-  !config.WEBHOOK_VERIFICATION &&
-  config.STRICT_WEBHOOKS
-    ? 'strict'
-    : verificationPolicy(config, endpoint);
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -141,7 +133,7 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
       raw: parsed.raw,
       source: 'webhook' as const,
       provenance: 'as-delivered' as const,
-      verifyLater: policyOf(deps.config, job.endpoint) === 'background',
+      verifyLater: verificationPolicy(deps.config, job.endpoint) === 'background',
     };
     return (await captureResult(deps, job, observation)).kind;
   }

@@ -1,10 +1,12 @@
 // Verification policies: what a webhook body may decide about the archive, and how the archive says so.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../functions/config.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
+import { verificationPolicy } from '../../../functions/core/verify.ts';
 import { receiveWebhook } from '../../../functions/core/webhook.ts';
 import { signWebhookToken } from '../../../functions/core/webhook-token.ts';
 import type { UpstreamStatus } from '../../../functions/schemas/upstream.ts';
-import { type TestDeps, testDeps, WEBHOOK_SECRET } from '../../support/fakes.ts';
+import { TEST_ENV, type TestDeps, testDeps, WEBHOOK_SECRET } from '../../support/fakes.ts';
 import { pendingJob } from '../../support/jobs.ts';
 
 const real: UpstreamStatus = {
@@ -211,6 +213,33 @@ describe('webhook verification policies', () => {
       const announced = await deps.jobs.get(job.jobId);
       expect(announced?.verifyDueAt).toBe(deps.clock.now() + 60_000);
       expect(announced?.dueAt).toBe(announced?.verifyDueAt);
+    });
+  });
+
+  describe('configuration', () => {
+    const config = (env: Record<string, string>) => parseConfig({ ...TEST_ENV, ...env });
+
+    it('defaults to strict; per-endpoint entries win over WEBHOOK_VERIFICATION', () => {
+      expect(verificationPolicy(config({}), 'default')).toBe('strict');
+      const mixed = config({
+        WEBHOOK_VERIFICATION: 'background',
+        WEBHOOK_VERIFICATION_BY_ENDPOINT: JSON.stringify({ sdxl: 'trust' }),
+      });
+      expect(verificationPolicy(mixed, 'default')).toBe('background');
+      expect(verificationPolicy(mixed, 'sdxl')).toBe('trust');
+    });
+
+    it('the deprecated STRICT_WEBHOOKS=true still confirms every body, whatever else is set', () => {
+      const legacy = config({ STRICT_WEBHOOKS: 'true', WEBHOOK_VERIFICATION: 'trust' });
+      expect(verificationPolicy(legacy, 'default')).toBe('strict');
+      expect(verificationPolicy(config({ STRICT_WEBHOOKS: 'false' }), 'default')).toBe('strict');
+    });
+
+    it('refuses an unknown policy, naming the variable', () => {
+      expect(() => config({ WEBHOOK_VERIFICATION: 'lenient' })).toThrow(/WEBHOOK_VERIFICATION/);
+      expect(() => config({ WEBHOOK_VERIFICATION_BY_ENDPOINT: '{"sdxl":"maybe"}' })).toThrow(
+        /WEBHOOK_VERIFICATION_BY_ENDPOINT/,
+      );
     });
   });
 });
