@@ -159,7 +159,7 @@ async function archiveUnderLease(
       captureSource: obs.source,
       provenance,
       verification: verifyLater ? 'pending' : null,
-      deliveredDigest: verifyLater ? statusDigest(status) : null,
+      deliveredDigest: (verifyLater && statusDigest(status)) || null,
       verifyDueAt: null,
       verifiedAt: null,
       evidenceKey: null,

@@ -19,11 +19,19 @@ export function resultKeyFor(job: Pick<Job, 'jobId' | 'createdAt'>, provenance: 
   return provenance === 'verified' ? key : key.replace(/result\.json$/, 'result.as-delivered.json');
 }
 
-/** Digest of a status as compared by background verification: key order and whitespace do not count. */
-export function statusDigest(status: UpstreamStatus): string {
-  return createHash('sha256')
-    .update(canonicalJson(statusOnly(status)))
-    .digest('base64url');
+/**
+ * Digest of a status as compared by background verification: key order and whitespace do not count.
+ * Undefined for a status nested too deep to walk (RangeError): it can then never match, so /status wins.
+ */
+export function statusDigest(status: UpstreamStatus): string | undefined {
+  try {
+    return createHash('sha256')
+      .update(canonicalJson(statusOnly(status)))
+      .digest('base64url');
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
 }
 
 /** Fields of webhook bodies that are not part of the status object: `webhook` holds the job's token. */
