@@ -3,11 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonLogger } from '../../../functions/adapters/logger.ts';
 import { audit } from '../../../functions/core/audit.ts';
+import { captureResult } from '../../../functions/core/capture.ts';
 import { UpstreamInvalidResponseError, UpstreamRefusedError } from '../../../functions/core/errors.ts';
 import { REDACTED, redactText, redactValue } from '../../../functions/core/redaction.ts';
 import { signWebhookToken, webhookUrl } from '../../../functions/core/webhook-token.ts';
 import { errorResponse } from '../../../functions/http/responses.ts';
 import { RecordingLogger, testDeps, WEBHOOK_SECRET } from '../../support/fakes.ts';
+import { pendingJob } from '../../support/jobs.ts';
 
 const JOB = '01JDXKQ5N8Y3V7M2R6T4W9Z0AB';
 
@@ -133,5 +135,19 @@ describe('every outlet uses the one redaction', () => {
       nested: { echo },
     });
     expect(leaks(JSON.stringify(deps.jobs.events), t)).toBe(false);
+  });
+
+  it("a FAILED job's reason, when the worker's error quotes the callback URL", async () => {
+    const deps = testDeps();
+    const job = pendingJob({ upstreamId: 'up-failed' });
+    await deps.jobs.create(job);
+    const error = JSON.stringify({ message: 'cannot reach', url: encodeURIComponent(echo), raw: echo });
+    await captureResult(deps, job, {
+      status: { id: 'up-failed', status: 'FAILED', error },
+      source: 'sweeper',
+    });
+    const stored = await deps.jobs.get(job.jobId);
+    expect(stored?.reason).toContain('cannot reach');
+    expect(leaks(JSON.stringify([stored, deps.jobs.events]), t)).toBe(false);
   });
 });
