@@ -15,6 +15,7 @@ import type { Figure } from './support/figures.ts';
 import { machineInfo, type Results, renderTable, writeResults } from './support/report.ts';
 import { startBenchStores } from './support/stores.ts';
 import { sweeper } from './sweeper.ts';
+import { webhookVerification } from './webhook-verification.ts';
 
 // The emulator adds one abort listener per webhook POST in flight to one signal (removed when each ends):
 // above 10 at once Node warns of a leak that is not one.
@@ -26,7 +27,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
 /** In running order. Items 3, 6 and 7 come from one run of jobs through the whole system (lifecycle). */
-const BENCHMARKS: readonly Benchmark[] = [coldStart, captureThroughput, sweeper, lifecycle, bigOutput];
+const BENCHMARKS: readonly Benchmark[] = [
+  coldStart,
+  captureThroughput,
+  sweeper,
+  lifecycle,
+  bigOutput,
+  webhookVerification,
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

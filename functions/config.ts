@@ -24,6 +24,21 @@ const bool = z
 
 const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
+// ---- Webhook trust: the value types of its variables below.
+const verificationPolicy = z.enum(['strict', 'background', 'trust']);
+/** One secret of 32+ characters, or a JSON array of them (a rotation in progress). */
+const webhookSecretValue = z.string().refine((text) => {
+  if (!text.trim().startsWith('[')) return text.length >= 32;
+  try {
+    const list: unknown = JSON.parse(text);
+    return (
+      Array.isArray(list) && list.length > 0 && list.every((s) => typeof s === 'string' && s.length >= 32)
+    );
+  } catch {
+    return text.length >= 32;
+  }
+}, 'one secret of at least 32 characters, or a JSON array of such secrets (the first signs)');
+
 /** Environment variables, by name. CDK (lib/) and local mode (local/) set exactly these. */
 export const envSchema = z
   .object({
@@ -37,9 +52,12 @@ export const envSchema = z
     UPSTREAM_API_KEY_SECRETS: jsonRecord(z.string().min(1)).optional(),
     /** Base URL the upstream calls back: {PUBLIC_BASE_URL}/webhooks/{jobId}/{token}. */
     PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-    /** Local mode: the webhook HMAC secret itself (at least 32 characters). Webhook and submit need this or WEBHOOK_SECRET_ID. */
-    WEBHOOK_SECRET: z.string().min(32).optional(),
-    /** AWS: Secrets Manager secret id of the webhook HMAC secret. */
+    /**
+     * Local mode: the webhook HMAC secret itself (at least 32 characters), or a JSON array of them during a
+     * rotation (the first signs, all are accepted). Webhook and submit need this or WEBHOOK_SECRET_ID.
+     */
+    WEBHOOK_SECRET: webhookSecretValue.optional(),
+    /** AWS: Secrets Manager secret id of the webhook HMAC secret (one secret, or a JSON array as above). */
     WEBHOOK_SECRET_ID: z.string().min(1).optional(),
     JOBS_TABLE: z.string().min(3),
     ARCHIVE_BUCKET: z.string().min(3),
@@ -74,7 +92,7 @@ export const envSchema = z
      * function at 29 s: 20 s leaves time to record and archive what came back.
      */
     RUNSYNC_WAIT_MS: ms(20_000, 1000),
-    /** Confirm every webhook body with /status before archiving (one status call per job). */
+    /** Deprecated: `true` forces WEBHOOK_VERIFICATION=strict everywhere; `false` no longer opts out of it. */
     STRICT_WEBHOOKS: bool,
     /** Decode base64 / data-URI images in outputs into artifact files. */
     ARTIFACTS_DECODE_BASE64: z
@@ -121,6 +139,20 @@ export const envSchema = z
     // Deploy settings (docs/deploy.md): secrets are read again after this long, so a rotated key is picked up
     // without a cold start; 0 reads them on every use.
     SECRET_CACHE_TTL_MS: ms(5 * 60_000),
+    // ---- Webhook trust (core/webhook.ts, core/verify.ts): how a webhook body may become the archived result.
+    /**
+     * `strict` (default): a body is confirmed with /status before anything is archived; `background`: the body
+     * is archived as delivered at once and confirmed by one sweeper /status look inside the retention window;
+     * `trust`: archived as delivered, never confirmed. Each costs 1, 1 and 0 status calls per webhook job.
+     */
+    WEBHOOK_VERIFICATION: verificationPolicy.optional(),
+    /** JSON endpoint name → policy, for endpoints that differ from WEBHOOK_VERIFICATION. */
+    WEBHOOK_VERIFICATION_BY_ENDPOINT: jsonRecord(verificationPolicy).optional(),
+    /** Background verification waits this long after the archive (default LOOK_INTERVAL_MS's value). */
+    VERIFY_AFTER_MS: z.coerce.number().int().min(0).optional(),
+    /** Status calls one sweep pass may spend on background verification before it yields to captures. */
+    VERIFY_PER_PASS: z.coerce.number().int().min(1).default(200),
+    // ---- end of webhook trust
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     METRICS_NAMESPACE: z.string().min(1).default('SubmodelArchiver'),
   })

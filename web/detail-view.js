@@ -55,6 +55,7 @@ function summary(job) {
     ['Expired', time(job.expiredAt)],
     ['Rejected', time(job.rejectedAt)],
     ['Captured by', job.captureSource],
+    ['Provenance', provenanceText(job)],
     ['Queue delay', job.delayTime !== undefined && formatDuration(job.delayTime)],
     ['Execution', job.executionTime !== undefined && formatDuration(job.executionTime)],
     ['Sweeper looks', job.looks],
@@ -228,4 +229,18 @@ export async function showJob(root, jobId, backHref = '#/') {
       ? showArchived(resultPre, links.result, job.resultBytes, (doc) => doc?.status ?? doc, mine)
       : undefined,
   ]);
+}
+
+/** How the archived result is known: from /status (verified) or from an unsigned webhook body (as delivered). */
+function provenanceText(job) {
+  const after = {
+    pending: ', verification pending',
+    confirmed: ', confirmed by /status',
+    unverifiable: ', could not be verified (the upstream forgot the job first)',
+    mismatch: '; the webhook body differed and is kept as evidence',
+  };
+  if (job.provenance === 'verified') return `verified (from /status)${after[job.verification] ?? ''}`;
+  if (job.provenance === 'as-delivered')
+    return `as delivered by a webhook${after[job.verification] ?? ' (not verified)'}`;
+  return undefined;
 }

@@ -28,6 +28,8 @@ export const jobSchema = z.looseObject({
   expiredAt: optionalString,
   rejectedAt: optionalString,
   captureSource: optionalString,
+  provenance: optionalString,
+  verification: optionalString,
   delayTime: optionalNumber,
   executionTime: optionalNumber,
   reason: optionalString,

@@ -26,6 +26,10 @@ export function jobSummary(view: JobView): string[] {
       'archived',
       job.archivedAt && `${formatTime(job.archivedAt)}${job.captureSource ? ` by ${job.captureSource}` : ''}`,
     ],
+    [
+      'provenance',
+      job.provenance && `${job.provenance}${job.verification ? ` (verification ${job.verification})` : ''}`,
+    ],
     ['expired', formatTime(job.expiredAt)],
     ['rejected', formatTime(job.rejectedAt)],
     ['timings', timings(job)],

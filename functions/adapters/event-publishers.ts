@@ -16,6 +16,10 @@ export function eventDetail(job: Job) {
     upstreamId: job.upstreamId ?? null,
     upstreamStatus: job.upstreamStatus ?? null,
     captureSource: job.captureSource ?? null,
+    // Added within version 1 (a version only ever gains fields): how the result is known, and its verification.
+    provenance: job.provenance ?? null,
+    verification: job.verification ?? null,
+    evidenceKey: job.evidenceKey ?? null,
     createdAt: job.createdAt,
     archivedAt: job.archivedAt ?? null,
     reason: job.reason ?? null,

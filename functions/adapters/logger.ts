@@ -1,20 +1,9 @@
-// Structured JSON logs, one line per entry, with secrets redacted by field name.
+// Structured JSON logs, one line per entry, with secrets redacted (core/redaction.ts) before they are written.
 import type { Logger } from '../core/ports.ts';
+import { redactValue } from '../core/redaction.ts';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
-
-const SECRET_FIELD = /token|secret|authorization|api.?key|password|credential/i;
-const SECRET_IN_TEXT = /(\/webhooks\/[^/\s"]+\/)[A-Za-z0-9_-]{20,}/g;
-
-function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(SECRET_IN_TEXT, '$1[redacted]');
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, SECRET_FIELD.test(k) ? '[redacted]' : redact(v, depth + 1)]),
-  );
-}
 
 export interface JsonLoggerOptions {
   level: LogLevel;
@@ -48,7 +37,7 @@ export class JsonLogger implements Logger {
 
   private log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) {
     if (LEVELS[level] < LEVELS[this.options.level]) return;
-    const entry = redact({
+    const entry = redactValue({
       level: level.toUpperCase(),
       timestamp: new Date().toISOString(),
       service: this.options.service,

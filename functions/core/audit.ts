@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from './job.ts';
 import { persistently } from './persist.ts';
+import { redactValue } from './redaction.ts';
 import type { ServiceDeps } from './services.ts';
 import { iso } from './services.ts';
 
@@ -17,7 +18,8 @@ export async function audit(
     at: iso(deps.clock.now()),
     type,
     ...(source && { source }),
-    ...(detail && { detail }),
+    // Audit items are kept for good and shown by GET /jobs/{id}: no callback token may reach them.
+    ...(detail && { detail: redactValue(detail) }),
   };
   // One id for every try, so a try whose answer was lost is not written twice.
   const eventId = randomUUID();

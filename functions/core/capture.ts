@@ -2,14 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { isFinalUpstreamStatus, type UpstreamStatus } from '../schemas/upstream.ts';
 import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
-import { artifactKey, resultKey } from './archive-keys.ts';
+import { artifactKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
 import { audit } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
-import type { ArtifactRef, CaptureSource, Job } from './job.ts';
+import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import { persistently } from './persist.ts';
-import { resultDocumentChunks, statusOnly } from './result-document.ts';
+import { redactText } from './redaction.ts';
+import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 
@@ -19,6 +20,13 @@ export interface Observation {
   /** The bytes `status` was read from (a /status answer, or a webhook body without its delivery fields). */
   raw?: Uint8Array;
   source: CaptureSource;
+  /**
+   * `as-delivered` when `status` is a webhook body; everything else (sweeper, runsync, track, cancel,
+   * reconcile, a webhook's /status fetch) reads the upstream API, so the default is `verified`.
+   */
+  provenance?: Provenance;
+  /** An as-delivered result to be confirmed by one later /status look (the `background` policy). */
+  verifyLater?: boolean;
 }
 
 export type CaptureOutcome =
@@ -85,6 +93,7 @@ export async function captureResult(
     upstreamStatus: status.status,
     resultBytes: stored.bytes,
     artifacts: artifacts.length,
+    provenance: archived.provenance ?? 'verified',
   });
   deps.metrics.count('JobsArchived');
   deps.metrics.gauge('ArchivedBytes', stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0), 'Bytes');
@@ -92,9 +101,33 @@ export async function captureResult(
     jobId: archived.jobId,
     source: obs.source,
     upstreamStatus: status.status,
+    provenance: archived.provenance,
   });
   await publishQuietly(deps, 'Job Archived', archived);
+  if (archived.verification === 'pending')
+    return { kind: 'archived', job: await awaitVerification(deps, archived) };
   return { kind: 'archived', job: await markAnnounced(deps, archived) };
+}
+
+/** When background verification looks at a job archived now: inside the retention window, after the rush. */
+export const verificationLookAt = (config: CaptureDeps['config'], nowMs: number) =>
+  nowMs + Math.min(config.VERIFY_AFTER_MS ?? config.lookIntervalMs, config.RETENTION_MS / 2);
+
+/**
+ * Announced, and awaiting its /status look: the job stays in the due index, due at the look. `verifyDueAt`
+ * marks the announcement done, so a sweeper finding the job earlier knows its writer died before announcing.
+ */
+async function awaitVerification(deps: CaptureDeps, job: Job): Promise<Job> {
+  const at = verificationLookAt(deps.config, deps.clock.now());
+  try {
+    return await persistently(() =>
+      deps.jobs.update(job.jobId, { dueAt: at, verifyDueAt: at }, { states: ['ARCHIVED'] }),
+    );
+  } catch (err) {
+    // Still due (at the announce deadline): the sweeper's verification dispatch handles it then.
+    deps.logger.warn('verification left to the sweeper', { jobId: job.jobId, error: String(err) });
+    return job;
+  }
 }
 
 /** Writes artifacts and result.json, then the one conditional move to ARCHIVED (fails if the lease was lost). */
@@ -105,14 +138,11 @@ async function archiveUnderLease(
   obs: Observation,
 ): Promise<Job> {
   const upstreamId = claimed.upstreamId ?? obs.status.id;
+  const provenance = obs.provenance ?? 'verified';
+  const verifyLater = provenance === 'as-delivered' && obs.verifyLater === true;
   const status = statusOnly(obs.status);
-  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
   const artifacts = await storeArtifacts(deps, claimed, status.output, obs.source);
-  const stored = await deps.archive.putJson(
-    resultKey(claimed.jobId, claimed.createdAt),
-    resultDocumentChunks(claimed, upstreamId, statusJson),
-    { 'job-id': claimed.jobId, 'upstream-status': status.status },
-  );
+  const stored = await writeResultDocument(deps, claimed, upstreamId, obs, provenance);
 
   const nowMs = deps.clock.now();
   const now = iso(nowMs);
@@ -127,6 +157,12 @@ async function archiveUnderLease(
       finishedAt: now,
       archivedAt: now,
       captureSource: obs.source,
+      provenance,
+      verification: verifyLater ? 'pending' : null,
+      deliveredDigest: (verifyLater && statusDigest(status)) || null,
+      verifyDueAt: null,
+      verifiedAt: null,
+      evidenceKey: null,
       resultKey: stored.key,
       resultBytes: stored.bytes,
       artifacts,
@@ -139,6 +175,23 @@ async function archiveUnderLease(
       leaseUntil: null,
     },
     { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+  );
+}
+
+/** result.json under the key of its provenance (result-document.ts): the raw bytes when known, untouched. */
+export function writeResultDocument(
+  deps: Pick<CaptureDeps, 'archive'>,
+  job: Job,
+  upstreamId: string,
+  obs: Pick<Observation, 'status' | 'raw'>,
+  provenance: Provenance,
+) {
+  const status = statusOnly(obs.status);
+  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
+  return deps.archive.putJson(
+    resultKeyFor(job, provenance),
+    resultDocumentChunks(job, upstreamId, statusJson, provenance),
+    { 'job-id': job.jobId, 'upstream-status': status.status, provenance },
   );
 }
 
@@ -213,7 +266,7 @@ async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Pr
   return { kind: 'in-progress', job: current };
 }
 
-async function storeArtifacts(
+export async function storeArtifacts(
   deps: CaptureDeps,
   job: Job,
   output: unknown,
@@ -307,9 +360,10 @@ async function storeUrlArtifacts(
   return refs.filter((ref): ref is ArtifactRef => ref !== undefined);
 }
 
-function errorSummary(error: unknown): string | undefined {
+export function errorSummary(error: unknown): string | undefined {
   if (error === undefined || error === null || error === '') return undefined;
-  const text = typeof error === 'string' ? error : JSON.stringify(error);
+  // Redacted before it is shortened: a clipped callback token is still most of one.
+  const text = redactText(typeof error === 'string' ? error : JSON.stringify(error));
   return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX)}…` : text;
 }
 

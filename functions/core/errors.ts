@@ -1,19 +1,25 @@
 // The small family of typed errors; functions/http/errors.ts maps each to one HTTP answer.
+import { redactText, redactValue } from './redaction.ts';
 
 /** Base of every error this system raises on purpose: a stable machine code plus details safe to show. */
 export class ArchiverError extends Error {
+  readonly details?: Record<string, unknown>;
+
   constructor(
     readonly code: string,
     message: string,
-    readonly details?: Record<string, unknown>,
+    details?: Record<string, unknown>,
   ) {
-    super(message);
+    // Redacted at birth: messages and details are logged, answered and stored (reasons, audit events), and
+    // an upstream that echoes our /run body puts a callback token in them.
+    super(redactText(message));
+    if (details !== undefined) this.details = redactValue(details);
     this.name = new.target.name;
   }
 
   /** Adds a detail for the client (e.g. the job id an upstream failure belongs to). */
   withDetail(key: string, value: unknown): this {
-    (this as { details?: Record<string, unknown> }).details = { ...this.details, [key]: value };
+    (this as { details?: Record<string, unknown> }).details = { ...this.details, [key]: redactValue(value) };
     return this;
   }
 }

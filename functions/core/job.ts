@@ -13,6 +13,19 @@ export interface ArtifactRef {
   from: string;
 }
 
+/**
+ * Where the archived result's bytes came from: `verified` from the upstream's /status (or /runsync) answer,
+ * `as-delivered` from a webhook body, which is unsigned and says only what its sender wrote.
+ */
+export type Provenance = 'verified' | 'as-delivered';
+
+/**
+ * Background verification of an as-delivered result (core/verify.ts): `pending` until one /status look;
+ * `confirmed` when /status served the same status; `mismatch` when it did not (the /status result is then the
+ * archived one, the delivered body kept as evidence); `unverifiable` when the upstream forgot the job first.
+ */
+export type Verification = 'pending' | 'confirmed' | 'mismatch' | 'unverifiable';
+
 export interface JobPolicy {
   executionTimeout?: number;
   ttl?: number;
@@ -40,6 +53,17 @@ export interface Job {
   expiredAt?: string;
   rejectedAt?: string;
   captureSource?: CaptureSource;
+  /** How the archived result is known (see Provenance); absent on jobs archived before it was recorded. */
+  provenance?: Provenance;
+  /** Only for as-delivered results under the `background` policy. */
+  verification?: Verification;
+  verifiedAt?: string;
+  /** Epoch ms of the background verification look; set once the archive was announced. */
+  verifyDueAt?: number;
+  /** sha256 (base64url) of the delivered status's canonical JSON, to compare /status against. */
+  deliveredDigest?: string;
+  /** After a mismatch: the as-delivered result.json, kept as evidence beside the verified one. */
+  evidenceKey?: string;
   delayTime?: number;
   executionTime?: number;
   /** REJECTED: why; ARCHIVED with FAILED: the upstream error, shortened. */
@@ -79,6 +103,9 @@ export type AuditEventType =
   | 'artifact.refused'
   | 'artifact.failed'
   | 'archived'
+  | 'verification.confirmed'
+  | 'verification.mismatch'
+  | 'verification.unverifiable'
   | 'expired'
   | 'cancel.requested'
   | 'rejected'

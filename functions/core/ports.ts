@@ -82,7 +82,8 @@ export interface ArchiveStore {
   presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
 }
 
-export type JobEventType = 'Job Archived' | 'Job Expired' | 'Job Rejected';
+/** `Job Verified`: a background verification settled an as-delivered result (confirmed or replaced). */
+export type JobEventType = 'Job Archived' | 'Job Expired' | 'Job Rejected' | 'Job Verified';
 
 export interface EventPublisher {
   publish(type: JobEventType, job: Job): Promise<void>;
@@ -104,7 +105,10 @@ export type MetricName =
   | 'ArchivedBytes'
   | 'OldestDueAgeMs'
   | 'EventPublishFailures'
-  | 'ArtifactFetchFailures';
+  | 'ArtifactFetchFailures'
+  | 'VerificationsConfirmed'
+  | 'VerificationMismatches'
+  | 'VerificationsUnverifiable';
 
 export interface Metrics {
   count(name: MetricName, value?: number): void;

@@ -8,6 +8,7 @@ import { isTerminal, statesLeadingTo } from './job-state.ts';
 import type { DueJob } from './ports.ts';
 import { nextLookAt, retryLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
+import { awaitsVerification, verifyArchived } from './verify.ts';
 
 export interface SweepSummary {
   due: number;
@@ -104,6 +105,11 @@ async function look(
   paused: Set<string>,
 ): Promise<void> {
   try {
+    // Archived as a webhook delivered it, awaiting its one /status look (core/verify.ts).
+    if (awaitsVerification(job)) {
+      await verifyArchived(deps, job, { summary, paused });
+      return;
+    }
     if (isTerminal(job.state)) {
       // Settled, but whoever settled it stopped before announcing it.
       await announceLeftover(deps, job);

@@ -3,17 +3,20 @@ import type { Config } from '../config.ts';
 import { isFinalUpstreamStatus, type UpstreamStatus, upstreamStatusSchema } from '../schemas/upstream.ts';
 import { audit } from './audit.ts';
 import { type CaptureOutcome, captureResult, recordDuplicate } from './capture.ts';
-import { ignoreConflict, JobNotFoundError, UpstreamError, WebhookAuthError } from './errors.ts';
+import { ignoreConflict, UpstreamError, ValidationError, WebhookAuthError } from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import { statusOnly } from './result-document.ts';
 import { iso, type ServiceDeps } from './services.ts';
-import { verifyWebhookToken } from './webhook-token.ts';
+import { verificationPolicy } from './verify.ts';
+import { DEFAULT_JOB_LIFE_MS, tokenExpiresAt, verifyWebhookToken } from './webhook-token.ts';
 
 export interface WebhookDelivery {
   jobId: string;
   token: string;
   body: Uint8Array;
+  /** The request's Content-Type header, if any: a body must be JSON. */
+  contentType?: string;
 }
 
 export type WebhookOutcome = CaptureOutcome['kind'] | 'deferred';
@@ -24,7 +27,7 @@ function unusableBecause(job: Job, hint: UpstreamStatus | undefined, config: Con
   if (!isFinalUpstreamStatus(hint.status)) return `status ${hint.status} is not final`;
   if (!job.upstreamId) return 'job has no upstream id yet';
   if (hint.id !== job.upstreamId) return 'body id does not match the job';
-  if (config.STRICT_WEBHOOKS) return 'strict mode confirms with /status';
+  if (verificationPolicy(config, job.endpoint) === 'strict') return 'the strict policy confirms with /status';
   // Capture follows URLs in outputs when this is on: only a status from /status may name them, never an
   // unsigned body, or holding one job's callback URL would be enough to make the archiver fetch anything.
   if (config.ARTIFACTS_FETCH_URLS) return 'URL fetching confirms with /status';
@@ -37,10 +40,33 @@ interface Hint {
   raw: Uint8Array;
 }
 
-function parseHint(body: Uint8Array): Hint | undefined {
-  if (body.length === 0) return undefined;
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, or a 4xx before anything is stored: a non-empty body must say it is JSON (415) and be
+ * valid UTF-8 (400), because a body decoded with replacement characters is no longer what was sent. An
+ * empty body is no body (the upstream has sent those for hours): it leads to a /status fetch as always.
+ */
+function bodyText(delivery: WebhookDelivery): string {
+  if (delivery.body.length === 0) return '';
+  if (!delivery.contentType || !JSON_TYPE.test(delivery.contentType))
+    throw new ValidationError(
+      'Webhook body must be JSON (Content-Type: application/json)',
+      undefined,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   try {
-    const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    return utf8.decode(delivery.body);
+  } catch {
+    throw new ValidationError('Webhook body is not valid UTF-8', undefined, 'INVALID_ENCODING');
+  }
+}
+
+function parseHint(text: string): Hint | undefined {
+  if (text.length === 0) return undefined;
+  try {
+    const json: unknown = JSON.parse(text);
     const parsed = upstreamStatusSchema.safeParse(json);
     if (!parsed.success) return undefined;
     // The schema reorders keys; result.json keeps the upstream's own order, like a /status capture does.
@@ -73,16 +99,24 @@ async function unclaimedBodyId(
  * to an immediate sweeper look), never to a stored guess.
  */
 export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDelivery): Promise<WebhookOutcome> {
-  const secret = await deps.webhookSecret();
-  if (!verifyWebhookToken(secret, delivery.jobId, delivery.token)) {
+  const refuse = (reason: string) => {
     deps.metrics.count('WebhooksRejected');
-    throw new WebhookAuthError('token mismatch');
-  }
+    // One answer for every refusal (http/responses.ts); the reason is for the logs only.
+    return new WebhookAuthError(reason);
+  };
+  const secrets = await deps.webhookSecret();
+  if (!verifyWebhookToken(secrets, delivery.jobId, delivery.token)) throw refuse('token mismatch');
+  const nowMs = deps.clock.now();
+  // The ULID's time is signed with it: no job can use its token past the longest job life, read nothing.
+  if (nowMs > tokenExpiresAt(delivery.jobId, deps.config.RETENTION_MS)) throw refuse('token expired');
+  const text = bodyText(delivery);
   const job = await deps.jobs.get(delivery.jobId);
-  if (!job) throw new JobNotFoundError(delivery.jobId);
+  if (!job) throw refuse('no such job');
+  const life = job.policy?.ttl ?? DEFAULT_JOB_LIFE_MS;
+  if (nowMs > tokenExpiresAt(job.jobId, deps.config.RETENTION_MS, life)) throw refuse('token expired');
   deps.metrics.count('WebhooksReceived');
 
-  const parsed = parseHint(delivery.body);
+  const parsed = parseHint(text);
   const hint = parsed?.status;
   await audit(deps, job.jobId, 'webhook.received', 'webhook', {
     bytes: delivery.body.length,
@@ -94,8 +128,14 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
 
   const problem = unusableBecause(job, hint, deps.config);
   if (!problem && parsed) {
-    return (await captureResult(deps, job, { status: parsed.status, raw: parsed.raw, source: 'webhook' }))
-      .kind;
+    const observation = {
+      status: parsed.status,
+      raw: parsed.raw,
+      source: 'webhook' as const,
+      provenance: 'as-delivered' as const,
+      verifyLater: verificationPolicy(deps.config, job.endpoint) === 'background',
+    };
+    return (await captureResult(deps, job, observation)).kind;
   }
 
   deps.metrics.count('WebhooksUnusable');

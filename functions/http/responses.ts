@@ -17,16 +17,28 @@ import {
   WebhookAuthError,
 } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
+import { redactText } from '../core/redaction.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
+/** A JSON answer. No answer needs a callback token, so none carries one, whatever put it in the body. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
     statusCode,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify(body),
+    body: redactText(JSON.stringify(body)),
   };
 }
+
+/**
+ * The one answer to every refused webhook (malformed path, wrong token, expired token, unknown job): which
+ * check failed is logged, never told, so a caller probing tokens learns nothing from the answer.
+ */
+const WEBHOOK_REFUSAL = {
+  code: 'WEBHOOK_UNAUTHORIZED',
+  message: 'Webhook token is not valid for this job',
+  details: {},
+};
 
 /** Status code of each error family; anything unlisted is a 500 that never leaks its message. */
 function statusOf(err: ArchiverError): number {
@@ -44,9 +56,6 @@ function statusOf(err: ArchiverError): number {
   return 502;
 }
 
-/** A callback URL's token, wherever an error's text may carry one (an upstream echoing our /run body). */
-const CALLBACK_TOKEN = /(\/webhooks\/[^/\s"\\]+\/)[A-Za-z0-9_-]{20,}/g;
-
 /** `{error:{code,message,details}}` with the right status; unexpected errors are logged, not echoed. */
 export function errorResponse(err: unknown, logger: Logger, requestId?: string): HttpResult {
   if (err instanceof ArchiverError) {
@@ -58,13 +67,14 @@ export function errorResponse(err: unknown, logger: Logger, requestId?: string):
       code: err.code,
       status,
       requestId,
+      ...(err instanceof WebhookAuthError && { reason: err.details?.reason }),
     });
-    const response = json(
+    if (err instanceof WebhookAuthError) return json(401, { error: WEBHOOK_REFUSAL });
+    return json(
       status,
       { error: { code: err.code, message: err.message, details: err.details ?? {} } },
       headers,
     );
-    return { ...response, body: response.body?.replace(CALLBACK_TOKEN, '$1[redacted]') };
   }
   logger.error(err instanceof ConfigError ? 'configuration error' : 'unexpected error', {
     error: err instanceof Error ? err.message : String(err),

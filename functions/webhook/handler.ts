@@ -7,7 +7,7 @@ import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { WebhookAuthError } from '../core/errors.ts';
 import { receiveWebhook } from '../core/webhook.ts';
-import { bodyBytes } from '../http/requests.ts';
+import { bodyBytes, header } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
 import { jobIdSchema } from '../schemas/api.ts';
@@ -36,7 +36,12 @@ export const handler = (event: APIGatewayProxyEventV2) =>
           getRuntime().metrics.count('WebhooksRejected');
           throw new WebhookAuthError('malformed path');
         }
-        const outcome = await receiveWebhook(getRuntime(), { jobId, token, body: bodyBytes(e) });
+        const outcome = await receiveWebhook(getRuntime(), {
+          jobId,
+          token,
+          body: bodyBytes(e),
+          contentType: header(e, 'content-type'),
+        });
         return json(200, { received: true, outcome });
       },
     },

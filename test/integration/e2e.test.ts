@@ -77,11 +77,13 @@ describe.each(targets)('end to end on $server', (target) => {
     const result = await fetchResult(view);
     expect(fingerprint(result.statusBytes)).toEqual(fingerprint(served));
     expect(result.archive).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       jobId: view.job.jobId,
       endpoint: 'default',
       upstreamId,
       createdAt: view.job.createdAt,
+      // Strict by default: webhook captures too are confirmed with /status and archive its bytes.
+      provenance: 'verified',
     });
     expect(view.job.resultBytes).toBe(result.bytes.length);
   }

@@ -157,7 +157,14 @@ export async function download(url: string): Promise<{ bytes: Buffer; contentTyp
 
 /** result.json cut into its envelope and the exact bytes of the upstream status object it carries. */
 export interface ResultDocument {
-  archive: { schemaVersion: number; jobId: string; endpoint: string; upstreamId: string; createdAt: string };
+  archive: {
+    schemaVersion: number;
+    jobId: string;
+    endpoint: string;
+    upstreamId: string;
+    createdAt: string;
+    provenance?: string;
+  };
   /** The status object's bytes exactly as stored. */
   statusBytes: Buffer;
   status: Record<string, unknown>;

@@ -153,6 +153,16 @@ describe('job views', () => {
     expect(text).not.toContain('reason');
   });
 
+  it('says how the archived result is known', () => {
+    const delivered = {
+      ...view,
+      job: { ...view.job, provenance: 'as-delivered', verification: 'confirmed' },
+    };
+    expect(jobSummary(delivered).join('\n')).toContain('provenance  as-delivered (verification confirmed)');
+    const verified = { ...view, job: { ...view.job, provenance: 'verified' } };
+    expect(jobSummary(verified).join('\n')).toMatch(/provenance {2}verified$/m);
+  });
+
   it('prints events as a table and as JSON lines', () => {
     expect(eventsTable(view.events)[2]).toMatch(
       /^2026-11-29T19:11:02\.370Z\s+created\s+api\s+endpoint=default$/,

@@ -46,11 +46,12 @@ describe('captureResult', () => {
     expect(body).toContain(raw.toString('utf8'));
     expect(JSON.parse(body)).toEqual({
       archive: {
-        schemaVersion: 1,
+        schemaVersion: 2,
         jobId: job.jobId,
         endpoint: 'default',
         upstreamId: status.id,
         createdAt: job.createdAt,
+        provenance: 'verified',
       },
       status,
     });

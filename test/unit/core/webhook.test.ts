@@ -15,7 +15,8 @@ const UP = webhookBody.id as string;
 describe('receiveWebhook', () => {
   let deps: TestDeps;
   beforeEach(() => {
-    deps = testDeps();
+    // These cases are about reading bodies; the policies have their own suite (webhook-verification.test.ts).
+    deps = testDeps({ WEBHOOK_VERIFICATION: 'trust' });
   });
 
   async function seed(overrides = {}) {
@@ -24,10 +25,18 @@ describe('receiveWebhook', () => {
     return { job, token: signWebhookToken(WEBHOOK_SECRET, job.jobId) };
   }
   const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+  const JSON_TYPE = 'application/json';
 
   it('archives a final body that matches the job, without asking the upstream', async () => {
     const { job, token } = await seed();
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(webhookBody) })).toBe('archived');
+    expect(
+      await receiveWebhook(deps, {
+        jobId: job.jobId,
+        contentType: JSON_TYPE,
+        token,
+        body: body(webhookBody),
+      }),
+    ).toBe('archived');
     expect((await deps.jobs.get(job.jobId))?.captureSource).toBe('webhook');
     expect(deps.upstream.count('status')).toBe(0);
   });
@@ -35,8 +44,10 @@ describe('receiveWebhook', () => {
   it('archives the status object as the upstream wrote it: same key order, delivery fields dropped', async () => {
     const { job, token } = await seed();
     const received = body(webhookBody);
-    await receiveWebhook(deps, { jobId: job.jobId, token, body: received });
-    const stored = deps.archive.objects.get(`jobs/2026/11/29/${job.jobId}/result.json`)?.body.toString();
+    await receiveWebhook(deps, { jobId: job.jobId, contentType: JSON_TYPE, token, body: received });
+    const stored = deps.archive.objects
+      .get(`jobs/2026/11/29/${job.jobId}/result.as-delivered.json`)
+      ?.body.toString();
     const { input: _input, webhook: _webhook, ...status } = webhookBody;
     expect(stored?.endsWith(`,"status":${JSON.stringify(status)}}\n`)).toBe(true);
     expect(Object.keys(status)).toEqual(['delayTime', 'executionTime', 'id', 'output', 'status']);
@@ -46,7 +57,12 @@ describe('receiveWebhook', () => {
     const { job } = await seed();
     const other = await seed();
     await expect(
-      receiveWebhook(deps, { jobId: job.jobId, token: other.token, body: body(webhookBody) }),
+      receiveWebhook(deps, {
+        jobId: job.jobId,
+        token: other.token,
+        body: body(webhookBody),
+        contentType: JSON_TYPE,
+      }),
     ).rejects.toThrow(WebhookAuthError);
     expect(deps.jobs.eventTypes(job.jobId)).toEqual([]);
     expect(deps.metrics.get('WebhooksRejected')).toBe(1);
@@ -60,7 +76,9 @@ describe('receiveWebhook', () => {
   ])('fetches /status for %s instead of guessing', async (_, raw) => {
     const { job, token } = await seed();
     deps.upstream.statuses.set(UP, { id: UP, status: 'COMPLETED', output: { text: 'from status' } });
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(raw) })).toBe('archived');
+    expect(
+      await receiveWebhook(deps, { jobId: job.jobId, contentType: JSON_TYPE, token, body: body(raw) }),
+    ).toBe('archived');
     expect(deps.upstream.count('status')).toBe(1);
     const doc = deps.archive.json(`jobs/2026/11/29/${job.jobId}/result.json`) as {
       status: { output: unknown };
@@ -73,7 +91,9 @@ describe('receiveWebhook', () => {
     const { job, token } = await seed();
     deps.upstream.statuses.set(UP, { id: UP, status: 'IN_PROGRESS' });
     const forged = { ...webhookBody, id: 'someone-elses-job', output: { text: 'forged' } };
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(forged) })).toBe('rescheduled');
+    expect(
+      await receiveWebhook(deps, { jobId: job.jobId, contentType: JSON_TYPE, token, body: body(forged) }),
+    ).toBe('rescheduled');
     expect(deps.archive.puts).toBe(0);
     expect((await deps.jobs.get(job.jobId))?.state).toBe('PENDING');
   });
@@ -82,24 +102,41 @@ describe('receiveWebhook', () => {
     const { job, token } = await seed();
     deps.upstream.statuses.set(UP, { id: UP, status: 'IN_PROGRESS' });
     expect(
-      await receiveWebhook(deps, { jobId: job.jobId, token, body: body({ id: UP, status: 'IN_PROGRESS' }) }),
+      await receiveWebhook(deps, {
+        jobId: job.jobId,
+        contentType: JSON_TYPE,
+        token,
+        body: body({ id: UP, status: 'IN_PROGRESS' }),
+      }),
     ).toBe('rescheduled');
   });
 
-  it('in strict mode confirms every body with /status', async () => {
+  it('with the deprecated STRICT_WEBHOOKS=true confirms every body with /status', async () => {
     deps = testDeps({ STRICT_WEBHOOKS: 'true' });
     const { job, token } = await seed();
     deps.upstream.statuses.set(UP, { id: UP, status: 'COMPLETED', output: { text: 'confirmed' } });
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(webhookBody) })).toBe('archived');
+    expect(
+      await receiveWebhook(deps, {
+        jobId: job.jobId,
+        contentType: JSON_TYPE,
+        token,
+        body: body(webhookBody),
+      }),
+    ).toBe('archived');
     expect(deps.upstream.count('status')).toBe(1);
   });
 
   it('records duplicates as audit events and answers normally', async () => {
     const { job, token } = await seed();
-    await receiveWebhook(deps, { jobId: job.jobId, token, body: body(webhookBody) });
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(webhookBody) })).toBe(
-      'duplicate',
-    );
+    await receiveWebhook(deps, { jobId: job.jobId, contentType: JSON_TYPE, token, body: body(webhookBody) });
+    expect(
+      await receiveWebhook(deps, {
+        jobId: job.jobId,
+        contentType: JSON_TYPE,
+        token,
+        body: body(webhookBody),
+      }),
+    ).toBe('duplicate');
     expect(deps.jobs.eventTypes(job.jobId)).toEqual([
       'webhook.received',
       'archived',
@@ -113,14 +150,23 @@ describe('receiveWebhook', () => {
     deps.upstream.statusImpl = async () => {
       throw new UpstreamServerError('status', 503);
     };
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body('') })).toBe('deferred');
+    expect(
+      await receiveWebhook(deps, { jobId: job.jobId, contentType: JSON_TYPE, token, body: body('') }),
+    ).toBe('deferred');
     expect((await deps.jobs.get(job.jobId))?.dueAt).toBe(deps.clock.now());
   });
 
   it('adopts the upstream id from the body when the webhook beats the /run answer, confirmed by /status', async () => {
     const { job, token } = await seed({ state: 'SUBMITTING', upstreamId: undefined });
     deps.upstream.statuses.set(UP, { id: UP, status: 'COMPLETED', output: { text: 'early' } });
-    expect(await receiveWebhook(deps, { jobId: job.jobId, token, body: body(webhookBody) })).toBe('archived');
+    expect(
+      await receiveWebhook(deps, {
+        jobId: job.jobId,
+        contentType: JSON_TYPE,
+        token,
+        body: body(webhookBody),
+      }),
+    ).toBe('archived');
     expect(await deps.jobs.get(job.jobId)).toMatchObject({ state: 'ARCHIVED', upstreamId: UP });
     expect(deps.upstream.count('status')).toBe(1);
   });

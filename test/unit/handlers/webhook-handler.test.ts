@@ -32,6 +32,9 @@ describe('webhook handler', () => {
   };
 
   it('archives a delivery as the real service sends it and answers 200', async () => {
+    // Strict by default: the body is confirmed with /status before it is archived.
+    const { input: _input, webhook: _webhook, ...status } = JSON.parse(body);
+    deps.upstream.statuses.set(status.id, status);
     const res = await deliver(jobId, signWebhookToken(WEBHOOK_SECRET, jobId));
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ received: true, outcome: 'archived' });

@@ -37,7 +37,7 @@ describe('URL artifacts', () => {
   const completed = (id: string, output: unknown): UpstreamStatus => ({ id, status: 'COMPLETED', output });
 
   beforeEach(() => {
-    deps = testDeps({ ARTIFACTS_FETCH_URLS: 'true' });
+    deps = testDeps({ ARTIFACTS_FETCH_URLS: 'true', WEBHOOK_VERIFICATION: 'trust' });
     fetcher = new ScriptedFetcher({
       'https://cdn.example/a.png': image,
       'https://cdn.example/b.png': image,
@@ -128,6 +128,7 @@ describe('URL artifacts', () => {
     const forged = completed(upstreamId, [{ image: 'https://169.254.169.254/latest/meta-data/' }]);
 
     const outcome = await receiveWebhook(deps, {
+      contentType: 'application/json',
       jobId: job.jobId,
       token: signWebhookToken(WEBHOOK_SECRET, job.jobId),
       body: Buffer.from(JSON.stringify(forged)),
@@ -142,11 +143,12 @@ describe('URL artifacts', () => {
     });
   });
 
-  it('a webhook body is still archived as is when URL fetching is off', async () => {
-    deps = testDeps();
+  it('a webhook body is still archived as is when URL fetching is off (under the trust policy)', async () => {
+    deps = testDeps({ WEBHOOK_VERIFICATION: 'trust' });
     const job = await seed();
     const upstreamId = job.upstreamId ?? '';
     const outcome = await receiveWebhook(deps, {
+      contentType: 'application/json',
       jobId: job.jobId,
       token: signWebhookToken(WEBHOOK_SECRET, job.jobId),
       body: Buffer.from(JSON.stringify(completed(upstreamId, { text: 'ok' }))),
