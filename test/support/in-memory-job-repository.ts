@@ -12,8 +12,18 @@ import type {
   UpdateCondition,
 } from '../../functions/core/ports.ts';
 import { dueShardOf } from '../../functions/core/schedule.ts';
+import { isStorableNumber } from '../../functions/schemas/upstream.ts';
 
-const clone = <T>(v: T): T => structuredClone(v);
+/** Copies a value as DynamoDB would store it: a number it cannot hold fails the write, as the SDK's does. */
+const clone = <T>(v: T): T => {
+  const walk = (value: unknown): void => {
+    if (typeof value === 'number' && !isStorableNumber(value))
+      throw new Error(`Number ${value} cannot be stored (DynamoDB)`);
+    if (value !== null && typeof value === 'object') for (const child of Object.values(value)) walk(child);
+  };
+  walk(v);
+  return structuredClone(v);
+};
 
 export class InMemoryJobRepository implements JobRepository {
   readonly jobs = new Map<string, Job>();
