@@ -26,8 +26,15 @@ export interface ListQuery {
   upstreamStatus?: string;
   endpoint?: string;
   tag?: { key: string; value: string };
+  /** Jobs submitted or tracked by this principal (an IAM ARN). */
+  principal?: string;
   limit: number;
   cursor?: string;
+  /**
+   * The bounds the client gave (absent: defaulted). A cursor keeps these: it may not widen them, and a
+   * defaulted range may not grow past its default length.
+   */
+  requested?: { from?: string; to?: string };
 }
 
 export interface ListPage {

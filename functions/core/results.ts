@@ -1,5 +1,5 @@
 // The results service: one job with its audit trail and download links, and pages of jobs by time.
-import type { ListRequest } from '../schemas/api.ts';
+import { LIST_DEFAULT_RANGE_MS, LIST_MAX_RANGE_MS, type ListRequest } from '../schemas/api.ts';
 import { JobNotFoundError, ValidationError } from './errors.ts';
 import type { AuditEvent, Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
@@ -21,11 +21,6 @@ export interface JobView {
 
 /** The job as clients see it: no lease or announcement bookkeeping. */
 export type PublicJob = Omit<Job, 'leaseOwner' | 'leaseUntil'>;
-
-const DAY_MS = 86_400_000;
-/** Default and largest listing window. */
-const DEFAULT_RANGE_MS = 30 * DAY_MS;
-const MAX_RANGE_MS = 400 * DAY_MS;
 
 export function publicJob(job: Job): PublicJob {
   const { leaseOwner: _owner, leaseUntil: _until, dueAt, ...rest } = job;
@@ -74,10 +69,11 @@ export async function listJobs(
   request: ListRequest,
 ): Promise<ListPage & { jobs: PublicJob[] }> {
   const toMs = request.to ? Date.parse(request.to) : deps.clock.now();
-  const fromMs = request.from ? Date.parse(request.from) : toMs - DEFAULT_RANGE_MS;
+  // A defaulted start never falls before 1970, where job ids (ULIDs) have no time.
+  const fromMs = request.from ? Date.parse(request.from) : Math.max(0, toMs - LIST_DEFAULT_RANGE_MS);
   if (fromMs > toMs)
     throw new ValidationError('"from" is after "to"', { from: request.from, to: request.to });
-  if (toMs - fromMs > MAX_RANGE_MS) throw new ValidationError('the time range is longer than 400 days');
+  if (toMs - fromMs > LIST_MAX_RANGE_MS) throw new ValidationError('the time range is longer than 400 days');
   const [tagKey, ...tagValue] = request.tag ? request.tag.split('=') : [];
   const page = await deps.jobs.list({
     from: new Date(fromMs).toISOString(),
@@ -88,6 +84,10 @@ export async function listJobs(
     ...(request.endpoint && { endpoint: request.endpoint }),
     ...(tagKey && { tag: { key: tagKey, value: tagValue.join('=') } }),
     ...(request.cursor && { cursor: request.cursor }),
+    requested: {
+      ...(request.from && { from: new Date(fromMs).toISOString() }),
+      ...(request.to && { to: new Date(toMs).toISOString() }),
+    },
   });
   return { jobs: page.jobs.map(publicJob), ...(page.cursor && { cursor: page.cursor }) };
 }
