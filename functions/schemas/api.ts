@@ -67,6 +67,15 @@ export const idempotencyKeySchema = z
 /** Our job ids are ULIDs. */
 export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a job id (26-character ULID)');
 
+/** An IAM principal's ARN, as API Gateway reports the caller (`authorizer.iam.userArn`). */
+export const principalSchema = z.string().regex(/^arn:[\x21-\x7e]{1,2044}$/, 'an IAM ARN (arn:aws:...)');
+
+/** GET /jobs/{jobId}/events: a page of the audit trail. */
+export const eventsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
 /** Job ids are ULIDs, whose time starts at the Unix epoch: no job was created before 1970. */
 const listBound = z.iso
   .datetime({ offset: true })
@@ -86,6 +95,8 @@ export const listQuerySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}=.{0,256}$/, 'key=value')
     .optional(),
+  /** Jobs submitted or tracked by this IAM principal (the ARN shown as "submitted by"). */
+  principal: principalSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().min(1).max(2048).optional(),
 });
