@@ -94,4 +94,20 @@ describe('GET /jobs bounds and cursors', () => {
     }
     expect((await list({ limit: '1', cursor: encode(issued) })).status).toBe(200);
   });
+
+  it('issues cursors the API takes back however long the filters are', async () => {
+    const query = {
+      principal: `arn:aws:sts::123456789012:assumed-role/${'r'.repeat(2000)}`,
+      tag: `k=${'v'.repeat(256)}`,
+      limit: '1',
+    };
+    const first = await list(query);
+    expect(first.status).toBe(200);
+    expect(first.json?.cursor.length).toBeLessThanOrEqual(2048);
+    expect((await list({ ...query, cursor: first.json?.cursor })).status).toBe(200);
+    const otherPrincipal = { ...query, principal: 'arn:aws:iam::123456789012:user/bob' };
+    expect((await list({ ...otherPrincipal, cursor: first.json?.cursor })).json?.error.code).toBe(
+      'INVALID_CURSOR',
+    );
+  });
 });
