@@ -6,14 +6,17 @@ import type { ServiceDeps } from './services.ts';
 import { iso } from './services.ts';
 
 /**
- * Events anyone can repeat without bound (whoever holds a callback URL, a client re-reading a job): past
- * the first few, each is counted on one tally item of the job instead of adding an item, so a job's trail
- * stays readable however often they happen.
+ * Events that can repeat without bound: whoever holds a callback URL can replay it (each replay of a running
+ * job also makes a /status look), a client can re-read a job, and a long job is looked at again and again.
+ * Past the first few, each is counted on one tally item of the job instead of adding an item, so a job's
+ * trail stays readable however often they happen.
  */
 export const TALLIED_EVENTS: ReadonlySet<AuditEventType> = new Set([
   'webhook.received',
   'webhook.duplicate',
   'webhook.unusable',
+  'status.polled',
+  'status.failed',
   'capture.duplicate',
   'capture.concurrent',
   'links.issued',

@@ -62,7 +62,8 @@ describe('a bounded audit trail', () => {
     const total = FIRST_EVENTS_PAGE * 2 + 7;
     for (let i = 0; i < total; i++) {
       deps.clock.advance(1);
-      await audit(deps, job.jobId, 'status.polled', 'sweeper', { look: i });
+      // Not a tallied type: every one is an event of its own.
+      await audit(deps, job.jobId, 'artifact.failed', 'sweeper', { look: i });
     }
     const view = await getJobView(deps, job.jobId);
     expect(view.events).toHaveLength(FIRST_EVENTS_PAGE);
@@ -73,7 +74,7 @@ describe('a bounded audit trail', () => {
       const page = await listJobEvents(deps, job.jobId, { limit: 60, cursor });
       expect(page.events.length).toBeLessThanOrEqual(60);
       // The view's own links.issued line comes after them.
-      seen.push(...page.events.filter((e) => e.type === 'status.polled').map((e) => e.detail?.look));
+      seen.push(...page.events.filter((e) => e.type === 'artifact.failed').map((e) => e.detail?.look));
       cursor = page.cursor;
     }
     expect(seen).toEqual([...Array(total).keys()]);
@@ -85,5 +86,18 @@ describe('a bounded audit trail', () => {
     await expect(listJobEvents(deps, job.jobId, { limit: 10, cursor: 'bm9wZQ' })).rejects.toMatchObject({
       code: 'INVALID_CURSOR',
     });
+  });
+
+  it('bounds the looks a flood of non-final webhooks causes on a running job', async () => {
+    const job = pendingJob({ upstreamId: 'up-running' });
+    await deps.jobs.create(job);
+    deps.upstream.statuses.set('up-running', { id: 'up-running', status: 'IN_PROGRESS' });
+    const token = signWebhookToken(WEBHOOK_SECRET, job.jobId);
+    const running = Buffer.from('{"id":"up-running","status":"IN_PROGRESS"}');
+    for (let i = 0; i < 100; i++) await receiveWebhook(deps, { jobId: job.jobId, token, body: running });
+    // received, unusable and the /status look each: five in full, the rest on their tallies.
+    expect(deps.jobs.events.filter((e) => e.jobId === job.jobId)).toHaveLength(3 * TALLY_KEEPS_FIRST);
+    const { events } = await listJobEvents(deps, job.jobId, { limit: 500 });
+    expect(events.find((e) => e.type === 'status.polled' && e.count)?.count).toBe(100);
   });
 });
