@@ -12,6 +12,11 @@ export const FILTER_FLAGS = {
   },
   endpoint: { type: 'string', value: 'NAME', description: 'only jobs of this endpoint' },
   tag: { type: 'string', value: 'KEY=VALUE', description: 'only jobs with this metadata tag' },
+  principal: {
+    type: 'string',
+    value: 'ARN',
+    description: 'only jobs submitted or tracked by this IAM principal (the ARN "submitted by" shows)',
+  },
 } as const;
 
 /** The filters of list and export; from/to resolved once so every page is the same query. */
@@ -20,11 +25,13 @@ export function listQueryOf(values: ParsedValues, nowMs: number): ListQuery {
   const state = stringFlag(values, 'state');
   const endpoint = stringFlag(values, 'endpoint');
   const tag = stringFlag(values, 'tag');
+  const principal = stringFlag(values, 'principal');
   return {
     ...range,
     ...(state !== undefined && { state: state.toUpperCase() }),
     ...(endpoint !== undefined && { endpoint }),
     ...(tag !== undefined && { tag: keyValue(tag, 'tag') }),
+    ...(principal !== undefined && { principal }),
   };
 }
 
@@ -34,6 +41,7 @@ export function queryFlags(query: ListQuery): string {
   if (query.state) parts.push(`--state ${query.state}`);
   if (query.endpoint) parts.push(`--endpoint ${query.endpoint}`);
   if (query.tag) parts.push(`--tag ${shellQuote(query.tag)}`);
+  if (query.principal) parts.push(`--principal ${shellQuote(query.principal)}`);
   return parts.join(' ');
 }
 

@@ -82,6 +82,7 @@ export function apiRoutes(): GatewayRoute[] {
     },
     { method: 'GET', path: '/jobs', handler: resultsHandler, auth: true },
     { method: 'GET', path: '/jobs/{jobId}', handler: resultsHandler, auth: true },
+    { method: 'GET', path: '/jobs/{jobId}/events', handler: resultsHandler, auth: true },
     { method: 'GET', path: '/jobs/{jobId}/result', handler: resultsHandler, auth: true },
     { method: 'GET', path: '/health', handler: resultsHandler },
     { method: 'POST', path: '/webhooks/{jobId}/{token}', handler: webhookHandler, timeoutMs: 10_000 },

@@ -3,6 +3,7 @@ import { getJson, readArchived } from './api.js';
 import { clear, h } from './dom.js';
 import {
   eventDetail,
+  eventName,
   fileName,
   formatBytes,
   formatDuration,
@@ -10,6 +11,7 @@ import {
   jobSize,
   prettyJson,
   safeHttpUrl,
+  shortPrincipal,
   tagList,
 } from './format.js';
 import { badge } from './list-view.js';
@@ -47,6 +49,8 @@ function summary(job) {
     ['Upstream status', badge(job.upstreamStatus)],
     ['Endpoint', job.endpoint],
     ['Origin', job.origin],
+    ['Submitted by', job.submittedBy && h('span', { class: 'mono' }, job.submittedBy)],
+    ['Tracked by', job.trackedBy && h('span', { class: 'mono' }, job.trackedBy)],
     ['Upstream id', job.upstreamId && h('span', { class: 'mono' }, job.upstreamId)],
     ['Created', time(job.createdAt)],
     ['Submitted', time(job.submittedAt)],
@@ -85,39 +89,74 @@ function downloads(job, links) {
   return h('p', { class: 'downloads' }, h('span', { class: 'label' }, 'Download'), list);
 }
 
-function timeline(job, events) {
+function timelineRow(start, event) {
+  const offset = Date.parse(event.at) - start;
+  return h(
+    'tr',
+    { 'data-type': event.type },
+    h(
+      'td',
+      { class: 'time', title: event.at },
+      formatTime(event.at, true),
+      Number.isFinite(offset) ? h('span', { class: 'extra' }, ` +${formatDuration(offset)}`) : null,
+    ),
+    h('td', { class: 'event-type' }, h('code', {}, eventName(event))),
+    h('td', {}, event.source ?? ''),
+    h('td', { class: 'mono', title: event.actor ?? '' }, shortPrincipal(event.actor)),
+    h('td', { class: 'detail' }, eventDetail(event.detail)),
+  );
+}
+
+/**
+ * The audit trail: the first page came with the job; "More events" reads the next pages of
+ * GET /jobs/{jobId}/events. Pages arrive oldest first, tallies of repeated events last.
+ */
+function timeline(job, events, cursor, mine) {
   if (events.length === 0) return h('p', { class: 'none' }, 'No audit events.');
   const start = Date.parse(job.createdAt);
   const sorted = [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return h(
-    'table',
-    { class: 'timeline' },
-    h(
-      'thead',
-      {},
-      h('tr', {}, h('th', {}, 'Time'), h('th', {}, 'Event'), h('th', {}, 'Source'), h('th', {}, 'Detail')),
-    ),
-    h(
-      'tbody',
-      {},
-      sorted.map((event) => {
-        const offset = Date.parse(event.at) - start;
-        return h(
-          'tr',
-          { 'data-type': event.type },
-          h(
-            'td',
-            { class: 'time', title: event.at },
-            formatTime(event.at, true),
-            Number.isFinite(offset) ? h('span', { class: 'extra' }, ` +${formatDuration(offset)}`) : null,
-          ),
-          h('td', { class: 'event-type' }, h('code', {}, event.type)),
-          h('td', {}, event.source ?? ''),
-          h('td', { class: 'detail' }, eventDetail(event.detail)),
-        );
-      }),
-    ),
+  const body = h(
+    'tbody',
+    {},
+    sorted.map((event) => timelineRow(start, event)),
   );
+  let next = cursor;
+  const status = h('span', { class: 'status' });
+  const more = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      id: 'more-events',
+      onclick: async () => {
+        more.disabled = true;
+        status.textContent = 'Loading…';
+        try {
+          const path = `/jobs/${encodeURIComponent(job.jobId)}/events?cursor=${encodeURIComponent(next)}`;
+          const page = await getJson(path);
+          if (mine !== generation) return;
+          for (const event of page.events ?? []) body.append(timelineRow(start, event));
+          next = page.cursor;
+          status.textContent = '';
+        } catch (error) {
+          if (mine !== generation) return;
+          status.className = 'status error';
+          status.textContent = error.message;
+        } finally {
+          more.disabled = false;
+          more.hidden = !next;
+        }
+      },
+    },
+    'More events',
+  );
+  more.hidden = !next;
+  const head = h(
+    'tr',
+    {},
+    ['Time', 'Event', 'Source', 'Actor', 'Detail'].map((title) => h('th', {}, title)),
+  );
+  return [h('table', { class: 'timeline' }, h('thead', {}, head), body), h('p', {}, more, ' ', status)];
 }
 
 function images(artifacts) {
@@ -203,7 +242,7 @@ export async function showJob(root, jobId, backHref = '#/') {
   }
   if (mine !== generation) return;
   status.remove();
-  const { job, events, links } = view;
+  const { job, events, eventsCursor, links } = view;
   const inputPre = h('pre', { class: 'json', id: 'input-json' }, 'Loading…');
   const resultPre = h('pre', { class: 'json', id: 'result-json' }, 'Loading…');
   const reload = h(
@@ -213,7 +252,7 @@ export async function showJob(root, jobId, backHref = '#/') {
   );
   root.append(
     section('Summary', 'job-summary', summary(job), downloads(job, links), h('p', {}, reload)),
-    section('Timeline', 'job-timeline', timeline(job, events)),
+    section('Timeline', 'job-timeline', timeline(job, events, eventsCursor, mine)),
     section('Input', 'job-input', inputPre),
     section(
       'Result',

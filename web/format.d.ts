@@ -37,6 +37,8 @@ export function tagList(metadata: Record<string, string> | undefined): string[];
 export function shorten(text: string, max: number): string;
 export function prettyJson(value: unknown, maxString?: number): string;
 export function eventDetail(detail: unknown, max?: number): string;
+export function eventName(event: { type?: string; count?: number; firstAt?: string } | undefined): string;
+export function shortPrincipal(arn: string | undefined): string;
 export function safeHttpUrl(url: unknown, base?: string): string | undefined;
 export function fileName(key: string | undefined): string;
 export function tone(status: string | undefined): 'ok' | 'bad' | 'warn' | 'busy' | 'muted';

@@ -172,6 +172,21 @@ export function eventDetail(detail, max = 400) {
   return shorten(text, max);
 }
 
+/** An event's name in the timeline; a tally of repeats reads `webhook.duplicate ×37000 since <first>`. */
+export function eventName(event) {
+  if (typeof event?.count !== 'number') return event?.type ?? '';
+  const since = event.firstAt ? ` since ${formatTime(event.firstAt, true)}` : '';
+  return `${event.type} ×${event.count}${since}`;
+}
+
+/** An IAM principal's ARN in short: `assumed-role/Admin/alice@123456789012` (its resource and account). */
+export function shortPrincipal(arn) {
+  if (typeof arn !== 'string' || arn === '') return '';
+  const parts = arn.split(':');
+  const resource = parts.slice(5).join(':');
+  return parts.length >= 6 && resource ? `${resource}${parts[4] ? `@${parts[4]}` : ''}` : arn;
+}
+
 /** The URL when it is http(s) (absolute, or resolved against `base`), else undefined: never `javascript:`. */
 export function safeHttpUrl(url, base) {
   if (typeof url !== 'string' || url === '') return undefined;

@@ -1,6 +1,8 @@
 // The archiver's HTTP API as typed calls: one method per route the CLI uses.
 import type { ApiClient } from '../http/client.ts';
 import {
+  type AuditEvent,
+  eventPageSchema,
   type Job,
   type JobView,
   jobEnvelopeSchema,
@@ -47,6 +49,25 @@ export class ArchiverApi {
 
   async get(jobId: string): Promise<JobView> {
     return (await this.http.request('GET', jobPath(jobId), jobViewSchema)).data;
+  }
+
+  /** GET /jobs/{jobId}/events: one page of the audit trail (no download links issued). */
+  async events(jobId: string, cursor?: string): Promise<{ events: AuditEvent[]; cursor?: string }> {
+    const query = cursor === undefined ? undefined : { cursor };
+    const res = await this.http.request('GET', `${jobPath(jobId)}/events`, eventPageSchema, {
+      ...(query && { query }),
+    });
+    return { events: res.data.events, ...(res.data.cursor !== undefined && { cursor: res.data.cursor }) };
+  }
+
+  /** The whole audit trail, a page at a time, from `cursor` on (the start when absent). */
+  async *eventPages(jobId: string, cursor?: string): AsyncGenerator<AuditEvent[]> {
+    let next = cursor;
+    do {
+      const page = await this.events(jobId, next);
+      yield page.events;
+      next = page.cursor;
+    } while (next !== undefined);
   }
 
   async list(query: ListQuery): Promise<ListPage> {

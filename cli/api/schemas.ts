@@ -40,6 +40,8 @@ export const jobSchema = z.looseObject({
   artifacts: z.array(artifactSchema).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   idempotencyKey: optionalString,
+  submittedBy: optionalString,
+  trackedBy: optionalString,
   dueAt: optionalNumber,
   looks: optionalNumber,
 });
@@ -51,6 +53,11 @@ export const auditEventSchema = z.looseObject({
   type: z.string(),
   source: optionalString,
   detail: z.record(z.string(), z.unknown()).optional(),
+  /** The IAM principal whose call caused the event. */
+  actor: optionalString,
+  /** A tally of a repeated event: how many in all, from `firstAt` to `at`. */
+  count: optionalNumber,
+  firstAt: optionalString,
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
@@ -65,8 +72,17 @@ export type JobLinks = z.infer<typeof linksSchema>;
 export const jobViewSchema = z.looseObject({
   job: jobSchema,
   events: z.array(auditEventSchema).default([]),
+  /** More events follow: GET /jobs/{jobId}/events?cursor=... */
+  eventsCursor: optionalString,
   links: linksSchema,
 });
+
+/** GET /jobs/{jobId}/events: one page of the audit trail. */
+export const eventPageSchema = z.looseObject({
+  events: z.array(auditEventSchema).default([]),
+  cursor: optionalString,
+});
+export type EventPage = z.infer<typeof eventPageSchema>;
 export type JobView = z.infer<typeof jobViewSchema>;
 
 export const jobEnvelopeSchema = z.looseObject({ job: jobSchema });
@@ -87,6 +103,8 @@ export interface ListQuery {
   state?: string;
   endpoint?: string;
   tag?: string;
+  /** Jobs submitted or tracked by this IAM principal (ARN). */
+  principal?: string;
   limit?: number;
   cursor?: string;
 }

@@ -11,6 +11,10 @@ export const eventsCommand: Command = {
   name: 'events',
   summary: "export a job's audit trail as JSON lines (one event per line, oldest first)",
   usage: [USAGE],
+  description: [
+    'Reads the trail page by page (GET /jobs/{jobId}/events), so a long trail streams. Repeated events',
+    'past their first five come last as one tally line each: {"type":…,"count":N,"firstAt":…,"at":…}.',
+  ],
   flags: {},
   examples: [
     'archiver events 01M8MBK7CZYSBNNNQ4WA2P5V5X > trail.jsonl',
@@ -18,8 +22,7 @@ export const eventsCommand: Command = {
   ],
   async run(ctx) {
     const jobId = jobIdArg(ctx.positionals, `archiver ${USAGE}`);
-    const view = await ctx.api().get(jobId);
-    await write(ctx.io.stdout, eventsJsonl(view.events));
+    for await (const events of ctx.api().eventPages(jobId)) await write(ctx.io.stdout, eventsJsonl(events));
     return EXIT.ok;
   },
 };

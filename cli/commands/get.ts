@@ -27,18 +27,27 @@ export const getCommand: Command = {
   ],
   async run(ctx) {
     const jobId = jobIdArg(ctx.positionals, `archiver ${USAGE}`);
-    const view = await ctx.api().get(jobId);
+    const api = ctx.api();
+    const view = await api.get(jobId);
     const json = boolFlag(ctx.values, 'json');
     const events = boolFlag(ctx.values, 'events');
     const out = ctx.io.stdout;
-    if (json && events) await write(out, eventsJsonl(view.events));
+    // The view holds the trail's first page; --events reads the rest.
+    const trail = async () => {
+      const all = [...view.events];
+      if (view.eventsCursor !== undefined)
+        for await (const page of api.eventPages(jobId, view.eventsCursor)) all.push(...page);
+      return all;
+    };
+    if (json && events) await write(out, eventsJsonl(await trail()));
     else if (json) await writeLine(out, JSON.stringify(view, null, 2));
     else {
       for (const line of jobSummary(view)) await writeLine(out, line);
       if (events) {
+        const all = await trail();
         await writeLine(out);
-        await writeLine(out, `Audit trail (${view.events.length} events):`);
-        for (const line of eventsTable(view.events)) await writeLine(out, `  ${line}`);
+        await writeLine(out, `Audit trail (${all.length} events):`);
+        for (const line of eventsTable(all)) await writeLine(out, `  ${line}`);
       }
     }
     return EXIT.ok;

@@ -20,7 +20,7 @@ function formatOf(values: ParsedValues): Format {
 }
 
 const USAGE =
-  'list [--from T] [--to T] [--state S] [--endpoint E] [--tag k=v] [--limit N] [--all] [--format F]';
+  'list [--from T] [--to T] [--state S] [--endpoint E] [--tag k=v] [--principal ARN] [--limit N] [--all] [--format F]';
 
 export const listCommand: Command = {
   name: 'list',
@@ -45,6 +45,7 @@ export const listCommand: Command = {
   examples: [
     'archiver list',
     'archiver list --from 24h --state ARCHIVED --tag team=vision',
+    'archiver list --principal arn:aws:sts::123456789012:assumed-role/Admin/alice',
     'archiver list --from 2026-11-01 --to 2026-12-01 --all --format csv > november.csv',
   ],
   async run(ctx) {

@@ -54,3 +54,14 @@ export function truncate(text: string, max: number): string {
 export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+/**
+ * An IAM principal's ARN for a table column: `assumed-role/Admin/alice@123456789012` (its resource and
+ * account). `get` and JSON show the whole ARN.
+ */
+export function shortPrincipal(arn: string | undefined): string {
+  if (!arn) return '';
+  const parts = arn.split(':');
+  const resource = parts.slice(5).join(':');
+  return parts.length >= 6 && resource ? `${resource}${parts[4] ? `@${parts[4]}` : ''}` : arn;
+}

@@ -1,7 +1,7 @@
 // Jobs as table rows and CSV records: the columns `archiver list` shows.
 import type { Job } from '../api/schemas.ts';
 import { csvRow } from './csv.ts';
-import { formatBytes, formatTags, formatTime } from './format.ts';
+import { formatBytes, formatTags, formatTime, shortPrincipal } from './format.ts';
 import type { Column } from './table.ts';
 
 export const JOB_TABLE_COLUMNS: Column[] = [
@@ -13,6 +13,7 @@ export const JOB_TABLE_COLUMNS: Column[] = [
   { header: 'CAPTURED BY' },
   { header: 'RESULT', align: 'right' },
   { header: 'TAGS' },
+  { header: 'SUBMITTED BY' },
 ];
 
 export function jobTableRow(job: Job): string[] {
@@ -26,6 +27,7 @@ export function jobTableRow(job: Job): string[] {
     job.captureSource ?? '',
     job.resultBytes === undefined ? '' : `${formatBytes(job.resultBytes)}${artifacts}`,
     formatTags(job.metadata),
+    shortPrincipal(job.submittedBy ?? job.trackedBy),
   ];
 }
 
@@ -45,6 +47,8 @@ export const JOB_CSV_HEADER = [
   'artifacts',
   'metadata',
   'reason',
+  'submittedBy',
+  'trackedBy',
 ] as const;
 
 /** One CSV record; metadata as a JSON object so any key or value survives the round trip. */
@@ -65,5 +69,7 @@ export function jobCsvRecord(job: Job): string {
     job.artifacts?.length ?? 0,
     job.metadata ? JSON.stringify(job.metadata) : '',
     job.reason,
+    job.submittedBy,
+    job.trackedBy,
   ]);
 }

@@ -14,6 +14,8 @@ export function jobSummary(view: JobView): string[] {
   const rows: Array<[string, string | undefined]> = [
     ['endpoint', job.endpoint],
     ['origin', job.origin],
+    ['submitted by', job.submittedBy],
+    ['tracked by', job.trackedBy],
     ['upstream id', job.upstreamId],
     [
       'submit',
@@ -40,10 +42,10 @@ export function jobSummary(view: JobView): string[] {
     ['looks', !isFinished(job) && job.looks ? String(job.looks) : undefined],
   ];
   const lines = [`Job ${job.jobId}  ${formatState(job)}`];
-  for (const [label, value] of rows) if (value) lines.push(`  ${label.padEnd(12)}${value}`);
+  for (const [label, value] of rows) if (value) lines.push(`  ${label.padEnd(14)}${value}`);
   const artifacts = job.artifacts ?? [];
   if (artifacts.length > 0) {
-    lines.push(`  ${'artifacts'.padEnd(12)}${artifacts.length}`);
+    lines.push(`  ${'artifacts'.padEnd(14)}${artifacts.length}`);
     const table = renderTable(
       [{ header: 'FILE' }, { header: 'TYPE' }, { header: 'SIZE', align: 'right' }, { header: 'FROM' }],
       artifacts.map((a) => [baseName(a.key), a.contentType, formatBytes(a.bytes), a.from ?? '']),

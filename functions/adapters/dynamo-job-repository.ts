@@ -13,11 +13,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { canonicalJson } from '../core/canonical-json.ts';
-import { ConcurrentUpdateError } from '../core/errors.ts';
+import { ConcurrentUpdateError, ValidationError } from '../core/errors.ts';
 import type { AuditEvent, Job } from '../core/job.ts';
 import { isWatched } from '../core/job-state.ts';
 import type {
   DueJob,
+  EventPage,
   IdempotencyClaim,
   JobPatch,
   JobRepository,
@@ -35,6 +36,7 @@ import {
   jobFromItem,
   jobItem,
   jobKey,
+  tallyKey,
   upstreamLinkKey,
 } from './job-items.ts';
 import { decodeCursor, encodeCursor } from './list-cursor.ts';
@@ -60,6 +62,14 @@ const isConditionFailure = (err: unknown) =>
  */
 const retried = (err: unknown) =>
   ((err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+
+/** An events cursor is the sort key to resume after; any other text is one this API did not issue. */
+function decodeEventCursor(cursor: string): string {
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^EVENT#[\x21-\x7e]{1,300}$/.test(sk))
+    throw new ValidationError('events cursor is not one this API issued', undefined, 'INVALID_CURSOR');
+  return sk;
+}
 
 export class DynamoJobRepository implements JobRepository {
   private readonly db: DynamoDBDocumentClient;
@@ -224,23 +234,82 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
-  async listEvents(jobId: string): Promise<AuditEvent[]> {
-    const events: AuditEvent[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
+  async countEvent(event: AuditEvent, eventId: string): Promise<number> {
+    const key = tallyKey(event.jobId, event.type);
+    const names: Record<string, string> = {
+      '#at': 'at',
+      '#type': 'type',
+      '#jobId': 'jobId',
+      '#first': 'firstAt',
+      '#last': 'lastEventId',
+      '#count': 'count',
+    };
+    const values: Record<string, unknown> = {
+      ':at': event.at,
+      ':type': event.type,
+      ':jobId': event.jobId,
+      ':id': eventId,
+      ':one': 1,
+    };
+    const sets = ['#at = :at', '#type = :type', '#jobId = :jobId', '#first = if_not_exists(#first, :at)'];
+    sets.push('#last = :id');
+    const removes: string[] = [];
+    // The tally shows the latest of its events: its optional fields follow that one, present or not.
+    for (const name of ['source', 'detail', 'actor'] as const) {
+      names[`#${name}`] = name;
+      if (event[name] === undefined) removes.push(`#${name}`);
+      else {
+        values[`:${name}`] = event[name];
+        sets.push(`#${name} = :${name}`);
+      }
+    }
+    try {
       const out = await this.db.send(
-        new QueryCommand({
+        new UpdateCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':prefix': EVENT_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD #count :one`,
+          // The id of the event last counted: a retry of that same event finds it and is not counted again.
+          ConditionExpression: 'attribute_not_exists(#last) OR #last <> :id',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      for (const item of out.Items ?? []) events.push(eventFromItem(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+      return Number(out.Attributes?.count ?? 1);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return Number((await this.item(key))?.count ?? 1);
+    }
+  }
+
+  async listEvents(jobId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listEventPage(jobId, 1000, cursor);
+      events.push(...page.events);
+      cursor = page.cursor;
+    } while (cursor);
     return events;
+  }
+
+  async listEventPage(jobId: string, limit: number, cursor?: string): Promise<EventPage> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': jobKey(jobId).pk, ':prefix': EVENT_PREFIX },
+        ConsistentRead: true,
+        Limit: limit,
+        ...(cursor && { ExclusiveStartKey: { ...jobKey(jobId), sk: decodeEventCursor(cursor) } }),
+      }),
+    );
+    const last = out.LastEvaluatedKey?.sk;
+    return {
+      events: (out.Items ?? []).map(eventFromItem),
+      ...(typeof last === 'string' && { cursor: Buffer.from(last).toString('base64url') }),
+    };
   }
 
   async queryDue(shard: number, nowMs: number, limit: number): Promise<DueJob[]> {
@@ -317,6 +386,12 @@ export class DynamoJobRepository implements JobRepository {
       names['#upstreamStatus'] = 'upstreamStatus';
       values[':upstreamStatus'] = query.upstreamStatus;
       filters.push('#upstreamStatus = :upstreamStatus');
+    }
+    if (query.principal) {
+      names['#submittedBy'] = 'submittedBy';
+      names['#trackedBy'] = 'trackedBy';
+      values[':principal'] = query.principal;
+      filters.push('(#submittedBy = :principal OR #trackedBy = :principal)');
     }
     if (query.tag) {
       names['#meta'] = 'metadata';

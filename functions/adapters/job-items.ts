@@ -9,6 +9,11 @@ export const upstreamLinkKey = (endpoint: string, upstreamId: string) => ({
 });
 export const idempotencyKeyItem = (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' });
 export const EVENT_PREFIX = 'EVENT#';
+/** A tally sorts after every event of its job ('~' is after the digits of the ISO times). */
+export const tallyKey = (jobId: string, type: string) => ({
+  pk: jobKey(jobId).pk,
+  sk: `${EVENT_PREFIX}~tally#${type}`,
+});
 
 export const dayOf = (iso: string) => iso.slice(0, 10);
 export const dueShardValue = (jobId: string, shards: number) => `DUE#${dueShardOf(jobId, shards)}`;
@@ -38,6 +43,7 @@ export function eventItem(event: AuditEvent, unique: string): Record<string, unk
 }
 
 export function eventFromItem(item: Record<string, unknown>): AuditEvent {
-  const { pk: _pk, sk: _sk, ...event } = item;
+  // lastEventId: a tally's guard against counting one retried event twice, not part of the event.
+  const { pk: _pk, sk: _sk, lastEventId: _last, ...event } = item;
   return event as unknown as AuditEvent;
 }

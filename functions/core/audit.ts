@@ -1,10 +1,30 @@
-// Appends audit events without letting a failed append undo the work it describes.
+// Appends audit events without letting a failed append undo the work it describes; repeats are tallied.
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent } from './job.ts';
+import type { AuditEvent, AuditEventType } from './job.ts';
 import { persistently } from './persist.ts';
 import { redactValue } from './redaction.ts';
 import type { ServiceDeps } from './services.ts';
 import { iso } from './services.ts';
+
+/**
+ * Events that can repeat without bound: whoever holds a callback URL can replay it (each replay of a running
+ * job also makes a /status look), a client can re-read a job, and a long job is looked at again and again.
+ * Past the first few, each is counted on one tally item of the job instead of adding an item, so a job's
+ * trail stays readable however often they happen.
+ */
+export const TALLIED_EVENTS: ReadonlySet<AuditEventType> = new Set([
+  'webhook.received',
+  'webhook.duplicate',
+  'webhook.unusable',
+  'status.polled',
+  'status.failed',
+  'capture.duplicate',
+  'capture.concurrent',
+  'links.issued',
+]);
+
+/** How many of each tallied type are kept as events of their own before only the tally grows. */
+export const TALLY_KEEPS_FIRST = 5;
 
 export async function audit(
   deps: Pick<ServiceDeps, 'jobs' | 'logger' | 'clock'>,
@@ -12,6 +32,7 @@ export async function audit(
   type: AuditEvent['type'],
   source: AuditEvent['source'],
   detail?: Record<string, unknown>,
+  actor?: string,
 ): Promise<void> {
   const event: AuditEvent = {
     jobId,
@@ -20,13 +41,26 @@ export async function audit(
     ...(source && { source }),
     // Audit items are kept for good and shown by GET /jobs/{id}: no callback token may reach them.
     ...(detail && { detail: redactValue(detail) }),
+    ...(actor && { actor }),
   };
-  // One id for every try, so a try whose answer was lost is not written twice.
+  // One id for every try, so a try whose answer was lost is not written (or counted) twice.
   const eventId = randomUUID();
   try {
+    if (TALLIED_EVENTS.has(type)) {
+      const seen = await persistently(() => deps.jobs.countEvent(event, eventId));
+      if (seen > TALLY_KEEPS_FIRST) return;
+    }
     await persistently(() => deps.jobs.appendEvent(event, eventId));
   } catch (err) {
     // The job record is the source of truth; a lost audit line is logged loudly, never fatal.
     deps.logger.error('audit append failed', { jobId, type, error: String(err) });
   }
+}
+
+/**
+ * The trail as clients read it: a tally is shown once it counts more than the events kept in full (until
+ * then those events are all there is, and the tally would repeat them).
+ */
+export function visibleEvents(events: readonly AuditEvent[]): AuditEvent[] {
+  return events.filter((e) => e.count === undefined || e.count > TALLY_KEEPS_FIRST);
 }

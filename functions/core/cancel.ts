@@ -10,14 +10,14 @@ import { iso, type ServiceDeps } from './services.ts';
  * Cancels upstream, then captures the job's status right away: upstream webhooks for CANCELLED are not
  * guaranteed, so the archive must not wait for one.
  */
-export async function cancelJob(deps: ServiceDeps, jobId: string): Promise<Job> {
+export async function cancelJob(deps: ServiceDeps, jobId: string, actor?: string): Promise<Job> {
   const job = await deps.jobs.get(jobId);
   if (!job) throw new JobNotFoundError(jobId);
   if (!job.upstreamId || (job.state !== 'PENDING' && job.state !== 'SUBMITTING')) {
     throw new JobStateConflictError(jobId, job.state, 'cancel');
   }
   const answer = await deps.upstream.cancel(job.endpoint, job.upstreamId);
-  await audit(deps, jobId, 'cancel.requested', 'api', { upstreamStatus: answer.status });
+  await audit(deps, jobId, 'cancel.requested', 'api', { upstreamStatus: answer.status }, actor);
   try {
     const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
     if (isFinalUpstreamStatus(fetched.status.status)) {

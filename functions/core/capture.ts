@@ -1,6 +1,6 @@
 // The capture service: the only path by which a job becomes ARCHIVED (webhook, sweeper, runsync, track, cancel).
 import { randomUUID } from 'node:crypto';
-import { isFinalUpstreamStatus, type UpstreamStatus } from '../schemas/upstream.ts';
+import { isFinalUpstreamStatus, UNSTORABLE, type UpstreamStatus } from '../schemas/upstream.ts';
 import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
 import { artifactKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
@@ -94,6 +94,8 @@ export async function captureResult(
     resultBytes: stored.bytes,
     artifacts: artifacts.length,
     provenance: archived.provenance ?? 'verified',
+    // Numbers the record could not take (schemas/upstream.ts): result.json holds them as the upstream sent them.
+    ...(obs.status[UNSTORABLE] && { unstorable: obs.status[UNSTORABLE] }),
   });
   deps.metrics.count('JobsArchived');
   deps.metrics.gauge('ArchivedBytes', stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0), 'Bytes');

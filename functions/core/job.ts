@@ -77,6 +77,10 @@ export interface Job {
   policy?: JobPolicy;
   sync?: boolean;
   idempotencyKey?: string;
+  /** The IAM principal (ARN) that submitted the job through POST /jobs. */
+  submittedBy?: string;
+  /** The IAM principal (ARN) that adopted the job through POST /jobs/track. */
+  trackedBy?: string;
   /** Epoch ms of the sweeper's next look; present only while the job is watched. */
   dueAt?: number;
   /** Number of /status looks so far. */
@@ -109,7 +113,8 @@ export type AuditEventType =
   | 'expired'
   | 'cancel.requested'
   | 'rejected'
-  | 'reconciled';
+  | 'reconciled'
+  | 'links.issued';
 
 /** An append-only fact about a job, kept beside it. */
 export interface AuditEvent {
@@ -118,4 +123,12 @@ export interface AuditEvent {
   type: AuditEventType;
   source?: CaptureSource | 'api' | 'sweeper';
   detail?: Record<string, unknown>;
+  /** The IAM principal (ARN) whose call caused the event; absent for the upstream's and the sweeper's. */
+  actor?: string;
+  /**
+   * On the one item that tallies a repeated event past its first few (audit.ts): how many there were in
+   * all; `at` and `detail` are those of the latest, `firstAt` of the first one tallied.
+   */
+  count?: number;
+  firstAt?: string;
 }

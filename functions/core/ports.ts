@@ -26,12 +26,25 @@ export interface ListQuery {
   upstreamStatus?: string;
   endpoint?: string;
   tag?: { key: string; value: string };
+  /** Jobs submitted or tracked by this principal (an IAM ARN). */
+  principal?: string;
   limit: number;
   cursor?: string;
+  /**
+   * The bounds the client gave (absent: defaulted). A cursor keeps these: it may not widen them, and a
+   * defaulted range may not grow past its default length.
+   */
+  requested?: { from?: string; to?: string };
 }
 
 export interface ListPage {
   jobs: Job[];
+  /** Present when more may follow; opaque to clients. */
+  cursor?: string;
+}
+
+export interface EventPage {
+  events: AuditEvent[];
   /** Present when more may follow; opaque to clients. */
   cursor?: string;
 }
@@ -48,7 +61,15 @@ export interface JobRepository {
   claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined>;
   /** Appends once per `eventId`: a retry with the same id never writes the event twice. */
   appendEvent(event: AuditEvent, eventId?: string): Promise<void>;
+  /**
+   * Counts one more of a repeated event on the job's single tally item for its type (keeping it as the
+   * latest), and returns how many there are in all. A retry with the same `eventId` is not counted twice.
+   */
+  countEvent(event: AuditEvent, eventId: string): Promise<number>;
+  /** Every event of the job, oldest first, then the tallies of repeated events. */
   listEvents(jobId: string): Promise<AuditEvent[]>;
+  /** One page of listEvents (at most `limit` items read), and a cursor when more may follow. */
+  listEventPage(jobId: string, limit: number, cursor?: string): Promise<EventPage>;
   /** Jobs of one due shard with dueAt ≤ nowMs, oldest first. */
   queryDue(shard: number, nowMs: number, limit: number): Promise<DueJob[]>;
   list(query: ListQuery): Promise<ListPage>;

@@ -20,6 +20,7 @@ export async function reconcileJob(
   deps: ServiceDeps,
   jobId: string,
   upstreamId?: string,
+  actor?: string,
 ): Promise<ReconcileResult> {
   const job = await deps.jobs.get(jobId);
   if (!job) throw new JobNotFoundError(jobId);
@@ -44,10 +45,14 @@ export async function reconcileJob(
         `attach ${target}, already tracked by job ${holder}, to`,
       );
   }
-  await audit(deps, jobId, 'reconciled', 'api', {
-    upstreamId: target,
-    upstreamStatus: fetched.status.status,
-  });
+  await audit(
+    deps,
+    jobId,
+    'reconciled',
+    'api',
+    { upstreamId: target, upstreamStatus: fetched.status.status },
+    actor,
+  );
   const outcome = await captureResult(deps, job, {
     status: fetched.status,
     raw: fetched.raw,

@@ -1,4 +1,5 @@
 // The submit service: POST /jobs. Record, archive the input, then call the upstream with a per-job callback.
+import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
@@ -38,6 +39,7 @@ export async function submitJob(
   deps: ServiceDeps,
   request: SubmitRequest,
   idempotencyKey?: string,
+  principal?: string,
 ): Promise<SubmitResult> {
   const endpoint = resolveEndpoint(deps.config, request.endpoint);
   const nowMs = deps.clock.now();
@@ -46,7 +48,7 @@ export async function submitJob(
   if (idempotencyKey) {
     const hash = requestHash({ ...request, endpoint });
     const claim = await deps.jobs.claimIdempotencyKey(
-      idempotencyKey,
+      scopedIdempotencyKey(idempotencyKey, principal),
       hash,
       jobId,
       nowMs + IDEMPOTENCY_TTL_MS,
@@ -56,10 +58,22 @@ export async function submitJob(
       const existing = await awaitRecord(deps, claim.jobId);
       if (existing) return { job: await sendIfUnsent(deps, existing, request), created: false };
       // The first request claimed the key and died before writing its record: take over its job id.
-      return { job: await startJob(deps, claim.jobId, endpoint, request, idempotencyKey), created: false };
+      return {
+        job: await startJob(deps, claim.jobId, endpoint, request, idempotencyKey, principal),
+        created: false,
+      };
     }
   }
-  return { job: await startJob(deps, jobId, endpoint, request, idempotencyKey), created: true };
+  return { job: await startJob(deps, jobId, endpoint, request, idempotencyKey, principal), created: true };
+}
+
+/**
+ * Idempotency keys belong to their caller: the same key from two principals names two requests, and one
+ * caller can neither replay nor block another's. The principal is hashed so the store key stays short.
+ */
+export function scopedIdempotencyKey(key: string, principal: string | undefined): string {
+  const scope = principal ? createHash('sha256').update(principal).digest('hex').slice(0, 32) : 'anonymous';
+  return `${scope}:${key}`;
 }
 
 async function startJob(
@@ -68,6 +82,7 @@ async function startJob(
   endpoint: string,
   request: SubmitRequest,
   idempotencyKey: string | undefined,
+  principal: string | undefined,
 ): Promise<Job> {
   const nowMs = deps.clock.now();
   const job: Job = {
@@ -80,6 +95,7 @@ async function startJob(
     ...(request.policy && { policy: request.policy }),
     ...(request.sync && { sync: true }),
     ...(idempotencyKey && { idempotencyKey }),
+    ...(principal && { submittedBy: principal }),
     // The sweeper settles SUBMITTING jobs a crash leaves behind.
     dueAt: nowMs + deps.config.SUBMIT_STALE_MS,
   };
@@ -91,7 +107,7 @@ async function startJob(
     const existing = await deps.jobs.get(jobId);
     return existing ? sendIfUnsent(deps, existing, request) : job;
   }
-  await audit(deps, jobId, 'created', 'api', { endpoint, sync: Boolean(request.sync) });
+  await audit(deps, jobId, 'created', 'api', { endpoint, sync: Boolean(request.sync) }, principal);
   return sendJob(deps, job, request);
 }
 
@@ -104,11 +120,14 @@ async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest)
   // The request that wrote the record may have stopped before its first audit line: every trail starts there.
   const events = await deps.jobs.listEvents(job.jobId);
   if (!events.some((e) => e.type === 'created')) {
-    await audit(deps, job.jobId, 'created', 'api', {
-      endpoint: job.endpoint,
-      sync: Boolean(job.sync),
-      resumed: true,
-    });
+    await audit(
+      deps,
+      job.jobId,
+      'created',
+      'api',
+      { endpoint: job.endpoint, sync: Boolean(job.sync), resumed: true },
+      job.submittedBy,
+    );
   }
   return sendJob(deps, job, request);
 }
@@ -138,7 +157,14 @@ async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest):
     if (!(err instanceof ConcurrentUpdateError)) throw err;
     return (await deps.jobs.get(jobId)) ?? created;
   }
-  await audit(deps, jobId, 'input.archived', 'api', { key: stored.key, bytes: stored.bytes });
+  await audit(
+    deps,
+    jobId,
+    'input.archived',
+    'api',
+    { key: stored.key, bytes: stored.bytes },
+    job.submittedBy,
+  );
 
   try {
     if (request.sync) return await runSync(deps, job, body);
@@ -213,7 +239,7 @@ async function markSubmitted(
     await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
     deps.metrics.count('JobsSubmitted');
     const updated = await persistently(() => deps.jobs.update(job.jobId, patch, { states: ['SUBMITTING'] }));
-    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus });
+    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus }, job.submittedBy);
     return updated;
   } catch (err) {
     if (!(err instanceof ConcurrentUpdateError)) {
@@ -227,7 +253,8 @@ async function markSubmitted(
       throw err;
     }
     // A webhook beat us to it (the job finished before /run's answer was recorded): keep what it wrote.
-    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus, raced: true });
+    const detail = { upstreamId, upstreamStatus, raced: true };
+    await audit(deps, job.jobId, 'submitted', 'api', detail, job.submittedBy);
     return (await deps.jobs.get(job.jobId)) ?? job;
   }
 }
@@ -239,7 +266,8 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
     await persistently(() =>
       deps.jobs.update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] }),
     ).catch(ignoreConflict);
-    await audit(deps, job.jobId, 'submit.ambiguous', 'api', { code: err.code, message: err.message });
+    const detail = { code: err.code, message: err.message };
+    await audit(deps, job.jobId, 'submit.ambiguous', 'api', detail, job.submittedBy);
     return;
   }
   // Recorded persistently: a refusal that fails to be written leaves a job nobody sends, waiting a whole job
@@ -257,9 +285,13 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
   ).catch(ignoreConflict);
   // The upstream certainly has no job: free the key so the client's retry can really try again.
   const { idempotencyKey } = job;
-  if (idempotencyKey) await persistently(() => deps.jobs.releaseIdempotencyKey(idempotencyKey, job.jobId));
+  if (idempotencyKey) {
+    const key = scopedIdempotencyKey(idempotencyKey, job.submittedBy);
+    await persistently(() => deps.jobs.releaseIdempotencyKey(key, job.jobId));
+  }
   deps.metrics.count('JobsRejected');
-  await audit(deps, job.jobId, 'submit.rejected', 'api', { code: err.code, message: err.message });
+  const detail = { code: err.code, message: err.message };
+  await audit(deps, job.jobId, 'submit.rejected', 'api', detail, job.submittedBy);
   if (!rejected) return;
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);

@@ -19,7 +19,11 @@ export interface TrackResult {
  * Adopts `{endpoint, upstreamId}`. The upstream is asked first (an unknown id is a 404 and nothing is
  * written); one job per upstream id, however often it is tracked. A job already finished is captured at once.
  */
-export async function trackJob(deps: ServiceDeps, request: TrackRequest): Promise<TrackResult> {
+export async function trackJob(
+  deps: ServiceDeps,
+  request: TrackRequest,
+  principal?: string,
+): Promise<TrackResult> {
   const endpoint = resolveEndpoint(deps.config, request.endpoint);
   const knownId = await deps.jobs.findByUpstream(endpoint, request.upstreamId);
   const known = knownId ? await deps.jobs.get(knownId) : undefined;
@@ -39,6 +43,7 @@ export async function trackJob(deps: ServiceDeps, request: TrackRequest): Promis
     upstreamStatus: fetched.status.status,
     lastSeenAt: iso(nowMs),
     ...(request.metadata && { metadata: request.metadata }),
+    ...(principal && { trackedBy: principal }),
     dueAt:
       firstLookAt(nowMs, { firstLookMs: 0, lookIntervalMs: deps.config.lookIntervalMs }) +
       deps.config.lookIntervalMs,
@@ -50,10 +55,14 @@ export async function trackJob(deps: ServiceDeps, request: TrackRequest): Promis
     // A concurrent track of the same upstream job won the link and the record: return that one.
     return { job: (await deps.jobs.get(jobId)) ?? job, created: false };
   }
-  await audit(deps, jobId, 'tracked', 'api', {
-    upstreamId: request.upstreamId,
-    upstreamStatus: fetched.status.status,
-  });
+  await audit(
+    deps,
+    jobId,
+    'tracked',
+    'api',
+    { upstreamId: request.upstreamId, upstreamStatus: fetched.status.status },
+    principal,
+  );
   if (!isFinalUpstreamStatus(fetched.status.status)) return { job, created: true };
   const outcome = await captureResult(deps, job, {
     status: fetched.status,

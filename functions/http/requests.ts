@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
+import { principalSchema } from '../schemas/api.ts';
 
 export function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
@@ -117,4 +118,16 @@ export function pathParameter<T extends z.ZodType>(
     });
   }
   return validate(schema, decoded, `path parameter ${name}`);
+}
+
+/**
+ * Who made the call: the IAM principal API Gateway verified (`requestContext.authorizer.iam.userArn`),
+ * which the local gateway fills in the same shape from its token. Undefined on unsigned routes (the webhook)
+ * or when the slot holds no ARN.
+ */
+export function principalOf(event: APIGatewayProxyEventV2): string | undefined {
+  const context = event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } };
+  const arn = context.authorizer?.iam?.userArn;
+  // IAM ARNs are at most 2048 printable characters; anything else in the slot is not one API Gateway wrote.
+  return principalSchema.safeParse(arn).success ? (arn as string) : undefined;
 }

@@ -1,12 +1,12 @@
-// Lambda for GET /jobs, GET /jobs/{jobId}, GET /jobs/{jobId}/result and GET /health: read-only.
+// Lambda for GET /jobs, /jobs/{jobId}, /jobs/{jobId}/events, /jobs/{jobId}/result and /health: reads, and audits links it issues.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { functionRuntime } from '../composition/function-runtime.ts';
 import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
-import { getJobView, listJobs, resultUrl } from '../core/results.ts';
-import { pathParameter, validate } from '../http/requests.ts';
+import { getJobView, listJobEvents, listJobs, resultUrl } from '../core/results.ts';
+import { pathParameter, principalOf, validate } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
-import { jobIdSchema, listQuerySchema } from '../schemas/api.ts';
+import { eventsQuerySchema, jobIdSchema, listQuerySchema } from '../schemas/api.ts';
 
 /** Only what this function uses, each built on first use (docs/architecture.md "The deployed shape"). */
 const getRuntime = functionRuntime('results', { jobs: dynamoJobs, archive: s3Archive });
@@ -20,9 +20,14 @@ export const handler = (event: APIGatewayProxyEventV2) =>
         return json(200, await listJobs(getRuntime(), query));
       },
       'GET /jobs/{jobId}': async (e) =>
-        json(200, await getJobView(getRuntime(), pathParameter(e, 'jobId', jobIdSchema))),
+        json(200, await getJobView(getRuntime(), pathParameter(e, 'jobId', jobIdSchema), principalOf(e))),
+      'GET /jobs/{jobId}/events': async (e) => {
+        const jobId = pathParameter(e, 'jobId', jobIdSchema);
+        const page = validate(eventsQuerySchema, e.queryStringParameters ?? {}, 'query string');
+        return json(200, await listJobEvents(getRuntime(), jobId, page));
+      },
       'GET /jobs/{jobId}/result': async (e) => {
-        const url = await resultUrl(getRuntime(), pathParameter(e, 'jobId', jobIdSchema));
+        const url = await resultUrl(getRuntime(), pathParameter(e, 'jobId', jobIdSchema), principalOf(e));
         return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
       },
       'GET /health': async () => json(200, { status: 'ok', time: new Date().toISOString() }),

@@ -4,6 +4,9 @@ import * as z from 'zod';
 import { JOB_STATES } from '../core/job-state.ts';
 
 const DAY_MS = 86_400_000;
+/** Default and largest listing window of GET /jobs. */
+export const LIST_DEFAULT_RANGE_MS = 30 * DAY_MS;
+export const LIST_MAX_RANGE_MS = 400 * DAY_MS;
 export const endpointName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64');
 
 /** Tags for finding jobs later; small so they fit in the job item. */
@@ -64,9 +67,23 @@ export const idempotencyKeySchema = z
 /** Our job ids are ULIDs. */
 export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a job id (26-character ULID)');
 
+/** An IAM principal's ARN, as API Gateway reports the caller (`authorizer.iam.userArn`). */
+export const principalSchema = z.string().regex(/^arn:[\x21-\x7e]{1,2044}$/, 'an IAM ARN (arn:aws:...)');
+
+/** GET /jobs/{jobId}/events: a page of the audit trail. */
+export const eventsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+/** Job ids are ULIDs, whose time starts at the Unix epoch: no job was created before 1970. */
+const listBound = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= 0, 'no earlier than 1970-01-01T00:00:00Z');
+
 export const listQuerySchema = z.strictObject({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: listBound.optional(),
+  to: listBound.optional(),
   state: z.enum(JOB_STATES).optional(),
   /** The upstream's own status (COMPLETED, FAILED, ...), e.g. to find failed jobs among the archived. */
   upstreamStatus: z
@@ -78,6 +95,8 @@ export const listQuerySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}=.{0,256}$/, 'key=value')
     .optional(),
+  /** Jobs submitted or tracked by this IAM principal (the ARN shown as "submitted by"). */
+  principal: principalSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().min(1).max(2048).optional(),
 });

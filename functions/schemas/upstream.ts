@@ -9,18 +9,77 @@ export type FinalUpstreamStatus = (typeof FINAL_UPSTREAM_STATUSES)[number];
 /** Any status string is accepted (the docs name RUNNING, the service may invent more); unknown ones are not final. */
 export const upstreamStatusName = z.string().min(1).max(64);
 
-/** The status object of `/status`, `/runsync`, `/cancel` and of webhook bodies. Unknown fields are kept. */
-export const upstreamStatusSchema = z.looseObject({
+/**
+ * Whether DynamoDB can hold a number as the SDK writes it: finite, inside the safe integer range (the SDK
+ * refuses larger ones rather than round them) and, if not zero, no smaller in magnitude than DynamoDB's
+ * 1E-130. Anything else fails the write after result.json is stored, so it is dealt with here, at the edge.
+ */
+export function isStorableNumber(value: number): boolean {
+  if (!Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER) return false;
+  return value === 0 || Math.abs(value) >= 1e-130;
+}
+
+/**
+ * Where an answer's unstorable numbers are named. A symbol, so they never reach JSON: result.json keeps the
+ * answer's own bytes, and the job record and audit trail read them from here.
+ */
+export const UNSTORABLE: unique symbol = Symbol('unstorable numbers');
+
+/** The status numbers the job record copies from the upstream. */
+export const RECORDED_NUMBERS = ['delayTime', 'executionTime'] as const;
+
+/** Any JSON number, including one past double range (JSON.parse reads `1e400` as Infinity). */
+const anyNumber = z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), 'expected a number');
+const storableNumber = z.number().refine(isStorableNumber, 'a number the archive can store');
+
+const statusShape = {
   id: z.string().min(1).max(256),
   status: upstreamStatusName,
-  delayTime: z.number().optional(),
-  executionTime: z.number().optional(),
   output: z.unknown().optional(),
   error: z.unknown().optional(),
-  retries: z.number().optional(),
   workerId: z.string().optional(),
+};
+
+/**
+ * The status object of webhook bodies (and anything else that is only as good as whoever sent it). Unknown
+ * fields are kept. Numbers the archive cannot store make the body unusable: it is not archived as delivered,
+ * the archiver asks /status instead.
+ */
+export const upstreamStatusSchema = z.looseObject({
+  ...statusShape,
+  delayTime: storableNumber.optional(),
+  executionTime: storableNumber.optional(),
+  retries: storableNumber.optional(),
 });
-export type UpstreamStatus = z.infer<typeof upstreamStatusSchema>;
+export type UpstreamStatus = z.infer<typeof upstreamStatusSchema> & {
+  /** Numbers of an upstream answer the job record cannot take, as the upstream wrote them (see below). */
+  [UNSTORABLE]?: Partial<Record<(typeof RECORDED_NUMBERS)[number] | 'retries', string>>;
+};
+
+/**
+ * The status object of `/status`, `/runsync` and `/cancel`: the upstream's own answer, archived whatever its
+ * numbers. A number the store cannot hold is left out of the parsed status (so never written to the record)
+ * and named under UNSTORABLE; the raw bytes in result.json still carry it exactly as sent.
+ */
+export const upstreamAnswerSchema = z
+  .looseObject({
+    ...statusShape,
+    delayTime: anyNumber.optional(),
+    executionTime: anyNumber.optional(),
+    retries: anyNumber.optional(),
+  })
+  .transform((answer): UpstreamStatus => {
+    const unstorable: Record<string, string> = {};
+    const kept: Record<string, unknown> = { ...answer };
+    for (const name of [...RECORDED_NUMBERS, 'retries'] as const) {
+      const value = answer[name];
+      if (value === undefined || isStorableNumber(value)) continue;
+      unstorable[name] = String(value);
+      delete kept[name];
+    }
+    if (Object.keys(unstorable).length === 0) return answer as UpstreamStatus;
+    return Object.assign(kept as UpstreamStatus, { [UNSTORABLE]: unstorable });
+  });
 
 /** `/run` answer: `{id, status: "IN_QUEUE"}`. */
 export const runAcceptedSchema = z.looseObject({

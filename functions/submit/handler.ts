@@ -10,7 +10,7 @@ import { reconcileJob } from '../core/reconcile.ts';
 import { publicJob } from '../core/results.ts';
 import { submitJob } from '../core/submit.ts';
 import { trackJob } from '../core/track.ts';
-import { bodyBytes, header, jsonBody, pathParameter, validate } from '../http/requests.ts';
+import { bodyBytes, header, jsonBody, pathParameter, principalOf, validate } from '../http/requests.ts';
 import { json } from '../http/responses.ts';
 import { dispatch } from '../http/router.ts';
 import {
@@ -43,7 +43,7 @@ export const handler = (event: APIGatewayProxyEventV2) =>
         const rawKey = header(e, 'idempotency-key');
         const key =
           rawKey === undefined ? undefined : validate(idempotencyKeySchema, rawKey, 'Idempotency-Key header');
-        const { job, created } = await submitJob(rt, request, key);
+        const { job, created } = await submitJob(rt, request, key, principalOf(e));
         return json(
           job.state === 'ARCHIVED' ? 200 : 202,
           { job: publicJob(job) },
@@ -55,17 +55,18 @@ export const handler = (event: APIGatewayProxyEventV2) =>
       },
       'POST /jobs/track': async (e) => {
         const rt = getRuntime();
-        const { job, created } = await trackJob(rt, jsonBody(e, trackRequestSchema, TRACK_MAX_BYTES));
+        const request = jsonBody(e, trackRequestSchema, TRACK_MAX_BYTES);
+        const { job, created } = await trackJob(rt, request, principalOf(e));
         return json(created ? 201 : 200, { job: publicJob(job) }, { location: `/jobs/${job.jobId}` });
       },
       'POST /jobs/{jobId}/reconcile': async (e) => {
         const jobId = pathParameter(e, 'jobId', jobIdSchema);
         const body = bodyBytes(e).length ? jsonBody(e, reconcileRequestSchema, TRACK_MAX_BYTES) : {};
-        const { job, outcome } = await reconcileJob(getRuntime(), jobId, body.upstreamId);
+        const { job, outcome } = await reconcileJob(getRuntime(), jobId, body.upstreamId, principalOf(e));
         return json(200, { job: publicJob(job), outcome });
       },
       'POST /jobs/{jobId}/cancel': async (e) => {
-        const job = await cancelJob(getRuntime(), pathParameter(e, 'jobId', jobIdSchema));
+        const job = await cancelJob(getRuntime(), pathParameter(e, 'jobId', jobIdSchema), principalOf(e));
         return json(200, { job: publicJob(job) });
       },
     },

@@ -50,6 +50,7 @@ export const ROUTES: readonly {
   { method: HttpMethod.POST, path: '/jobs/{jobId}/reconcile', handler: 'submit', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs', handler: 'results', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs/{jobId}', handler: 'results', access: 'iam' },
+  { method: HttpMethod.GET, path: '/jobs/{jobId}/events', handler: 'results', access: 'iam' },
   { method: HttpMethod.GET, path: '/jobs/{jobId}/result', handler: 'results', access: 'iam' },
   // Upstream webhooks are unsigned and carry no AWS credentials: the HMAC token in the path authenticates.
   { method: HttpMethod.POST, path: '/webhooks/{jobId}/{token}', handler: 'webhook', access: 'public' },

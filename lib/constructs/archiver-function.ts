@@ -30,6 +30,8 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 const TABLE_ACTIONS = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  /** Reads, and audit lines: the results service records the download links it issues (an item and a tally). */
+  readAndAudit: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   readWrite: [
     'dynamodb:GetItem',
     'dynamodb:Query',
@@ -117,7 +119,7 @@ export class ArchiverFunction extends NodejsFunction {
   }
 
   /** Read or read-write item access on the jobs table, Query on its named indexes (no `index/*`); sets JOBS_TABLE. */
-  bindJobsTable(table: ITable, access: 'read' | 'readWrite'): this {
+  bindJobsTable(table: ITable, access: keyof typeof TABLE_ACTIONS): this {
     Grant.addToPrincipal({
       grantee: this,
       actions: [...TABLE_ACTIONS[access]],

@@ -89,11 +89,11 @@ export class ArchiverFunctions extends Construct {
     this.results = new ArchiverFunction(this, 'Results', {
       ...common,
       entry: 'results/handler.ts',
-      description: 'GET /jobs, /jobs/{jobId}, /jobs/{jobId}/result, /health: read-only views, presigned URLs',
+      description: 'GET /jobs, /jobs/{jobId}, its events and result, /health: views, audited presigned URLs',
       memorySize: 512,
       timeout: Duration.seconds(10),
     })
-      .bindJobsTable(storage.table, 'read')
+      .bindJobsTable(storage.table, 'readAndAudit')
       .bindArchive(storage.bucket, 'read', storage.archiveKey);
 
     // Static files bundled into the code (functions/browser/assets.ts): no binding, no access to anything.

@@ -1,9 +1,10 @@
 // An in-memory JobRepository with the same conditional semantics as the DynamoDB one, for service unit tests.
-import { ConcurrentUpdateError } from '../../functions/core/errors.ts';
+import { ConcurrentUpdateError, ValidationError } from '../../functions/core/errors.ts';
 import type { AuditEvent, Job } from '../../functions/core/job.ts';
 import { isWatched } from '../../functions/core/job-state.ts';
 import type {
   DueJob,
+  EventPage,
   IdempotencyClaim,
   JobPatch,
   JobRepository,
@@ -12,12 +13,24 @@ import type {
   UpdateCondition,
 } from '../../functions/core/ports.ts';
 import { dueShardOf } from '../../functions/core/schedule.ts';
+import { isStorableNumber } from '../../functions/schemas/upstream.ts';
 
-const clone = <T>(v: T): T => structuredClone(v);
+/** Copies a value as DynamoDB would store it: a number it cannot hold fails the write, as the SDK's does. */
+const clone = <T>(v: T): T => {
+  const walk = (value: unknown): void => {
+    if (typeof value === 'number' && !isStorableNumber(value))
+      throw new Error(`Number ${value} cannot be stored (DynamoDB)`);
+    if (value !== null && typeof value === 'object') for (const child of Object.values(value)) walk(child);
+  };
+  walk(v);
+  return structuredClone(v);
+};
 
 export class InMemoryJobRepository implements JobRepository {
   readonly jobs = new Map<string, Job>();
   readonly events: AuditEvent[] = [];
+  /** Tally items by `${jobId}#${type}`, with the id of the event last counted. */
+  readonly tallies = new Map<string, AuditEvent & { lastEventId: string }>();
   readonly links = new Map<string, string>();
   readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
 
@@ -67,8 +80,37 @@ export class InMemoryJobRepository implements JobRepository {
     this.events.push(clone(event));
   }
 
+  async countEvent(event: AuditEvent, eventId: string): Promise<number> {
+    const key = `${event.jobId}#${event.type}`;
+    const tally = this.tallies.get(key);
+    if (tally?.lastEventId === eventId) return tally.count ?? 1;
+    const count = (tally?.count ?? 0) + 1;
+    this.tallies.set(key, {
+      ...clone(event),
+      count,
+      firstAt: tally?.firstAt ?? event.at,
+      lastEventId: eventId,
+    });
+    return count;
+  }
+
   async listEvents(jobId: string): Promise<AuditEvent[]> {
-    return this.events.filter((e) => e.jobId === jobId).map(clone);
+    const tallies = [...this.tallies.values()]
+      .filter((t) => t.jobId === jobId)
+      .sort((a, b) => (a.type < b.type ? -1 : 1))
+      .map(({ lastEventId: _id, ...tally }) => tally);
+    return [...this.events.filter((e) => e.jobId === jobId), ...tallies].map(clone);
+  }
+
+  /** Pages by position; the cursor is the offset, checked like the DynamoDB one's sort key. */
+  async listEventPage(jobId: string, limit: number, cursor?: string): Promise<EventPage> {
+    const all = await this.listEvents(jobId);
+    const start = cursor === undefined ? 0 : Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new ValidationError('events cursor is not one this API issued', undefined, 'INVALID_CURSOR');
+    const events = all.slice(start, start + limit);
+    const next = start + events.length;
+    return { events, ...(next < all.length && { cursor: Buffer.from(String(next)).toString('base64url') }) };
   }
 
   eventTypes(jobId: string): string[] {
@@ -93,6 +135,7 @@ export class InMemoryJobRepository implements JobRepository {
       .filter((j) => !query.upstreamStatus || j.upstreamStatus === query.upstreamStatus)
       .filter((j) => !query.endpoint || j.endpoint === query.endpoint)
       .filter((j) => !query.tag || j.metadata?.[query.tag.key] === query.tag.value)
+      .filter((j) => !query.principal || j.submittedBy === query.principal || j.trackedBy === query.principal)
       .filter((j) => !query.cursor || j.jobId < query.cursor)
       .sort((a, b) => (a.jobId < b.jobId ? 1 : -1));
     const page = matching.slice(0, query.limit);

@@ -6,7 +6,7 @@ import {
   purgeQueueSchema,
   runAcceptedSchema,
   streamResponseSchema,
-  upstreamStatusSchema,
+  upstreamAnswerSchema,
 } from '../../schemas/upstream.ts';
 import { defaultRetryAfterMs, parseRetryAfterMs, type RetrySettings } from './backoff.ts';
 import { errorForFailure, errorForStatus } from './error-mapping.ts';
@@ -165,7 +165,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   const fetched = async (spec: CallSpec): Promise<FetchedStatus> => {
     const answer = await call(spec);
-    return { status: validate(spec.operation, upstreamStatusSchema, answer.json), raw: answer.raw };
+    return { status: validate(spec.operation, upstreamAnswerSchema, answer.json), raw: answer.raw };
   };
 
   return {
@@ -204,11 +204,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
     async cancel(endpoint, upstreamId) {
       const answer = await call({ endpoint, operation: 'cancel', id: upstreamId });
-      return validate('cancel', upstreamStatusSchema, answer.json);
+      return validate('cancel', upstreamAnswerSchema, answer.json);
     },
     async retry(endpoint, upstreamId) {
       const answer = await call({ endpoint, operation: 'retry', id: upstreamId });
-      return validate('retry', upstreamStatusSchema, answer.json);
+      return validate('retry', upstreamAnswerSchema, answer.json);
     },
     async purgeQueue(endpoint) {
       const answer = await call({ endpoint, operation: 'purge-queue' });

@@ -47,7 +47,10 @@ function expectedGrants(id: FunctionId): Record<string, string[]> {
   if (id === 'Results') {
     return {
       ...logs,
-      ...Object.fromEntries(READ_ITEMS.map((a) => [a, [table]])),
+      // Audit lines for the download links it issues: new items and tallies, never a delete.
+      ...Object.fromEntries(
+        [...READ_ITEMS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'].map((a) => [a, [table]]),
+      ),
       ...query,
       's3:GetObject': [archiveObjects],
     };
@@ -232,11 +235,13 @@ describe('least privilege', () => {
     expect(s3.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
   });
 
-  it('gives the results function no write anywhere (its own logs aside) and no secrets', () => {
-    const actions = [...grantsOf(template, 'Results').keys()].filter((a) => !a.startsWith('logs:'));
-    expect(actions.filter((a) => /Put|Update|Delete|Write|Abort|secretsmanager:|events:/.test(a))).toEqual(
-      [],
-    );
+  it('lets the results function write only audit lines to the table (its own logs aside), and no secrets', () => {
+    const grants = grantsOf(template, 'Results');
+    const actions = [...grants.keys()].filter((a) => !a.startsWith('logs:'));
+    const writes = actions.filter((a) => /Put|Update|Delete|Write|Abort|secretsmanager:|events:/.test(a));
+    // The download links it issues are audited: a new event item, or one more on a tally.
+    expect(writes.sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const action of writes) expect(grants.get(action)).toEqual([table]);
   });
 
   it('gives the page function no permission at all beyond writing its own log group', () => {

@@ -127,4 +127,21 @@ describe('DynamoJobRepository', () => {
     const lowest = ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':lo'];
     expect(lowest).toBe(`${encodeTime(Date.parse(first.from), 10)}0000000000000000`);
   });
+
+  it('resumes an events page after the sort key its cursor names, and refuses one it did not issue', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [{ pk: 'JOB#x', sk: 'EVENT#2026-11-29T12:00:00.000Z#a', jobId: 'x', type: 'created' }],
+      LastEvaluatedKey: { pk: 'JOB#x', sk: 'EVENT#2026-11-29T12:00:00.000Z#a' },
+    });
+    const page = await repo.listEventPage('x', 1);
+    expect(page.events).toEqual([{ jobId: 'x', type: 'created' }]);
+    await repo.listEventPage('x', 1, page.cursor);
+    expect(ddb.commandCalls(QueryCommand)[1]?.args[0].input).toMatchObject({
+      Limit: 1,
+      ExclusiveStartKey: { pk: 'JOB#x', sk: 'EVENT#2026-11-29T12:00:00.000Z#a' },
+    });
+    for (const forged of ['garbage', Buffer.from('JOB').toString('base64url')]) {
+      await expect(repo.listEventPage('x', 1, forged)).rejects.toThrow(ValidationError);
+    }
+  });
 });

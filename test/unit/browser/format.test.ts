@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   eventDetail,
+  eventName,
   fileName,
   formatBytes,
   formatDuration,
@@ -13,6 +14,7 @@ import {
   parseRoute,
   prettyJson,
   safeHttpUrl,
+  shortPrincipal,
   tagList,
   tone,
 } from '../../../web/format.js';
@@ -158,5 +160,24 @@ describe('safeHttpUrl', () => {
     expect(safeHttpUrl('data:text/html,<script>alert(1)</script>')).toBeUndefined();
     expect(safeHttpUrl(undefined)).toBeUndefined();
     expect(safeHttpUrl('not a url')).toBeUndefined();
+  });
+});
+
+describe('who and how often, in the timeline', () => {
+  it('names a tally of repeated events with its count and first time', () => {
+    expect(eventName({ type: 'archived' })).toBe('archived');
+    const tally = { type: 'webhook.duplicate', count: 37000, firstAt: '2026-11-29T12:01:00.000Z' };
+    expect(eventName(tally)).toMatch(/^webhook\.duplicate ×37000 since 2026-11-29 12:01:00/);
+  });
+
+  it('shortens an IAM principal to its resource and account, and leaves anything else as it is', () => {
+    expect(shortPrincipal('arn:aws:sts::123456789012:assumed-role/Admin/alice')).toBe(
+      'assumed-role/Admin/alice@123456789012',
+    );
+    expect(shortPrincipal('arn:aws:iam::000000000000:user/local-anonymous')).toBe(
+      'user/local-anonymous@000000000000',
+    );
+    expect(shortPrincipal(undefined)).toBe('');
+    expect(shortPrincipal('not-an-arn')).toBe('not-an-arn');
   });
 });
