@@ -159,9 +159,9 @@ describe('job views', () => {
       ...view,
       job: { ...view.job, provenance: 'as-delivered', verification: 'confirmed' },
     };
-    expect(jobSummary(delivered).join('\n')).toContain('provenance  as-delivered (verification confirmed)');
+    expect(jobSummary(delivered).join('\n')).toContain('provenance    as-delivered (verification confirmed)');
     const verified = { ...view, job: { ...view.job, provenance: 'verified' } };
-    expect(jobSummary(verified).join('\n')).toMatch(/provenance {2}verified$/m);
+    expect(jobSummary(verified).join('\n')).toMatch(/provenance {4}verified$/m);
   });
 
   it('prints events as a table and as JSON lines', () => {

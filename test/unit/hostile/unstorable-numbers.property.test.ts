@@ -82,7 +82,9 @@ describe('numbers the store cannot hold', () => {
         const token = signWebhookToken(WEBHOOK_SECRET, job.jobId);
         const statusCalls = deps.upstream.count('status');
 
-        expect(await receiveWebhook(deps, { jobId: job.jobId, token, body })).toBe('archived');
+        expect(
+          await receiveWebhook(deps, { jobId: job.jobId, contentType: 'application/json', token, body }),
+        ).toBe('archived');
         expect(deps.upstream.count('status')).toBe(statusCalls + 1);
         expect((await deps.jobs.get(job.jobId))?.executionTime).toBe(7);
       }),
