@@ -28,7 +28,8 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     LOOK_INTERVAL_MS:
       config.lookIntervalSeconds === undefined ? undefined : String(config.lookIntervalSeconds * 1000),
     SWEEP_BATCH: String(config.sweepBatch),
-    STRICT_WEBHOOKS: String(config.strictWebhooks),
+    WEBHOOK_VERIFICATION: config.webhookVerification,
+    WEBHOOK_VERIFICATION_BY_ENDPOINT: byEndpointVerification(config),
     ARTIFACTS_DECODE_BASE64: String(config.artifactsDecodeBase64),
     ARTIFACT_MAX_BYTES: String(config.artifactMaxMb * 1024 * 1024),
     PRESIGN_TTL_SECONDS: String(config.presignTtlSeconds),
@@ -37,4 +38,14 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     METRICS_NAMESPACE: config.metricsNamespace,
     POWERTOOLS_SERVICE_NAME: config.serviceName,
   };
+}
+
+/** JSON endpoint → policy for the endpoints whose verification differs from the stack's; undefined when none. */
+function byEndpointVerification(config: StackConfig): string | undefined {
+  const differing = Object.entries(config.endpoints).filter(
+    ([, e]) => e.verification !== undefined && e.verification !== config.webhookVerification,
+  );
+  return differing.length === 0
+    ? undefined
+    : JSON.stringify(Object.fromEntries(differing.map(([name, e]) => [name, e.verification])));
 }

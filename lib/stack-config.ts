@@ -33,6 +33,9 @@ const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[
  * An endpoint is a base URL, or a base URL with an API-key secret the user already keeps in Secrets Manager
  * (and, when that secret is encrypted with a customer managed key, the key's ARN: the functions need kms:Decrypt).
  */
+/** How a webhook body may become the archived result (functions/config.ts WEBHOOK_VERIFICATION). */
+const webhookVerification = z.enum(['strict', 'background', 'trust']);
+
 const endpointSpec = z
   .union([
     httpsUrl,
@@ -41,6 +44,8 @@ const endpointSpec = z
         url: httpsUrl,
         apiKeySecret: z.string().min(1).optional(),
         apiKeySecretKmsKey: kmsKeyArn.optional(),
+        /** This endpoint's webhook verification, when it differs from `webhookVerification`. */
+        verification: webhookVerification.optional(),
       })
       .strict()
       .refine((e) => e.apiKeySecretKmsKey === undefined || e.apiKeySecret !== undefined, {
@@ -49,7 +54,9 @@ const endpointSpec = z
       }),
   ])
   .transform((spec) =>
-    typeof spec === 'string' ? { url: spec, apiKeySecret: undefined, apiKeySecretKmsKey: undefined } : spec,
+    typeof spec === 'string'
+      ? { url: spec, apiKeySecret: undefined, apiKeySecretKmsKey: undefined, verification: undefined }
+      : spec,
   );
 
 /**
@@ -120,8 +127,11 @@ export const stackConfigSchema = z
     sweeperReservedConcurrency: int(1, 1000).optional(),
     /** Due jobs the sweeper reads per query page. */
     sweepBatch: int(1, 1000).default(100),
-    /** Confirm every webhook body with /status before archiving (one extra status call per job). */
-    strictWebhooks: flag.default(false),
+    /**
+     * How a webhook body may become the archived result: `strict` confirms it with /status first, `background`
+     * archives it as delivered and confirms it with one sweeper look, `trust` never confirms (docs/architecture.md).
+     */
+    webhookVerification: webhookVerification.default('strict'),
     /** Decode base64 / data-URI images in outputs into artifact files. */
     artifactsDecodeBase64: flag.default(true),
     /** Largest single artifact kept, in MiB. */

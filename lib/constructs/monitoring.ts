@@ -27,6 +27,7 @@ export const APP_METRICS = [
   'DuplicateCaptures',
   'WebhooksRejected',
   'AmbiguousSubmits',
+  'VerificationMismatches',
   'OldestDueAgeMs',
 ] as const;
 type AppMetric = (typeof APP_METRICS)[number];
@@ -53,6 +54,7 @@ export class Monitoring extends Construct {
   readonly jobsExpiredAlarm: Alarm;
   readonly sweeperBehindAlarm: Alarm;
   readonly ambiguousSubmitsAlarm: Alarm;
+  readonly verificationMismatchesAlarm: Alarm;
   readonly apiServerErrorsAlarm: Alarm;
   readonly functionErrorAlarms: Readonly<Record<string, Alarm>>;
   /** Every alarm of the stack: the ones the topic policy lets CloudWatch publish for. */
@@ -115,6 +117,18 @@ export class Monitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    this.verificationMismatchesAlarm = alarm('VerificationMismatches', {
+      alarmDescription:
+        'A webhook body archived as delivered differed from what /status returned (background verification): ' +
+        'someone holding a callback URL may have posted a forged result. The /status bytes are now the result, ' +
+        'the body is kept as evidence (docs/operations.md).',
+      metric: appMetric('VerificationMismatches', 'Sum'),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const retentionMs = props.retentionMinutes * 60_000;
     // Several sweeps per period, so one slow sweep does not alarm; a silent sweeper (no data) does.
     const lagPeriod = Duration.minutes(Math.max(5, props.sweepEveryMinutes * 2));
@@ -157,6 +171,7 @@ export class Monitoring extends Construct {
     const allAlarms = [
       this.jobsExpiredAlarm,
       this.ambiguousSubmitsAlarm,
+      this.verificationMismatchesAlarm,
       this.sweeperBehindAlarm,
       ...Object.values(errorAlarms),
       this.apiServerErrorsAlarm,
@@ -236,6 +251,7 @@ export class Monitoring extends Construct {
           this.jobsExpiredAlarm,
           this.sweeperBehindAlarm,
           this.ambiguousSubmitsAlarm,
+          this.verificationMismatchesAlarm,
           this.apiServerErrorsAlarm,
           ...Object.values(errorAlarms),
         ],

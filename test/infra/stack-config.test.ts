@@ -63,7 +63,7 @@ describe('loadStackConfig', () => {
       firstLookSeconds: 120,
       sweepEveryMinutes: 1,
       sweepBatch: 100,
-      strictWebhooks: false,
+      webhookVerification: 'strict',
       artifactsDecodeBase64: true,
       objectLockDays: 0,
       objectLockMode: 'GOVERNANCE',
@@ -78,6 +78,7 @@ describe('loadStackConfig', () => {
       url: ENDPOINTS.default,
       apiKeySecret: undefined,
       apiKeySecretKmsKey: undefined,
+      verification: undefined,
     });
     expect(config.sweeperReservedConcurrency).toBeUndefined();
     expect(config.tableDeletionProtection).toBe(false);
@@ -87,15 +88,19 @@ describe('loadStackConfig', () => {
   it('accepts `-c key=value` strings: numbers, booleans and JSON endpoints', () => {
     const config = loadStackConfig(
       from({
-        endpoints: JSON.stringify({ a: 'https://x.example/v2/a', b: { url: 'https://x.example/v2/b' } }),
+        endpoints: JSON.stringify({
+          a: 'https://x.example/v2/a',
+          b: { url: 'https://x.example/v2/b', verification: 'trust' },
+        }),
         retentionMinutes: '45',
-        strictWebhooks: 'true',
+        webhookVerification: 'background',
         objectLockDays: '365',
       }),
     );
     expect(Object.keys(config.endpoints)).toEqual(['a', 'b']);
     expect(config.retentionMinutes).toBe(45);
-    expect(config.strictWebhooks).toBe(true);
+    expect(config.webhookVerification).toBe('background');
+    expect(config.endpoints.b?.verification).toBe('trust');
     expect(config.objectLockDays).toBe(365);
   });
 
@@ -128,7 +133,8 @@ describe('loadStackConfig', () => {
     [{ endpoints: ENDPOINTS, objectLockMode: 'STRICT' }, 'objectLockMode'],
     [{ endpoints: ENDPOINTS, sweepEveryMinutes: 15 }, 'sweepEveryMinutes'],
     [{ endpoints: ENDPOINTS, lookIntervalSeconds: 900 }, 'lookIntervalSeconds'],
-    [{ endpoints: ENDPOINTS, strictWebhooks: 'yes' }, 'strictWebhooks'],
+    [{ endpoints: ENDPOINTS, webhookVerification: 'yes' }, 'webhookVerification'],
+    [{ endpoints: { a: { url: 'https://x.example/v2/a', verification: 'sometimes' } } }, 'endpoints'],
     [{ endpoints: ENDPOINTS, presignTtlSeconds: 86_400 }, 'presignTtlSeconds'],
     [{ endpoints: ENDPOINTS, sweeperReservedConcurrency: 0 }, 'sweeperReservedConcurrency'],
     [{ endpoints: ENDPOINTS, runsyncWaitSeconds: 25 }, 'runsyncWaitSeconds'],

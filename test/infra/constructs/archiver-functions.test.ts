@@ -199,7 +199,10 @@ describe('environment: exactly the names functions/config.ts reads', () => {
     const env = environmentOf(variant, 'Webhook');
     expect(env.PUBLIC_BASE_URL).toBe('https://archiver.example.com');
     expect(env.DEFAULT_ENDPOINT).toBe('sdxl');
-    expect(env.STRICT_WEBHOOKS).toBe('true');
+    expect(env.WEBHOOK_VERIFICATION).toBe('background');
+    expect(env.STRICT_WEBHOOKS).toBeUndefined();
+    // Only the endpoint that differs from the stack's policy is listed.
+    expect(JSON.parse(flat(env.WEBHOOK_VERIFICATION_BY_ENDPOINT))).toEqual({ llm: 'trust' });
     expect(env.LOOK_INTERVAL_MS).toBe('300000');
     const secretIds = JSON.parse(flat(env.UPSTREAM_API_KEY_SECRETS)) as Record<string, string>;
     expect(secretIds.sdxl).toBe('prod/runpod/sdxl');

@@ -41,6 +41,17 @@ describe('alarms', () => {
     });
   });
 
+  it('fires when background verification finds a webhook body that /status contradicts', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'VerificationMismatches',
+      Dimensions: appDimension,
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic()],
+    });
+  });
+
   it('fires when the sweeper falls behind (or goes silent) well inside the retention window', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'OldestDueAgeMs',
