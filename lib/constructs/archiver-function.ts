@@ -4,7 +4,7 @@ import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { type IKey, ViaServicePrincipal } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,22 +24,49 @@ export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+type IndexName = keyof typeof TABLE_INDEXES;
+
+/** What one function may do on the jobs table: item calls, reading audit trails (Query), and which indexes. */
+export interface JobsTableAccess {
+  readonly items: readonly TableAction[];
+  /** Query on the table itself: reading a job's audit trail (its partition). */
+  readonly trails: boolean;
+  readonly indexes: readonly IndexName[];
+}
+
 /**
- * Table actions by access level: the single-item calls and queries the job repository makes. No Scan (the
- * design queries, never scans), no batch or transaction calls (the repository uses none), no streams.
+ * Each function's table access, from the repository calls its services make (functions/core). No Scan (the
+ * design queries, never scans), no batch or transaction calls (the repository uses none), no streams. The
+ * IAM replay of the as-deployed suite proves every recorded call is allowed; the paths it cannot reach are
+ * named here.
  */
-const TABLE_ACTIONS = {
-  read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  /** Reads, and audit lines: the results service records the download links it issues (an item and a tally). */
-  readAndAudit: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  readWrite: [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-  ],
-} as const;
+export const TABLE_ACCESS = {
+  /** Records and claims; releases an Idempotency-Key after a certain refusal; reads a trail to resume an unsent job. */
+  submit: {
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    trails: true,
+    indexes: [],
+  },
+  /** Captures and audit lines only: it never deletes, lists or reads a trail. */
+  webhook: {
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    trails: false,
+    indexes: [],
+  },
+  /** Due jobs; releases the key of a job never sent; reads a trail to announce a job its writer left unannounced. */
+  sweeper: {
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    trails: true,
+    indexes: ['due'],
+  },
+  /** Reads and listings; audit lines for the download links it issues (an item and a tally), never a delete. */
+  results: {
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    trails: true,
+    indexes: ['byDay', 'byEndpointDay'],
+  },
+} as const satisfies Record<string, JobsTableAccess>;
 
 /** An API-key secret as a function binds it: the secret, the id passed to GetSecretValue, its KMS key if any. */
 export interface ApiKeySecretBinding {
@@ -118,18 +145,17 @@ export class ArchiverFunction extends NodejsFunction {
     this.functionLogGroup = logGroup;
   }
 
-  /** Read or read-write item access on the jobs table, Query on its named indexes (no `index/*`); sets JOBS_TABLE. */
-  bindJobsTable(table: ITable, access: keyof typeof TABLE_ACTIONS): this {
-    Grant.addToPrincipal({
-      grantee: this,
-      actions: [...TABLE_ACTIONS[access]],
-      resourceArns: [table.tableArn],
-    });
-    Grant.addToPrincipal({
-      grantee: this,
-      actions: ['dynamodb:Query'],
-      resourceArns: Object.values(TABLE_INDEXES).map((index) => `${table.tableArn}/index/${index.name}`),
-    });
+  /** Exactly `access` on the jobs table and the named indexes (never `index/*`); sets JOBS_TABLE. */
+  bindJobsTable(table: ITable, access: JobsTableAccess): this {
+    const actions = [...access.items, ...(access.trails ? (['dynamodb:Query'] as const) : [])];
+    Grant.addToPrincipal({ grantee: this, actions, resourceArns: [table.tableArn] });
+    if (access.indexes.length > 0) {
+      Grant.addToPrincipal({
+        grantee: this,
+        actions: ['dynamodb:Query'],
+        resourceArns: access.indexes.map((index) => `${table.tableArn}/index/${TABLE_INDEXES[index].name}`),
+      });
+    }
     this.setEnv('JOBS_TABLE', table.tableName);
     return this;
   }
@@ -171,7 +197,7 @@ export class ArchiverFunction extends NodejsFunction {
 
   /** Reads the webhook HMAC secret at run time (never a plain env value); sets WEBHOOK_SECRET_ID. */
   bindWebhookSecret(secret: ISecret): this {
-    secret.grantRead(this);
+    this.grantSecretValue(secret);
     this.setEnv('WEBHOOK_SECRET_ID', secret.secretArn);
     return this;
   }
@@ -183,7 +209,7 @@ export class ArchiverFunction extends NodejsFunction {
   bindApiKeySecrets(secrets: Readonly<Record<string, ApiKeySecretBinding>>): this {
     const ids: Record<string, string> = {};
     for (const [name, { secret, secretId, kmsKeyArn }] of Object.entries(secrets)) {
-      secret.grantRead(this);
+      this.grantSecretValue(secret);
       if (kmsKeyArn) {
         // Only as Secrets Manager's caller, in the key's own region (a secret and its key share one).
         const region = kmsKeyArn.split(':')[3];
@@ -198,6 +224,22 @@ export class ArchiverFunction extends NodejsFunction {
     }
     this.setEnv('UPSTREAM_API_KEY_SECRETS', Stack.of(this).toJsonString(ids));
     return this;
+  }
+
+  /**
+   * GetSecretValue on one secret, the only Secrets Manager call the runtime makes (CDK's grantRead adds
+   * DescribeSecret too). A secret imported by name has a partial ARN: its random suffix is matched, as grantRead
+   * does. A secret under its own KMS key is decrypted only through Secrets Manager.
+   */
+  private grantSecretValue(secret: ISecret): void {
+    Grant.addToPrincipal({
+      grantee: this,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    });
+    secret.encryptionKey?.grantDecrypt(
+      new ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.grantPrincipal),
+    );
   }
 
   private setEnv(name: FunctionEnvName, value: string): void {

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { sharedEnvironment } from '../function-environment.ts';
 import { type StackConfig, SUBMIT_TIMEOUT_SECONDS } from '../stack-config.ts';
 import type { ArchiveStorage } from './archive-storage.ts';
-import { ArchiverFunction } from './archiver-function.ts';
+import { ArchiverFunction, TABLE_ACCESS } from './archiver-function.ts';
 import type { JobEvents } from './job-events.ts';
 import type { UpstreamSecrets } from './upstream-secrets.ts';
 
@@ -45,7 +45,7 @@ export class ArchiverFunctions extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(SUBMIT_TIMEOUT_SECONDS),
     })
-      .bindJobsTable(storage.table, 'readWrite')
+      .bindJobsTable(storage.table, TABLE_ACCESS.submit)
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindWebhookSecret(secrets.webhookSecret)
@@ -60,7 +60,7 @@ export class ArchiverFunctions extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(10),
     })
-      .bindJobsTable(storage.table, 'readWrite')
+      .bindJobsTable(storage.table, TABLE_ACCESS.webhook)
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindWebhookSecret(secrets.webhookSecret)
@@ -81,7 +81,7 @@ export class ArchiverFunctions extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.minutes(config.sweepEveryMinutes),
     })
-      .bindJobsTable(storage.table, 'readWrite')
+      .bindJobsTable(storage.table, TABLE_ACCESS.sweeper)
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindApiKeySecrets(secrets.apiKeys);
@@ -93,7 +93,7 @@ export class ArchiverFunctions extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(10),
     })
-      .bindJobsTable(storage.table, 'readAndAudit')
+      .bindJobsTable(storage.table, TABLE_ACCESS.results)
       .bindArchive(storage.bucket, 'read', storage.archiveKey);
 
     // Static files bundled into the code (functions/browser/assets.ts): no binding, no access to anything.

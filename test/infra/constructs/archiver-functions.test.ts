@@ -1,6 +1,5 @@
 // The five functions: runtime settings, environment contract with functions/config.ts, and least privilege.
 import { describe, expect, it } from 'vitest';
-import { TABLE_INDEXES } from '../../../functions/adapters/table-definition.ts';
 import { envSchema, parseConfig } from '../../../functions/config.ts';
 import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_SUBMIT_BYTES } from '../../../lib/function-environment.ts';
 import { API_INTEGRATION_TIMEOUT_SECONDS, EXAMPLE_ENDPOINTS } from '../../../lib/stack-config.ts';
@@ -28,14 +27,23 @@ const ids = {
   api: logicalId(template, 'AWS::ApiGatewayV2::Api', 'ApiHttpApi'),
 };
 const table = `<${ids.table}.Arn>`;
-const indexes = Object.values(TABLE_INDEXES)
-  .map((i) => `${table}/index/${i.name}`)
-  .sort();
 const archiveObjects = `<${ids.bucket}.Arn>/jobs/*`;
 
-const READ_ITEMS = ['dynamodb:GetItem'];
-const WRITE_ITEMS = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const SECRET_READ = ['secretsmanager:GetSecretValue'];
+const ITEMS = {
+  Submit: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  Webhook: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  Sweeper: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  Results: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+} as const;
+const index = (name: string) => `${table}/index/${name}`;
+/** Query on the table reads audit trails; on an index, lists (Results) or finds due jobs (Sweeper). */
+const QUERY = {
+  Submit: [table],
+  Webhook: [],
+  Sweeper: [table, index('due')],
+  Results: [table, index('byDay'), index('byEndpointDay')].sort(),
+} as const;
 
 /** Exactly the grants each service needs: every action, and the resources it applies to. */
 function expectedGrants(id: FunctionId): Record<string, string[]> {
@@ -43,23 +51,14 @@ function expectedGrants(id: FunctionId): Record<string, string[]> {
   const logs = { 'logs:CreateLogStream': logGroup, 'logs:PutLogEvents': logGroup };
   // The page's function serves files bundled into its code: its own logs and nothing else.
   if (id === 'Browser') return logs;
-  const query = { 'dynamodb:Query': [table, ...indexes].sort() };
-  if (id === 'Results') {
-    return {
-      ...logs,
-      // Audit lines for the download links it issues: new items and tallies, never a delete.
-      ...Object.fromEntries(
-        [...READ_ITEMS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'].map((a) => [a, [table]]),
-      ),
-      ...query,
-      's3:GetObject': [archiveObjects],
-    };
-  }
+  const items = Object.fromEntries(ITEMS[id].map((a) => [a, [table]]));
+  const query: Record<string, string[]> = QUERY[id].length > 0 ? { 'dynamodb:Query': [...QUERY[id]] } : {};
+  if (id === 'Results') return { ...logs, ...items, ...query, 's3:GetObject': [archiveObjects] };
   const secrets =
     id === 'Sweeper' ? [`<${ids.apiKey}>`] : [`<${ids.apiKey}>`, `<${ids.webhookSecret}>`].sort();
   return {
     ...logs,
-    ...Object.fromEntries([...READ_ITEMS, ...WRITE_ITEMS].map((a) => [a, [table]])),
+    ...items,
     ...query,
     's3:PutObject': [archiveObjects],
     's3:AbortMultipartUpload': [archiveObjects],
