@@ -49,6 +49,8 @@ export interface LocalStackOptions {
   config?: Record<string, string>;
   /** Bearer token the client routes require (optional in local mode; IAM does this in AWS). */
   authToken?: string;
+  /** Host names the API answers to besides the loopback ones (the public base URL's host is added). */
+  allowedHosts?: readonly string[];
   /** Called with every job event (npm start prints them). */
   onEvent?: RuntimeClients['onEvent'];
   /** Serves paths no API route matches; the archive browser by default. */
@@ -122,6 +124,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
     ...(options.authToken && { authToken: options.authToken }),
+    allowedHosts: [
+      ...(options.allowedHosts ?? []),
+      ...(options.publicBaseUrl ? [new URL(options.publicBaseUrl).hostname] : []),
+    ],
     fallback: options.fallback ?? createWebServer(),
     onError: (error, info) => runtime.logger.error('handler failed', { ...info, error: String(error) }),
   });
