@@ -17,6 +17,8 @@ let server: Server;
 let base: string;
 /** What GET /jobs/{id} answers; set per test. */
 let answer: unknown;
+/** How many 429s (Retry-After: 0) to answer before `answer`. */
+let rateLimitedFor = 0;
 const files: Record<string, string> = { '/files/result.json': '{"ok":true}', '/files/input.json': '{"p":1}' };
 
 beforeAll(async () => {
@@ -25,6 +27,12 @@ beforeAll(async () => {
     if (file !== undefined) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(file);
+      return;
+    }
+    if (rateLimitedFor > 0) {
+      rateLimitedFor--;
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end(JSON.stringify({ error: { code: 'UPSTREAM_RATE_LIMITED', message: 'later', details: {} } }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -190,5 +198,19 @@ describe('no upstream text reaches the terminal raw (F6)', () => {
       base = saved;
       await new Promise<void>((ok) => bad.close(() => ok()));
     }
+  });
+});
+
+describe('a 429 is retried as documented (issue 12 item 3)', () => {
+  it('waits Retry-After, says so on stderr, and ends with the answer', async () => {
+    answer = view(ID);
+    rateLimitedFor = 2;
+    const res = await run(['get', ID]);
+    expect(res.code, res.err).toBe(0);
+    expect(res.err).toContain(
+      `GET /jobs/${ID} answered 429 UPSTREAM_RATE_LIMITED; retrying in 0 ms (retry 1 of 3)`,
+    );
+    expect(res.err).toContain('(retry 2 of 3)');
+    expect(res.out).toContain(ID);
   });
 });
