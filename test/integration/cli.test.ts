@@ -256,7 +256,9 @@ describe('archiver CLI', () => {
     const id = ids.slow ?? '';
     const cancelled = await cli(['cancel', id]);
     expectExit(cancelled, 0);
-    expect(cancelled.stdout).toContain(`cancelled: ${id}  ARCHIVED (CANCELLED)`);
+    // People read stderr, scripts stdout: the human line is on stderr like every other command's.
+    expect(cancelled.stderr).toContain(`cancelled: ${id}  ARCHIVED (CANCELLED)`);
+    expect(cancelled.stdout.trim()).toBe(id);
     const again = await cli(['cancel', id]);
     expectExit(again, 2);
     expect(again.stderr).toContain('JOB_STATE_CONFLICT');
@@ -409,6 +411,17 @@ describe('archiver CLI', () => {
 
     const submitting = await api<{ jobs: PublicJob[] }>('/jobs?state=SUBMITTING');
     const id = submitting.jobs[0]?.jobId ?? '';
+    // The job the ambiguous submit made is named on stdout and in the hints, ready for reconcile.
+    expect(submitted.stdout.trim()).toBe(id);
+    expect(submitted.stderr).toContain(`job ${id} stays SUBMITTING (submit ambiguous)`);
+    expect(submitted.stderr).toContain(`archiver reconcile ${id} --upstream-id`);
+    // The emulator's request log names the upstream job that lost /run created, and whose callback it had.
+    const log = await fetch(`${emulator.baseUrlFor(LOCAL_ENDPOINT_ID)}/requests`, {
+      headers: { authorization: `Bearer ${emulator.apiKey}` },
+    });
+    const requests = ((await log.json()) as { requests: Array<Record<string, unknown>> }).requests;
+    const logged = requests.find((r) => r.operation === 'run' && r.webhookJobId === id);
+    expect(logged?.jobId).toEqual(expect.any(String));
     const [listing, listingJson, bogus] = await Promise.all([
       cli(['reconcile']),
       cli(['reconcile', '--json']),
@@ -424,6 +437,7 @@ describe('archiver CLI', () => {
 
     const upstream = emulator.jobs.list().find((j) => j.webhook?.includes(id));
     expect(upstream).toBeDefined();
+    expect(logged?.jobId).toBe(upstream?.id);
     expectExit(bogus, 3);
     expect(bogus.stderr).toContain('UPSTREAM_NOT_FOUND');
 
@@ -431,8 +445,152 @@ describe('archiver CLI', () => {
     expectExit(settled, 0);
     expect(settled.stdout.trim()).toBe(id);
     expect((await view(id)).job).toMatchObject({ state: 'ARCHIVED', upstreamId: upstream?.id });
+    // Settled: no longer shown as "submit ambiguous".
+    expect(settled.stderr).not.toContain('submit ambiguous');
+    const shown = await cli(['get', id]);
+    expect(shown.stdout).not.toContain('ambiguous: the upstream may have the job');
+    expect(shown.stdout).toContain('since settled');
     const none = await cli(['reconcile']);
     expectExit(none, 0);
     expect(none.stderr).toContain('no job with an ambiguous submit');
   }
+
+  it('says in one sentence why an upstream id cannot be attached to a running job', async () => {
+    const running = await cli(['submit', '--input', '{"handler":"slow","durationMs":30000}']);
+    expectExit(running, 0);
+    const id = running.stdout.trim();
+    const upstreamId = (await view(id)).job.upstreamId;
+    const other = await cli(['reconcile', id, '--upstream-id', `other-${RUN}`]);
+    expectExit(other, 2);
+    expect(other.stderr).toContain(
+      `JOB_STATE_CONFLICT: Cannot attach upstream job other-${RUN} to job ${id}: it already has upstream job ${upstreamId}`,
+    );
+    expectExit(await cli(['cancel', id]), 0);
+  });
+
+  it('continue hints repeat --api, so they work as printed without ARCHIVER_API_URL', async () => {
+    const noEnv = { ARCHIVER_API_URL: undefined };
+    const page = await cli(['--api', stack.url, 'list', '--limit', '1'], { env: noEnv });
+    expectExit(page, 0);
+    const more = /more jobs: archiver (.*?)\s+\(or --all\)$/m.exec(page.stderr)?.[1];
+    expect(more).toMatch(new RegExp(`^--api ${stack.url.replace(/[.:/]/g, '\\$&')} list `));
+    const next = await cli((more ?? '').split(' '), { env: noEnv });
+    expectExit(next, 0);
+    const partial = await cli(['--api', stack.url, 'export', '--page-size', '1', '--max-pages', '1'], {
+      env: noEnv,
+    });
+    expectExit(partial, 0);
+    const resume = /continue with: archiver (.*)$/m.exec(partial.stderr)?.[1] ?? '';
+    expect(resume.startsWith(`--api ${stack.url} export `)).toBe(true);
+    expectExit(await cli(resume.split(' '), { env: noEnv }), 0);
+  });
+
+  it('says plainly when an export finds nothing, and checks policy durations in durations', async () => {
+    const empty = await cli(['export', '--from', '2020-01-01', '--to', '2020-01-02']);
+    expectExit(empty, 0);
+    expect(empty.stderr).toContain('no jobs from 2020-01-01T00:00:00.000Z to 2020-01-02T00:00:00.000Z match');
+    expect(empty.stderr).not.toContain('back to');
+    const short = await cli(['submit', '--input', '{}', '--policy-ttl', '3s']);
+    expectExit(short, 1);
+    expect(short.stderr).toContain('--policy-ttl must be from 10.0 s to 7 days, got 3s');
+    const ok = await cli(['submit', '--input', '{}', '--policy-ttl', '90s', '--execution-timeout', '1m']);
+    expectExit(ok, 0);
+    expect((await view(ok.stdout.trim())).job.policy).toMatchObject({
+      ttl: 90_000,
+      executionTimeout: 60_000,
+    });
+  });
+
+  it('submit --wait off a terminal prints each state once, and leaves the job id on stdout after Ctrl-C', async () => {
+    const env = { ...process.env, ARCHIVER_API_URL: stack.url, ARCHIVER_TOKEN: undefined };
+    const child = spawn(
+      process.execPath,
+      [ARCHIVER, 'submit', '--input', '{"handler":"slow","durationMs":30000}', ...WAIT],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const waiting = new Promise<void>((ok) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (/when last seen/.test(stderr)) ok();
+      });
+    });
+    await waiting;
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(code, stderr).toBe(130);
+    const id = stdout.trim();
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+    expect(stderr).toContain(`stopped waiting; job ${id} goes on`);
+    expect(stderr).toContain(`PENDING, upstream IN_QUEUE when last seen`);
+    const statusLines = stderr.split('\n').filter((l) => l.includes('when last seen'));
+    expect(new Set(statusLines.map((l) => l.split('  ')[1])).size).toBe(statusLines.length);
+    expectExit(await cli(['cancel', id]), 0);
+  });
+});
+
+describe('npm start, as a newcomer meets it', () => {
+  const LOCAL = resolve(import.meta.dirname, '../../bin/local.ts');
+  function start(args: string[], env: Record<string, string | undefined>) {
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', LOCAL, ...args], {
+      env: { ...process.env, ARCHIVER_TOKEN: undefined, AWS_ENDPOINT_URL_DYNAMODB: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const closed = new Promise<number | null>((ok) => child.on('close', ok));
+    return { child, output: () => out, closed };
+  }
+
+  it('prints a banner with the emulator key, both URL styles and an endpoint id, and never the token', async () => {
+    const dataDir = join(dir, 'npm-start');
+    const run = start(['--no-demo'], {
+      PORT: '0',
+      ARCHIVER_DATA_DIR: dataDir,
+      ARCHIVER_TOKEN: 'do-not-print-me-0123456789',
+    });
+    while (!run.output().includes('Ctrl-C to stop')) {
+      if (run.child.exitCode !== null) throw new Error(run.output());
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    run.child.kill('SIGINT');
+    await run.closed;
+    const banner = run.output();
+    expect(banner).not.toContain('do-not-print-me');
+    expect(banner).toContain('$ARCHIVER_TOKEN');
+    expect(banner).toContain(`endpoint id ${LOCAL_ENDPOINT_ID}, API key `);
+    expect(banner).toMatch(/\/v2\/local-endpoint\/run {3}\(RunPod style\)/);
+    expect(banner).toMatch(/\/api\/v1\/sl\/local-endpoint\/run {3}\(SubModel style\)/);
+    expect(banner).toContain('end EXPIRED after a restart');
+  });
+
+  it('explains bad start-up settings: unknown flags, a bad PORT, a port in use', async () => {
+    const bogus = start(['--bogus'], {});
+    expect(await bogus.closed).toBe(1);
+    expect(bogus.output()).toContain('npm start: unknown option --bogus\n  see: npm start -- --help');
+    const badPort = start(['--no-demo'], { PORT: 'abc' });
+    expect(await badPort.closed).toBe(1);
+    expect(badPort.output()).toContain('PORT must be a whole number from 0 to 65535');
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const address = busy.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const inUse = start(['--no-demo'], { PORT: String(port), ARCHIVER_DATA_DIR: join(dir, 'in-use') });
+      expect(await inUse.closed).toBe(1);
+      expect(inUse.output()).toContain(`port ${port} is already in use`);
+      expect(inUse.output()).toContain(`PORT=${port + 1} npm start`);
+    } finally {
+      await new Promise<void>((ok) => busy.close(() => ok()));
+    }
+  });
 });

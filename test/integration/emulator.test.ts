@@ -582,4 +582,19 @@ describe('SubModel emulator', () => {
     await emu.stop();
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   });
+
+  it('logs the job a lost /run created, and whose callback it carries, so reconcile can be practised', async () => {
+    const emu = await start({ faults: { lostResponse: { run: 1 }, serverErrorStatuses: [502] } });
+    const base = emu.baseUrlFor('ep');
+    const webhook = 'http://127.0.0.1:9/webhooks/01M8MBK7CZYSBNNNQ4WA2P5V5X/sekret-callback-token';
+    const lost = await call(`${base}/run`, { body: { input: {}, webhook } });
+    expect(lost.status).toBe(502);
+    const log = await call(`${base}/requests`);
+    const entry = (log.json.requests as Json[]).find((r) => r.operation === 'run');
+    expect(entry).toMatchObject({ httpStatus: 502, webhookJobId: '01M8MBK7CZYSBNNNQ4WA2P5V5X' });
+    expect(typeof entry?.jobId).toBe('string');
+    // That id is the upstream job the lost answer would have named.
+    expect((await call(`${base}/status/${entry?.jobId}`)).status).toBe(200);
+    expect(log.text).not.toContain('sekret-callback-token');
+  });
 });
