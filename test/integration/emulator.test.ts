@@ -1,4 +1,5 @@
 // The SubModel emulator over real HTTP on 127.0.0.1: documented operations, webhooks, faults, limits, retention.
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -596,5 +597,32 @@ describe('SubModel emulator', () => {
     // That id is the upstream job the lost answer would have named.
     expect((await call(`${base}/status/${entry?.jobId}`)).status).toBe(200);
     expect(log.text).not.toContain('sekret-callback-token');
+  });
+
+  it('npm run emulator -- --help shows each flag with its default and both URL styles', async () => {
+    const main = new URL('../../local/emulator/main.ts', import.meta.url).pathname;
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.on('close', (code) => done({ code, out }));
+      });
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--port\s+int\s+\[EMULATOR_PORT\]\s+8765/);
+    expect(help.out).toMatch(/--api-key\s+string\s+\[EMULATOR_API_KEY\]\s+emulator-api-key/);
+    expect(help.out).toMatch(/--retention-ms\s+int\s+\[EMULATOR_RETENTION_MS\]\s+1800000/);
+    expect(help.out).toContain('/api/v1/sl/<endpoint id>');
+    const bogus = await run(['--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.out).toContain('unknown option --bogus\n  see: npm run emulator -- --help');
   });
 });
