@@ -573,7 +573,27 @@ describe('npm start, as a newcomer meets it', () => {
     expect(banner).toContain('end EXPIRED after a restart');
   });
 
-  it('explains bad start-up settings: unknown flags, a bad PORT, a port in use', async () => {
+  it('npm run demo archives every job, the sync one by runsync, and leaves no folder behind', async () => {
+    const temp = await mkdtemp(join(dir, 'tmp-'));
+    const demo = start(['--demo-only'], { TMPDIR: temp });
+    const code = await demo.closed;
+    expect(code, demo.output()).toBe(0);
+    expect(demo.output()).toMatch(/^sync\s+COMPLETED\s+runsync\s/m);
+    expect(demo.output()).toContain('the demo folder was removed');
+    // (tsx keeps its compile cache there too; only the demo's own folder matters.)
+    expect((await readdir(temp)).filter((name) => name.startsWith('submodel-archiver-demo-'))).toEqual([]);
+  });
+
+  it('explains bad start-up settings: unknown flags, a bad PORT, a port in use, a store that is down', async () => {
+    const down = start(['--no-demo'], {
+      PORT: '0',
+      ARCHIVER_DATA_DIR: join(dir, 'store-down'),
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`,
+    });
+    expect(await down.closed).toBe(1);
+    expect(down.output()).toMatch(
+      /cannot reach DynamoDB at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_DYNAMODB\): is it running\?/,
+    );
     const bogus = start(['--bogus'], {});
     expect(await bogus.closed).toBe(1);
     expect(bogus.output()).toContain('npm start: unknown option --bogus\n  see: npm start -- --help');
