@@ -573,6 +573,24 @@ describe('npm start, as a newcomer meets it', () => {
     expect(banner).toContain('end EXPIRED after a restart');
   });
 
+  it('names an external DynamoDB in the banner instead of the embedded one', async () => {
+    const run = start(['--no-demo'], {
+      PORT: '0',
+      // The same data folder: its key pair is what the suite's (guarded) DynamoDB accepts.
+      ARCHIVER_DATA_DIR: join(dir, 'data'),
+      AWS_ENDPOINT_URL_DYNAMODB: stack.stores.dynamoEndpoint,
+    });
+    while (!run.output().includes('Ctrl-C to stop')) {
+      if (run.child.exitCode !== null) throw new Error(run.output());
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    run.child.kill('SIGINT');
+    await run.closed;
+    expect(run.output()).toContain(
+      `(DynamoDB ${stack.stores.dynamoEndpoint} (AWS_ENDPOINT_URL_DYNAMODB), table submodel-archiver-jobs, S3 bucket`,
+    );
+  });
+
   it('npm run demo archives every job, the sync one by runsync, and leaves no folder behind', async () => {
     const temp = await mkdtemp(join(dir, 'tmp-'));
     const demo = start(['--demo-only'], { TMPDIR: temp });
