@@ -15,8 +15,6 @@ import {
 } from '../local/stack.ts';
 import { startupError } from '../local/startup-errors.ts';
 
-const FINAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
-
 // The SDK's Node 20 end-of-support notice: Lambda runs Node 22; locally it is noise on every start.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -99,7 +97,7 @@ function upstreamLines(stack: LocalStack): string {
     `  upstream   SubModel emulator, endpoint id ${LOCAL_ENDPOINT_ID}, API key ${emulator.apiKey}`,
     `             ${emulator.baseUrlFor(LOCAL_ENDPOINT_ID)}/run   (RunPod style)`,
     `             ${emulator.baseUrlFor(LOCAL_ENDPOINT_ID, 'sl')}/run   (SubModel style)`,
-    `             its jobs live in memory: jobs unfinished when you stop end EXPIRED after a restart`,
+    `             its jobs are kept in the data folder across restarts${emulator.restored ? ` (${emulator.restored} taken over from the last run)` : ''}; running ones start again`,
   ].join('\n');
 }
 
@@ -184,18 +182,15 @@ async function main() {
   const stop = () => {
     stopping ??= (async () => {
       process.stdout.write('\nstopping: letting in-flight requests and the current sweep finish...\n');
-      const unfinished = stack.emulator?.jobs.list().filter((j) => !FINAL_STATUSES.has(j.status)).length ?? 0;
       await stack.stop();
       if (demoOnly) {
         rmSync(dataDir, { recursive: true, force: true });
         process.stdout.write('stopped; the demo folder was removed.\n');
         return;
       }
-      process.stdout.write('stopped; everything archived so far is in the data folder.\n');
-      if (unfinished > 0)
-        process.stdout.write(
-          `${unfinished} job(s) were still running in the emulator, which keeps jobs in memory only: after a restart they end EXPIRED.\n`,
-        );
+      process.stdout.write(
+        "stopped; everything archived so far is in the data folder, and the emulator's jobs too (running ones start again next time).\n",
+      );
     })();
     return stopping;
   };

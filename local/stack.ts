@@ -20,6 +20,7 @@ import {
 import {
   type DynamoStoreChoice,
   type LocalStores,
+  type LocalStoresOptions,
   type S3StoreChoice,
   startLocalStores,
 } from './stores/index.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   s3?: S3StoreChoice;
   /** Keep DynamoDB in memory (tests). */
   dynamoInMemory?: boolean;
+  /** The key pair the stores accept; default the data folder's own (see local/stores/credentials.ts). */
+  storeCredentials?: LocalStoresOptions['credentials'];
   /** A real upstream; when absent the SubModel emulator is started with `emulator` options. */
   upstream?: { baseUrl: string; apiKey: string };
   emulator?: EmulatorOptions;
@@ -110,10 +113,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.dynamo && { dynamo: options.dynamo }),
     ...(options.s3 && { s3: options.s3 }),
     ...(options.dynamoInMemory && { dynamoInMemory: true }),
+    ...(options.storeCredentials && { credentials: options.storeCredentials }),
   });
   // The archive browser reads archived files through presigned URLs, another origin than the page.
   if (options.s3 === undefined) await allowBrowserReads(stores, LOCAL_BUCKET);
-  const emulator = options.upstream ? undefined : await startEmulator(options.emulator ?? {});
+  // The emulator keeps its jobs in the data folder, so a restart of `npm start` finds them as it left them.
+  const emulator = options.upstream
+    ? undefined
+    : await startEmulator({ stateFile: join(dataDir, 'emulator-jobs.json'), ...options.emulator });
   const upstreamBase = options.upstream?.baseUrl ?? emulator?.baseUrlFor(LOCAL_ENDPOINT_ID) ?? '';
   const apiKey = options.upstream?.apiKey ?? emulator?.apiKey ?? '';
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, PublicJob } from '../../functions/core/results.ts';
+import { setRuntime } from '../../functions/runtime.ts';
 import type { Emulator } from '../../local/emulator/index.ts';
 import { LOCAL_ENDPOINT_ID, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { readPng } from '../support/e2e-png.ts';
@@ -570,7 +571,47 @@ describe('npm start, as a newcomer meets it', () => {
     expect(banner).toContain(`endpoint id ${LOCAL_ENDPOINT_ID}, API key `);
     expect(banner).toMatch(/\/v2\/local-endpoint\/run {3}\(RunPod style\)/);
     expect(banner).toMatch(/\/api\/v1\/sl\/local-endpoint\/run {3}\(SubModel style\)/);
-    expect(banner).toContain('end EXPIRED after a restart');
+    expect(banner).toContain('kept in the data folder across restarts');
+  });
+
+  it('a job running when the stack stops is archived after a restart on the same folder, not EXPIRED', async () => {
+    const dataDir = join(dir, 'restart');
+    const options = {
+      port: 0,
+      dataDir,
+      sweepIntervalMs: 200,
+      config: {
+        FIRST_LOOK_MS: '300',
+        LOOK_INTERVAL_MS: '300',
+        NOT_FOUND_GRACE_MS: '300',
+        LOG_LEVEL: 'silent',
+      },
+    };
+    const first = await startLocalStack(options);
+    const submitted = await fetch(`${first.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { handler: 'slow', durationMs: 1500 } }),
+    });
+    const { job } = (await submitted.json()) as { job: PublicJob };
+    await first.emulator?.jobs.waitFor(job.upstreamId ?? '', 'IN_PROGRESS');
+    await first.stop();
+    const second = await startLocalStack(options);
+    try {
+      expect(second.emulator?.restored).toBe(1);
+      for (;;) {
+        const seen = ((await (await fetch(`${second.url}/jobs/${job.jobId}`)).json()) as JobView).job;
+        expect(seen.state).not.toBe('EXPIRED');
+        if (seen.state === 'ARCHIVED') {
+          expect(seen.upstreamStatus).toBe('COMPLETED');
+          break;
+        }
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+    } finally {
+      await second.stop();
+      setRuntime(stack.runtime);
+    }
   });
 
   it('names an external DynamoDB in the banner instead of the embedded one', async () => {

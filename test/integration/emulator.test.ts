@@ -1,7 +1,10 @@
 // The SubModel emulator over real HTTP on 127.0.0.1: documented operations, webhooks, faults, limits, retention.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
 
@@ -15,7 +18,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((fn) => fn()));
 });
 
-async function start(options: EmulatorOptions = {}): Promise<Emulator> {
+async function start(options: EmulatorOptions & { stateFile?: string } = {}): Promise<Emulator> {
   const emulator = await startEmulator({ apiKey: KEY, jobDurationMs: 20, startDelayMs: 0, ...options });
   cleanups.push(() => emulator.stop());
   return emulator;
@@ -624,5 +627,33 @@ describe('SubModel emulator', () => {
     const bogus = await run(['--bogus']);
     expect(bogus.code).toBe(2);
     expect(bogus.out).toContain('unknown option --bogus\n  see: npm run emulator -- --help');
+  });
+
+  it('keeps its jobs in a state file across a restart: finished ones as they were, running ones again', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'emulator-state-'));
+    const stateFile = join(folder, 'emulator-jobs.json');
+    try {
+      const first = await startEmulator({ apiKey: KEY, jobDurationMs: 20, startDelayMs: 0, stateFile });
+      const done = await submit(first.baseUrlFor('ep'), { input: { prompt: 'kept' } });
+      await first.jobs.waitFor(done, 'COMPLETED');
+      const before = await call(`${first.baseUrlFor('ep')}/status/${done}`);
+      const running = await submit(first.baseUrlFor('ep'), {
+        input: { handler: 'slow', durationMs: 60_000 },
+      });
+      await first.jobs.waitFor(running, 'IN_PROGRESS');
+      await first.stop();
+
+      const second = await start({ stateFile });
+      expect(second.restored).toBe(2);
+      const after = await call(`${second.baseUrlFor('ep')}/status/${done}`);
+      expect(after.status).toBe(200);
+      expect(after.text).toBe(before.text);
+      const again = await call(`${second.baseUrlFor('ep')}/status/${running}`);
+      expect(again.status).toBe(200);
+      expect(['IN_QUEUE', 'IN_PROGRESS']).toContain(again.json.status);
+      expect((await call(`${second.baseUrlFor('other')}/status/${done}`)).status).toBe(404);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
