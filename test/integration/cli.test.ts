@@ -469,6 +469,19 @@ describe('archiver CLI', () => {
     expectExit(await cli(['cancel', id]), 0);
   });
 
+  it('every field a job record or /health carries is documented in the README', async () => {
+    const readme = await readFile(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const { jobs } = await api<{ jobs: PublicJob[] }>('/jobs?limit=100');
+    const fields = new Set(jobs.flatMap((j) => Object.keys(j)));
+    expect(fields.size).toBeGreaterThan(10);
+    const health = await api<Record<string, unknown>>('/health');
+    // Named in the text (`field`) or shown in the README's example record ("field": ...).
+    const undocumented = [...fields, ...Object.keys(health)].filter(
+      (field) => !readme.includes(`\`${field}\``) && !readme.includes(`"${field}":`),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
   it('continue hints repeat --api, so they work as printed without ARCHIVER_API_URL', async () => {
     const noEnv = { ARCHIVER_API_URL: undefined };
     const page = await cli(['--api', stack.url, 'list', '--limit', '1'], { env: noEnv });
