@@ -137,7 +137,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const contentType = req.headers['content-type'];
       const hasBody =
         Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if ((hasBody || contentType !== undefined) && !isJsonMediaType(contentType)) {
+      const reads = method === 'GET' || method === 'HEAD';
+      if (!reads && (hasBody || contentType !== undefined) && !isJsonMediaType(contentType)) {
         writeApiError(
           res,
           415,
