@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_BUNDLE } from '../lib/bundling.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../local/stack.ts';
-import { S3RVER_CREDENTIALS } from '../local/stores/index.ts';
 import { PROBE_SOURCE } from './support/cold-start-probe.ts';
 import type { BenchContext, Benchmark } from './support/context.ts';
 import { type Figure, figure } from './support/figures.ts';
@@ -111,8 +110,8 @@ async function probe(
     ARCHIVE_BUCKET: LOCAL_BUCKET,
     LOG_LEVEL: 'silent',
     AWS_REGION: ctx.stores.region,
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: ctx.stores.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ctx.stores.credentials.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: ctx.stores.dynamoEndpoint,
     AWS_ENDPOINT_URL_S3: ctx.stores.s3Endpoint,
   };

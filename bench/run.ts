@@ -1,8 +1,8 @@
-// `npm run bench [-- --quick] [-- --only name,...]`: every benchmark against local mode, one table, results.json.
+// `npm run bench [-- --quick] [-- --only name,...] [-- --write]`: every benchmark against local mode, one table, a results file.
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -24,7 +24,11 @@ EventEmitter.defaultMaxListeners = 256;
 // The SDK warns once per process that Node 20 support ends in 2027; it says nothing about performance.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+/** The tracked figures, replaced only with --write; other runs keep theirs out of the tree (bench/.out is ignored). */
+const TRACKED_RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const RUN_RESULTS = fileURLToPath(new URL('./.out/results.json', import.meta.url));
+/** Wall time of a run on the project's 2-core machine, as measured (a busy machine takes longer). */
+const EXPECTED = { quick: 'about 3 minutes', full: 'about 5 minutes' };
 
 /** In running order. Items 3, 6 and 7 come from one run of jobs through the whole system (lifecycle). */
 const BENCHMARKS: readonly Benchmark[] = [
@@ -38,8 +42,13 @@ const BENCHMARKS: readonly Benchmark[] = [
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      write: { type: 'boolean', default: false },
+    },
   });
+  const resultsPath = values.write ? TRACKED_RESULTS : RUN_RESULTS;
   const quick = values.quick ?? false;
   const only = values.only?.split(',').map((s) => s.trim().toLowerCase());
   const selected = BENCHMARKS.filter((b) => !only || only.some((name) => b.name.includes(name)));
@@ -59,7 +68,9 @@ async function main(): Promise<void> {
       details[key] = value;
     },
   };
-  console.log(`submodel-archiver benchmarks (${quick ? 'quick' : 'full'}: medians of ${ctx.runs} runs)`);
+  console.log(
+    `submodel-archiver benchmarks (${quick ? 'quick' : 'full'}: medians of ${ctx.runs} runs; ${only ? 'a selection' : `${EXPECTED[quick ? 'quick' : 'full']} on 2 cores`})`,
+  );
   try {
     for (const benchmark of selected) {
       const t0 = Date.now();
@@ -94,11 +105,17 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     `${figures.length} figures, ${missed.length} goals missed${missed.length ? ` (${missed.join(', ')})` : ''}; ` +
-      `${results.durationSeconds} s. Written to bench/results.json.`,
+      `took ${formatSeconds(results.durationSeconds)}. Written to ${relative(process.cwd(), resultsPath)}` +
+      (values.write ? ' (the tracked figures).' : ' (bench/results.json unchanged; --write replaces it).'),
   );
   if (errors.length)
     console.log(`Benchmarks that failed to run: ${errors.map((e) => e.benchmark).join(', ')}`);
-  await writeResults(RESULTS, results);
+  await mkdir(dirname(resultsPath), { recursive: true });
+  await writeResults(resultsPath, results);
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 90 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 await main();

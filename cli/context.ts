@@ -3,7 +3,9 @@ import type { Readable, Writable } from 'node:stream';
 import { ArchiverApi } from './api/archiver-api.ts';
 import { type ParsedValues, stringFlag } from './args.ts';
 import { resolveApiUrl, resolveAuth } from './http/auth.ts';
-import { ApiClient } from './http/client.ts';
+import { ApiClient, type RetryNotice } from './http/client.ts';
+import { formatDuration } from './output/format.ts';
+import { say } from './output/write.ts';
 
 export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 
@@ -61,5 +63,12 @@ function buildApi(io: Io, values: ParsedValues): ArchiverApi {
           });
         }
       : undefined;
-  return new ArchiverApi(new ApiClient({ baseUrl, auth, signal: io.signal, ...(signer && { signer }) }));
+  const onRetry = (n: RetryNotice) =>
+    say(
+      io.stderr,
+      `archiver: ${n.method} ${n.path} answered 429${n.code ? ` ${n.code}` : ''}; retrying in ${formatDuration(n.waitMs)} (retry ${n.attempt} of ${n.maxRetries})`,
+    );
+  return new ArchiverApi(
+    new ApiClient({ baseUrl, auth, signal: io.signal, onRetry, ...(signer && { signer }) }),
+  );
 }

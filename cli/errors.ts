@@ -39,6 +39,8 @@ export class ApiError extends CliError {
     readonly code: string | undefined,
     readonly details: Record<string, unknown> = {},
     hints: readonly string[] = [],
+    /** The answer's Retry-After header, when it had one. */
+    readonly retryAfter?: string,
   ) {
     super(message, exitCode, hints);
   }

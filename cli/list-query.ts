@@ -35,6 +35,21 @@ export function listQueryOf(values: ParsedValues, nowMs: number): ListQuery {
   };
 }
 
+/**
+ * The global flags a "continue with" hint must repeat so that it reaches the same API the same way
+ * (environment variables carry over by themselves). A token given as a flag is never echoed.
+ */
+export function connectionFlags(values: ParsedValues): string {
+  const parts: string[] = [];
+  const api = stringFlag(values, 'api');
+  if (api !== undefined) parts.push(`--api ${shellQuote(api)}`);
+  if (values.sigv4 === true) parts.push('--sigv4');
+  const region = stringFlag(values, 'region');
+  if (region !== undefined) parts.push(`--region ${shellQuote(region)}`);
+  if (stringFlag(values, 'token') !== undefined) parts.push("--token '<your token>'");
+  return parts.map((p) => `${p} `).join('');
+}
+
 /** The flags that reproduce a query, for "continue with" hints. */
 export function queryFlags(query: ListQuery): string {
   const parts = [`--from ${query.from}`, `--to ${query.to}`];

@@ -13,6 +13,8 @@ export interface WaitOptions {
   stderr: OutStream;
   signal: AbortSignal;
   now(): number;
+  /** The command that shows the job, with the flags that reach the same API (default `archiver get`). */
+  followWith?: string;
 }
 
 export function isFinished(job: Job): boolean {
@@ -31,24 +33,35 @@ export async function waitForJob(api: ArchiverApi, first: Job, options: WaitOpti
   try {
     while (!isFinished(job)) {
       const elapsed = formatDuration(options.now() - started);
-      status.set(`${job.jobId}  ${formatState(job)}  ${elapsed}`, formatState(job));
+      status.set(`${job.jobId}  ${waitingState(job, options.now())}  waiting ${elapsed}`, formatState(job));
       try {
         await sleep(options.intervalMs, undefined, { signal: options.signal });
       } catch {
-        throw interrupted(job);
+        throw interrupted(job, options.followWith);
       }
       job = (await api.get(job.jobId)).job;
     }
   } catch (err) {
-    throw err instanceof InterruptedError ? interrupted(job) : err;
+    throw err instanceof InterruptedError ? interrupted(job, options.followWith) : err;
   } finally {
     status.finish();
   }
   return job;
 }
 
-function interrupted(job: Job): InterruptedError {
+function interrupted(job: Job, followWith = 'archiver get'): InterruptedError {
   return new InterruptedError(`stopped waiting; job ${job.jobId} goes on (${formatState(job)})`, [
-    `follow it with \`archiver get ${job.jobId}\``,
+    `follow it with \`${followWith} ${job.jobId}\``,
   ]);
+}
+
+/**
+ * The archiver's state, and the upstream status as last seen by the archiver (webhook or sweeper): the
+ * upstream may have moved on since, so say when it was seen rather than present it as live.
+ */
+export function waitingState(job: Job, nowMs: number): string {
+  if (!job.upstreamStatus) return job.state;
+  const seenAt = Date.parse(job.lastSeenAt ?? job.submittedAt ?? '');
+  const ago = Number.isNaN(seenAt) ? '' : `, ${formatDuration(Math.max(0, nowMs - seenAt))} ago`;
+  return `${job.state}, upstream ${job.upstreamStatus} when last seen${ago}`;
 }

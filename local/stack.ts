@@ -20,6 +20,7 @@ import {
 import {
   type DynamoStoreChoice,
   type LocalStores,
+  type LocalStoresOptions,
   type S3StoreChoice,
   startLocalStores,
 } from './stores/index.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   s3?: S3StoreChoice;
   /** Keep DynamoDB in memory (tests). */
   dynamoInMemory?: boolean;
+  /** The key pair the stores accept; default the data folder's own (see local/stores/credentials.ts). */
+  storeCredentials?: LocalStoresOptions['credentials'];
   /** A real upstream; when absent the SubModel emulator is started with `emulator` options. */
   upstream?: { baseUrl: string; apiKey: string };
   emulator?: EmulatorOptions;
@@ -49,6 +52,8 @@ export interface LocalStackOptions {
   config?: Record<string, string>;
   /** Bearer token the client routes require (optional in local mode; IAM does this in AWS). */
   authToken?: string;
+  /** Host names the API answers to besides the loopback ones (the public base URL's host is added). */
+  allowedHosts?: readonly string[];
   /** Called with every job event (npm start prints them). */
   onEvent?: RuntimeClients['onEvent'];
   /** Serves paths no API route matches; the archive browser by default. */
@@ -109,10 +114,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.dynamo && { dynamo: options.dynamo }),
     ...(options.s3 && { s3: options.s3 }),
     ...(options.dynamoInMemory && { dynamoInMemory: true }),
+    ...(options.storeCredentials && { credentials: options.storeCredentials }),
   });
   // The archive browser reads archived files through presigned URLs, another origin than the page.
   if (options.s3 === undefined) await allowBrowserReads(stores, LOCAL_BUCKET);
-  const emulator = options.upstream ? undefined : await startEmulator(options.emulator ?? {});
+  // The emulator keeps its jobs in the data folder, so a restart of `npm start` finds them as it left them.
+  const emulator = options.upstream
+    ? undefined
+    : await startEmulator({ stateFile: join(dataDir, 'emulator-jobs.json'), ...options.emulator });
   const upstreamBase = options.upstream?.baseUrl ?? emulator?.baseUrlFor(LOCAL_ENDPOINT_ID) ?? '';
   const apiKey = options.upstream?.apiKey ?? emulator?.apiKey ?? '';
 
@@ -123,6 +132,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
     ...(options.authToken && { authToken: options.authToken }),
+    allowedHosts: [
+      ...(options.allowedHosts ?? []),
+      ...(options.publicBaseUrl ? [new URL(options.publicBaseUrl).hostname] : []),
+    ],
     fallback: options.fallback ?? createWebServer(),
     onError: (error, info) => runtime.logger.error('handler failed', { ...info, error: String(error) }),
   });

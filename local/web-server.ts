@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../functions/adapters/aws-clients.ts';
 import { fileForPath, staticHeaders } from '../functions/browser/static.ts';
-import { writeMessage } from './gateway/respond.ts';
+import { writeApiError } from './gateway/respond.ts';
 import type { LocalStores } from './stores/index.ts';
 
 /** The folder with index.html, app.js, style.css, ... */
@@ -19,7 +19,7 @@ export interface WebServerOptions {
   root?: string;
 }
 
-/** A gateway fallback serving the page: GET and HEAD of known files, 404 (API Gateway's message) otherwise. */
+/** A gateway fallback serving the page: GET and HEAD of known files, 404 ROUTE_NOT_FOUND (the API's error shape) otherwise. */
 export function createWebServer(options: WebServerOptions = {}): WebHandler {
   const root = resolve(options.root ?? WEB_ROOT);
   return async (req, res) => {
@@ -28,15 +28,17 @@ export function createWebServer(options: WebServerOptions = {}): WebHandler {
     const file = method === 'GET' || method === 'HEAD' ? fileForPath(rawPath) : undefined;
     // fileForPath admits single plain names only; the prefix check is a second lock on the same door.
     const path = file && resolve(root, file.name);
+    const notFound = () =>
+      writeApiError(res, 404, 'ROUTE_NOT_FOUND', `No route for ${method} ${rawPath}`, {});
     if (file === undefined || path === undefined || !path.startsWith(root + sep)) {
-      writeMessage(res, 404, 'Not Found');
+      notFound();
       return;
     }
     let body: Buffer;
     try {
       body = await readFile(path);
     } catch {
-      writeMessage(res, 404, 'Not Found');
+      notFound();
       return;
     }
     res.writeHead(200, { ...staticHeaders(file.contentType), 'content-length': body.length });

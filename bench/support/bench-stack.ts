@@ -48,6 +48,8 @@ export async function startBenchStack(
     dataDir,
     dynamo: { endpoint: stores.dynamoEndpoint },
     s3: { endpoint: stores.s3Endpoint },
+    // The bench stores accept only their own data folder's key pair.
+    storeCredentials: stores.credentials,
     ...(options.upstream ? { upstream: options.upstream } : { emulator: options.emulator ?? {} }),
     sweepIntervalMs: options.sweepIntervalMs ?? 3_600_000,
     config,

@@ -3,7 +3,7 @@ import { boolFlag, jobIdArg } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../errors.ts';
 import { jobLine } from '../output/job-summary.ts';
-import { writeLine } from '../output/write.ts';
+import { say, writeLine } from '../output/write.ts';
 import { JSON_FLAG } from './shared-flags.ts';
 
 const USAGE = 'cancel <jobId> [--json]';
@@ -18,8 +18,10 @@ export const cancelCommand: Command = {
   async run(ctx) {
     const jobId = jobIdArg(ctx.positionals, `archiver ${USAGE}`);
     const job = await ctx.api().cancel(jobId);
+    // Like every command: people read stderr, scripts read stdout (the id, or the job as JSON).
+    say(ctx.io.stderr, `cancelled: ${jobLine(job)}`);
     if (boolFlag(ctx.values, 'json')) await writeLine(ctx.io.stdout, JSON.stringify({ job }, null, 2));
-    else await writeLine(ctx.io.stdout, `cancelled: ${jobLine(job)}`);
+    else await writeLine(ctx.io.stdout, job.jobId);
     return EXIT.ok;
   },
 };

@@ -1,10 +1,10 @@
 // `archiver download`: a job's input, result and artifacts into DIR/<jobId>/, sizes checked against the record.
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobView } from '../api/schemas.ts';
 import { jobIdArg, stringFlag } from '../args.ts';
 import type { Command } from '../command.ts';
-import { ApiError, CliError, EXIT } from '../errors.ts';
+import { ApiError, CliError, EXIT, UsageError } from '../errors.ts';
 import { downloadToFile } from '../http/download-file.ts';
 import { count, formatBytes, formatState } from '../output/format.ts';
 import { baseName } from '../output/job-summary.ts';
@@ -12,6 +12,8 @@ import { createProgressBar } from '../output/progress.ts';
 import { say, writeLine } from '../output/write.ts';
 
 const USAGE = 'download <jobId> [--out DIR]';
+/** Job ids are ULIDs: 26 characters of Crockford's base32. */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const FILE_TIMEOUT_MS = 30 * 60_000;
 
 export interface PlannedFile {
@@ -69,8 +71,21 @@ export const downloadCommand: Command = {
   async run(ctx) {
     const { io } = ctx;
     const jobId = jobIdArg(ctx.positionals, `archiver ${USAGE}`);
+    if (!ULID.test(jobId))
+      throw new UsageError(
+        `"${jobId}" is not a job id (26 letters and digits, e.g. 01M8MBK7CZYSBNNNQ4WA2P5V5X)`,
+      );
     const view = await ctx.api().get(jobId);
-    const folder = resolve(stringFlag(ctx.values, 'out') ?? '.', view.job.jobId);
+    // The folder is named from the id we asked for, and only once the API's answer is that same job: an id
+    // from the network never becomes a path (`../x`, `/etc`).
+    if (view.job.jobId.toUpperCase() !== jobId)
+      throw new ApiError(
+        `the API answered job "${view.job.jobId}" for ${jobId}: refusing to write files for it`,
+        EXIT.api,
+        200,
+        'UNEXPECTED_JOB',
+      );
+    const folder = resolve(stringFlag(ctx.values, 'out') ?? '.', jobId);
     const files = planDownload(view);
     if (!view.links.result) say(io.stderr, `no result archived yet (${formatState(view.job)})`);
     if (files.length === 0)
@@ -122,5 +137,11 @@ async function makeFolder(folder: string, artifacts: boolean): Promise<void> {
       `cannot create ${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       EXIT.usage,
     );
+  }
+  // mkdir accepts an existing link to a folder elsewhere; files must land in the folder named, nowhere else.
+  for (const dir of artifacts ? [folder, join(folder, 'artifacts')] : [folder]) {
+    const info = await lstat(dir);
+    if (info.isSymbolicLink() || !info.isDirectory())
+      throw new CliError(`${dir} is a symbolic link or not a folder: not writing through it`, EXIT.usage);
   }
 }

@@ -7,9 +7,9 @@ import type { Command } from '../command.ts';
 import type { OutStream } from '../context.ts';
 import { CliError, EXIT, type ExitCode, InterruptedError, UsageError } from '../errors.ts';
 import { type ExportResult, exportJobs } from '../exporter.ts';
-import { FILTER_FLAGS, listQueryOf, queryFlags, shellQuote } from '../list-query.ts';
-import { count } from '../output/format.ts';
-import { createProgressBar } from '../output/progress.ts';
+import { connectionFlags, FILTER_FLAGS, listQueryOf, queryFlags, shellQuote } from '../list-query.ts';
+import { count, formatTime } from '../output/format.ts';
+import { createStatusLine } from '../output/progress.ts';
 import { say, write } from '../output/write.ts';
 
 const USAGE = 'export [--from T] [--to T] [--cursor C] [--out FILE.jsonl] [filters]';
@@ -59,8 +59,10 @@ export const exportCommand: Command = {
     const file = outPath === undefined ? undefined : await openOut(outPath, startCursor !== undefined);
     const sink = file ?? io.stdout;
 
-    const span = Math.max(1, Date.parse(query.to) - Date.parse(query.from));
-    const bar = createProgressBar(io.stderr, 1);
+    // Progress by count and by how far back the export has reached: jobs are rarely spread evenly over the
+    // range, so a percentage of the time span would sit at 0% for a week's range of recent jobs.
+    const status = createStatusLine(io.stderr);
+    const tty = io.stderr.isTTY === true;
     let lastLine = 0;
     const result = await exportJobs({
       fetchPage: (cursor) => api.list({ ...query, ...(cursor !== undefined && { cursor }) }),
@@ -69,18 +71,18 @@ export const exportCommand: Command = {
       signal: io.signal,
       ...(maxPagesText !== undefined && { maxPages: parseIntFlag(maxPagesText, 'max-pages', 1, 1_000_000) }),
       onPage: ({ jobs, oldestCreatedAt }) => {
-        // Pages run newest to oldest: how far back the last job lies is how far through the range we are.
-        const done = oldestCreatedAt ? (Date.parse(query.to) - Date.parse(oldestCreatedAt)) / span : 0;
-        bar.update(done, `${count(jobs, 'job')}, back to ${oldestCreatedAt ?? query.to}`);
-        if (io.stderr.isTTY !== true && Date.now() - lastLine > 2000) {
+        if (jobs === 0) return;
+        const text = `exported ${count(jobs, 'job')}, back to ${formatTime(oldestCreatedAt)} (range starts ${formatTime(query.from)})`;
+        if (tty) status.set(text);
+        else if (Date.now() - lastLine > 2000) {
           lastLine = Date.now();
-          bar.log(`exported ${count(jobs, 'job')}, back to ${oldestCreatedAt ?? query.to}`);
+          status.set(text);
         }
       },
     });
-    bar.finish();
+    status.finish();
     if (file) await closeOut(file);
-    return report(io.stderr, result, query, outPath);
+    return report(io.stderr, result, query, outPath, connectionFlags(values));
   },
 };
 
@@ -105,14 +107,20 @@ function report(
   result: ExportResult,
   query: ListQuery,
   outPath: string | undefined,
+  connection: string,
 ): ExitCode {
   const where = outPath ? ` to ${outPath}` : '';
   if (result.outcome === 'done') {
-    say(stderr, `exported ${count(result.jobs, 'job')}${where} (${query.from} to ${query.to})`);
+    say(
+      stderr,
+      result.jobs === 0
+        ? `no jobs from ${query.from} to ${query.to} match: nothing exported${where ? ` (${outPath} is empty)` : ''}`
+        : `exported ${count(result.jobs, 'job')}${where} (${query.from} to ${query.to})`,
+    );
     return EXIT.ok;
   }
   const resume = [
-    `continue with: archiver export ${queryFlags(query)}`,
+    `continue with: archiver ${connection}export ${queryFlags(query)}`,
     query.limit !== 100 ? ` --page-size ${query.limit}` : '',
     result.resumeCursor !== undefined ? ` --cursor ${result.resumeCursor}` : '',
     outPath ? ` --out ${shellQuote(outPath)}` : '',

@@ -3,6 +3,7 @@ import type { Job } from '../api/schemas.ts';
 import { boolFlag } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT, type ExitCode } from '../errors.ts';
+import { connectionFlags } from '../list-query.ts';
 import { jobLine } from '../output/job-summary.ts';
 import { say, writeLine } from '../output/write.ts';
 import { outcomeExitCode, waitForJob } from '../wait.ts';
@@ -16,12 +17,19 @@ export async function finishJob(ctx: CommandContext, job: Job): Promise<ExitCode
   const { io, values } = ctx;
   let final = job;
   if (boolFlag(values, 'wait')) {
-    final = await waitForJob(ctx.api(), job, {
-      intervalMs: pollIntervalMs(values),
-      stderr: io.stderr,
-      signal: io.signal,
-      now: io.now,
-    });
+    try {
+      final = await waitForJob(ctx.api(), job, {
+        intervalMs: pollIntervalMs(values),
+        stderr: io.stderr,
+        signal: io.signal,
+        now: io.now,
+        followWith: `archiver ${connectionFlags(values)}get`,
+      });
+    } catch (err) {
+      // Ctrl-C (or a failed poll) ends the wait, not the job: scripts capturing stdout still get its id.
+      await writeLine(io.stdout, boolFlag(values, 'json') ? JSON.stringify({ job }, null, 2) : job.jobId);
+      throw err;
+    }
     say(io.stderr, jobLine(final));
   }
   if (boolFlag(values, 'json')) await writeLine(io.stdout, JSON.stringify({ job: final }, null, 2));

@@ -3,7 +3,7 @@ import type { Job, ListQuery } from '../api/schemas.ts';
 import { boolFlag, noExtraArgs, type ParsedValues, parseIntFlag, stringFlag } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { FILTER_FLAGS, listQueryOf, queryFlags } from '../list-query.ts';
+import { connectionFlags, FILTER_FLAGS, listQueryOf, queryFlags } from '../list-query.ts';
 import { csvRow } from '../output/csv.ts';
 import { JOB_CSV_HEADER, JOB_TABLE_COLUMNS, jobCsvRecord, jobTableRow } from '../output/job-rows.ts';
 import { renderTable } from '../output/table.ts';
@@ -87,7 +87,7 @@ export const listCommand: Command = {
     if (next !== undefined && !all)
       say(
         io.stderr,
-        `more jobs: archiver list ${queryFlags(query)} --limit ${limit} --cursor ${next}${format === 'table' ? '' : ` --format ${format}`}   (or --all)`,
+        `more jobs: archiver ${connectionFlags(values)}list ${queryFlags(query)} --limit ${limit} --cursor ${next}${format === 'table' ? '' : ` --format ${format}`}   (or --all)`,
       );
     return EXIT.ok;
   },

@@ -4,10 +4,11 @@ import type { SubmitBody } from '../api/archiver-api.ts';
 import type { Job } from '../api/schemas.ts';
 import { boolFlag, noExtraArgs, type ParsedValues, parseDuration, stringFlag } from '../args.ts';
 import type { Command } from '../command.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, UsageError } from '../errors.ts';
 import { readJobInput } from '../input.ts';
+import { formatDuration } from '../output/format.ts';
 import { jobLine } from '../output/job-summary.ts';
-import { say } from '../output/write.ts';
+import { say, writeLine } from '../output/write.ts';
 import { finishJob } from './finish-job.ts';
 import { JSON_FLAG, META_FLAG, metadataOf, WAIT_FLAGS } from './shared-flags.ts';
 
@@ -20,7 +21,8 @@ export const submitCommand: Command = {
     'submit --input - [...]   (input JSON on stdin)',
   ],
   description: [
-    'Prints the job id on stdout (the job as JSON with --json). An Idempotency-Key is sent with every submit;',
+    'Prints the job id on stdout (the job as JSON with --json), also when the submit was ambiguous (502/504)',
+    'or --wait was interrupted, so JOB=$(archiver submit ...) always names the job. An Idempotency-Key is sent with every submit;',
     'the CLI makes one up unless --idempotency-key is given and prints it on stderr: repeat the command with',
     'it after a timeout or 5xx and the archiver returns the first job instead of starting a second one.',
   ],
@@ -75,7 +77,10 @@ export const submitCommand: Command = {
     try {
       result = await ctx.api().submit(body, key);
     } catch (err) {
-      throw withRetryHints(err, key);
+      // An ambiguous submit still made a job: its id goes to stdout like any other, for `reconcile`.
+      const jobId = ambiguousJobId(err);
+      if (jobId !== undefined) await writeLine(io.stdout, jobId);
+      throw withRetryHints(err, key, jobId);
     }
     say(io.stderr, `${result.replayed ? 'already submitted' : 'submitted'}: ${jobLine(result.job)}`);
     return finishJob(ctx, result.job);
@@ -86,8 +91,10 @@ function submitBody(values: ParsedValues, input: unknown): SubmitBody {
   const ttl = stringFlag(values, 'policy-ttl');
   const timeout = stringFlag(values, 'execution-timeout');
   const policy = {
-    ...(ttl !== undefined && { ttl: parseDuration(ttl, 'policy-ttl') }),
-    ...(timeout !== undefined && { executionTimeout: parseDuration(timeout, 'execution-timeout') }),
+    ...(ttl !== undefined && { ttl: boundedDuration(ttl, 'policy-ttl', 10_000) }),
+    ...(timeout !== undefined && {
+      executionTimeout: boundedDuration(timeout, 'execution-timeout', 5000),
+    }),
     ...(boolFlag(values, 'low-priority') && { lowPriority: true }),
   };
   const endpoint = stringFlag(values, 'endpoint');
@@ -101,13 +108,37 @@ function submitBody(values: ParsedValues, input: unknown): SubmitBody {
   };
 }
 
+const SEVEN_DAYS_MS = 7 * 86_400_000;
+
+/** The upstream's policy bounds, checked here so the message speaks in durations, not milliseconds. */
+function boundedDuration(text: string, flag: string, minMs: number): number {
+  const ms = parseDuration(text, flag);
+  if (ms < minMs || ms > SEVEN_DAYS_MS)
+    throw new UsageError(
+      `--${flag} must be from ${formatDuration(minMs)} to 7 days, got ${text} (${formatDuration(ms)})`,
+    );
+  return ms;
+}
+
+function ambiguousJobId(err: unknown): string | undefined {
+  if (!(err instanceof ApiError) || (err.status !== 502 && err.status !== 504)) return undefined;
+  const jobId = err.details.jobId;
+  return typeof jobId === 'string' ? jobId : undefined;
+}
+
 /** A 502/504 leaves the job SUBMITTING with the upstream maybe holding it: say how to retry without a duplicate. */
-function withRetryHints(err: unknown, key: string): unknown {
+function withRetryHints(err: unknown, key: string, jobId: string | undefined): unknown {
   if (!(err instanceof ApiError) || (err.status !== 502 && err.status !== 504)) return err;
   return new ApiError(err.message, err.exitCode, err.status, err.code, err.details, [
     ...err.hints,
+    ...(jobId !== undefined
+      ? [
+          `job ${jobId} stays SUBMITTING (submit ambiguous); its webhook still archives it if the upstream has it`,
+        ]
+      : []),
     'the upstream may have accepted the job: repeat the command with',
     `  --idempotency-key ${key}`,
-    'to get the same job back (never a second one); `archiver reconcile` lists such jobs',
+    'to get the same job back (never a second one), or settle it with',
+    `  archiver reconcile ${jobId ?? '<jobId>'} --upstream-id <id from the upstream's request log>`,
   ]);
 }

@@ -1,6 +1,7 @@
 // The CLI's HTTP client: JSON requests to the archiver API with bearer or SigV4 auth, timeouts, and errors mapped to exit codes.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
-import { ApiError, EXIT } from '../errors.ts';
+import { ApiError, EXIT, InterruptedError } from '../errors.ts';
 import type { AuthMode } from './auth.ts';
 import { errorFromFetchFailure, errorFromResponse } from './errors.ts';
 import type { RequestSigner } from './sigv4.ts';
@@ -29,9 +30,35 @@ export interface ApiClientOptions {
   /** Ctrl-C. */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** Told before each wait on a 429 (the CLI says it on stderr). */
+  onRetry?: (notice: RetryNotice) => void;
+  /** Waits on 429 answers before giving up (default 3). */
+  maxRetries?: number;
+}
+
+export interface RetryNotice {
+  method: string;
+  path: string;
+  /** The API's error code, e.g. UPSTREAM_RATE_LIMITED. */
+  code: string | undefined;
+  waitMs: number;
+  /** 1 for the first retry. */
+  attempt: number;
+  maxRetries: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** A Retry-After longer than this is not slept on: the error says when to come back instead. */
+export const MAX_RETRY_WAIT_MS = 60_000;
+
+/** Retry-After as seconds or an HTTP date; without one, 1 s, 2 s, 4 s... */
+export function retryWaitMs(header: string | null, attempt: number, nowMs: number): number {
+  const fallback = 1000 * 2 ** (attempt - 1);
+  if (header === null || header.trim() === '') return fallback;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? fallback : Math.max(0, at - nowMs);
+}
 
 /**
  * Percent-encodes like SigV4's canonical query (RFC 3986), never `+` for a space: API Gateway and the
@@ -76,11 +103,40 @@ export class ApiClient {
     return url;
   }
 
+  /**
+   * One API call. A 429 (the upstream's rate limit or queue, passed on with Retry-After) is retried as the
+   * README documents: after Retry-After when it is at most MAX_RETRY_WAIT_MS, up to maxRetries times. Safe
+   * for submits too: a refused submit is REJECTED and frees its Idempotency-Key for the retry.
+   */
   async request<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S,
     options: RequestOptions = {},
+  ): Promise<ApiResponse<z.output<S>>> {
+    const maxRetries = this.options.maxRetries ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(method, path, schema, options);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 429 || attempt > maxRetries) throw err;
+        const waitMs = retryWaitMs(err.retryAfter ?? null, attempt, Date.now());
+        if (waitMs > MAX_RETRY_WAIT_MS) throw err;
+        this.options.onRetry?.({ method, path, code: err.code, waitMs, attempt, maxRetries });
+        try {
+          await sleep(waitMs, undefined, this.options.signal ? { signal: this.options.signal } : {});
+        } catch {
+          throw new InterruptedError();
+        }
+      }
+    }
+  }
+
+  private async requestOnce<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    options: RequestOptions,
   ): Promise<ApiResponse<z.output<S>>> {
     const url = this.urlFor(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);

@@ -1,6 +1,6 @@
 // Streams one presigned archive URL to a file (via a .part file renamed at the end), counting bytes as they land.
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -46,6 +46,22 @@ export async function downloadToFile(url: string, path: string, options: Downloa
   }
   const part = `${path}.part`;
   let bytes = 0;
+  // A leftover .part (or a link planted in its place) is removed, never followed: rm() on a symlink removes
+  // the link; O_EXCL|O_NOFOLLOW then refuses anything that appears there in between.
+  await rm(part, { force: true });
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(
+      part,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644,
+    );
+  } catch (err) {
+    throw new CliError(
+      `cannot create ${part}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      EXIT.usage,
+    );
+  }
   try {
     await pipeline(
       Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
@@ -56,10 +72,11 @@ export async function downloadToFile(url: string, path: string, options: Downloa
           yield chunk;
         }
       },
-      createWriteStream(part),
+      handle.createWriteStream(),
       { signal },
     );
   } catch (err) {
+    await handle.close().catch(() => undefined);
     await rm(part, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== undefined && LOCAL_WRITE_ERRORS.has(code))

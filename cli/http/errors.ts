@@ -102,13 +102,22 @@ export function errorFromResponse(
       api.code,
       api.details,
       detailHints(api, headers),
+      headers.get('retry-after') ?? undefined,
     );
   }
   const message = gatewayMessage(body) ?? (text.trim().slice(0, 200) || statusText || 'no body');
   if (status === 401 || status === 403)
     return new ApiError(`${status} ${message}`, EXIT.auth, status, undefined, {}, authHints(context.auth));
   if (status === 404) return missingRoute(status, context);
-  return new ApiError(`API answered ${status}: ${message}`, EXIT.api, status, undefined);
+  return new ApiError(
+    `API answered ${status}: ${message}`,
+    EXIT.api,
+    status,
+    undefined,
+    {},
+    [],
+    headers.get('retry-after') ?? undefined,
+  );
 }
 
 /** A 404 that is not about a job: the server has no such route (wrong --api, or older than this CLI). */

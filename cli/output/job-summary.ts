@@ -1,12 +1,17 @@
 // The readable view of one job (`archiver get`): state, times, timings, archive keys, artifacts and tags.
 import type { Job, JobView } from '../api/schemas.ts';
 import { formatBytes, formatDuration, formatState, formatTags, formatTime } from './format.ts';
+import { oneLine } from './sanitize.ts';
 import { renderTable } from './table.ts';
 
 /** One line for commands that report a job in passing (submit, cancel, track, reconcile). */
 export function jobLine(job: Job): string {
-  const extra = job.reason ? ` — ${job.reason}` : job.submitAmbiguous ? ' — submit ambiguous' : '';
-  return `${job.jobId}  ${formatState(job)}${extra}`;
+  const extra = job.reason
+    ? ` — ${job.reason}`
+    : job.submitAmbiguous && !isFinished(job)
+      ? ' — submit ambiguous'
+      : '';
+  return oneLine(`${job.jobId}  ${formatState(job)}${extra}`);
 }
 
 export function jobSummary(view: JobView): string[] {
@@ -19,7 +24,11 @@ export function jobSummary(view: JobView): string[] {
     ['upstream id', job.upstreamId],
     [
       'submit',
-      job.submitAmbiguous ? 'ambiguous: the upstream may have the job (see `archiver reconcile`)' : undefined,
+      !job.submitAmbiguous
+        ? undefined
+        : isFinished(job)
+          ? 'was ambiguous (the /run answer was lost), since settled'
+          : 'ambiguous: the upstream may have the job (see `archiver reconcile`)',
     ],
     ['created', formatTime(job.createdAt)],
     ['submitted', formatTime(job.submittedAt)],
@@ -41,8 +50,8 @@ export function jobSummary(view: JobView): string[] {
     ['tags', formatTags(job.metadata)],
     ['looks', !isFinished(job) && job.looks ? String(job.looks) : undefined],
   ];
-  const lines = [`Job ${job.jobId}  ${formatState(job)}`];
-  for (const [label, value] of rows) if (value) lines.push(`  ${label.padEnd(14)}${value}`);
+  const lines = [oneLine(`Job ${job.jobId}  ${formatState(job)}`)];
+  for (const [label, value] of rows) if (value) lines.push(`  ${label.padEnd(14)}${oneLine(value)}`);
   const artifacts = job.artifacts ?? [];
   if (artifacts.length > 0) {
     lines.push(`  ${'artifacts'.padEnd(14)}${artifacts.length}`);

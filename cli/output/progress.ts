@@ -1,5 +1,6 @@
 // Progress on stderr: a redrawn bar or status line on a terminal, plain lines (only when something changes) otherwise.
 import type { OutStream } from '../context.ts';
+import { sanitize } from './sanitize.ts';
 
 const CLEAR_LINE = '\r\x1b[2K';
 const REDRAW_MS = 100;
@@ -30,7 +31,7 @@ export function createProgressBar(stream: OutStream, total: number): ProgressBar
     if (!force && now - lastDraw < REDRAW_MS) return;
     lastDraw = now;
     shown = text;
-    stream.write(`${CLEAR_LINE}${fitWidth(text, stream.columns)}`);
+    stream.write(`${CLEAR_LINE}${fitWidth(sanitize(text), stream.columns)}`);
   };
   return {
     update(done, note) {
@@ -38,10 +39,10 @@ export function createProgressBar(stream: OutStream, total: number): ProgressBar
     },
     log(line) {
       if (!tty) {
-        stream.write(`${line}\n`);
+        stream.write(`${sanitize(line)}\n`);
         return;
       }
-      stream.write(`${CLEAR_LINE}${line}\n`);
+      stream.write(`${CLEAR_LINE}${sanitize(line)}\n`);
       if (shown) draw(shown, true);
     },
     finish() {
@@ -68,12 +69,12 @@ export function createStatusLine(stream: OutStream): StatusLine {
     set(text, key = text) {
       if (tty) {
         stream.write(
-          `${CLEAR_LINE}${fitWidth(`${SPINNER[frame++ % SPINNER.length]} ${text}`, stream.columns)}`,
+          `${CLEAR_LINE}${fitWidth(`${SPINNER[frame++ % SPINNER.length]} ${sanitize(text)}`, stream.columns)}`,
         );
         drawn = true;
         return;
       }
-      if (key !== lastKey) stream.write(`${text}\n`);
+      if (key !== lastKey) stream.write(`${sanitize(text)}\n`);
       lastKey = key;
     },
     finish() {

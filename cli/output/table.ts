@@ -1,11 +1,14 @@
 // Plain-text tables: columns padded to their widest cell, a rule under the header, numbers right-aligned.
+import { oneLine } from './sanitize.ts';
 export interface Column {
   header: string;
   align?: 'left' | 'right';
 }
 
 /** Returns the table's lines (no trailing newline); the last column is never padded. */
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
+export function renderTable(columns: readonly Column[], given: readonly (readonly string[])[]): string[] {
+  // Cells hold upstream text: escaped before measuring, so widths match what is printed.
+  const rows = given.map((r) => r.map(oneLine));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
     columns

@@ -26,11 +26,7 @@ export async function reconcileJob(
   if (!job) throw new JobNotFoundError(jobId);
   if (isTerminal(job.state)) return { job, outcome: 'unchanged' };
   if (upstreamId && job.upstreamId && job.upstreamId !== upstreamId) {
-    throw new JobStateConflictError(
-      jobId,
-      job.state,
-      `attach upstream job ${upstreamId} to (it has ${job.upstreamId})`,
-    );
+    throw attachConflict(jobId, job.state, upstreamId, `it already has upstream job ${job.upstreamId}`);
   }
   const target = job.upstreamId ?? upstreamId;
   if (!target) return { job, outcome: 'unchanged' };
@@ -39,11 +35,7 @@ export async function reconcileJob(
   if (!job.upstreamId) {
     const holder = await deps.jobs.linkUpstream(job.endpoint, target, jobId);
     if (holder !== jobId)
-      throw new JobStateConflictError(
-        jobId,
-        job.state,
-        `attach ${target}, already tracked by job ${holder}, to`,
-      );
+      throw attachConflict(jobId, job.state, target, `that upstream job belongs to job ${holder}`);
   }
   await audit(
     deps,
@@ -59,4 +51,16 @@ export async function reconcileJob(
     source: 'reconcile',
   });
   return { job: outcome.job, outcome: outcome.kind };
+}
+
+/** A 409 whose sentence reads whole: the generic "Cannot <action> job <id> in state <s>" cannot carry the reason. */
+function attachConflict(
+  jobId: string,
+  state: string,
+  upstreamId: string,
+  why: string,
+): JobStateConflictError {
+  const error = new JobStateConflictError(jobId, state, `attach upstream job ${upstreamId} to`);
+  error.message = `Cannot attach upstream job ${upstreamId} to job ${jobId}: ${why}`;
+  return error;
 }

@@ -24,13 +24,23 @@ const getRuntime = functionRuntime('webhook', {
   urlFetcher,
 });
 
+/** A malformed escape decodes to '', which then fails like any other malformed path. */
+function decoded(raw: string | undefined): string {
+  try {
+    return decodeURIComponent(raw ?? '');
+  } catch {
+    return '';
+  }
+}
+
 export const handler = (event: APIGatewayProxyEventV2) =>
   dispatch(
     event,
     {
       'POST /webhooks/{jobId}/{token}': async (e) => {
-        const jobId = e.pathParameters?.jobId ?? '';
-        const token = e.pathParameters?.token ?? '';
+        // Path parameters arrive percent-encoded, as for the other handlers (pathParameter decodes them).
+        const jobId = decoded(e.pathParameters?.jobId);
+        const token = decoded(e.pathParameters?.token);
         // Malformed ids and tokens get the same answer as wrong ones: nothing to learn from the difference.
         if (!jobIdSchema.safeParse(jobId).success || !TOKEN.test(token)) {
           getRuntime().metrics.count('WebhooksRejected');

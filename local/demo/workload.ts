@@ -69,6 +69,7 @@ export const DEMO_JOBS: DemoJob[] = [
   {
     name: 'sync',
     shows: 'sync:true: answered already archived',
-    request: { input: { prompt: 'right now' }, sync: true },
+    // The webhook comes late on purpose: /runsync's answer archives first, so the row reads the same every run.
+    request: { input: { prompt: 'right now', _emulator: { webhook: { delayMs: 3000 } } }, sync: true },
   },
 ];

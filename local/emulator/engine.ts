@@ -16,6 +16,29 @@ export interface SubmitRequest {
   policy?: { executionTimeout?: number; ttl?: number; lowPriority?: boolean };
 }
 
+/** One job in the state file (`EmulatorOptions.stateFile`). */
+export interface SavedJob {
+  id: string;
+  endpointId: string;
+  sync: boolean;
+  input: Record<string, unknown>;
+  webhook?: string;
+  policy: Job['policy'];
+  createdAt: number;
+  status: string;
+  deadline: number;
+  expiresAt: number;
+  retries: number;
+  hasOutput: boolean;
+  startedAt?: number;
+  finishedAt?: number;
+  delayTime?: number;
+  executionTime?: number;
+  output?: unknown;
+  error?: string;
+  finalJson?: string;
+}
+
 interface EndpointState {
   readonly id: string;
   workers: number;
@@ -271,6 +294,81 @@ export class Engine {
     for (const job of [...this.jobs.values()]) {
       if (now >= job.expiresAt) this.remove(job, 'expired');
     }
+  }
+
+  /** The live jobs as plain data, for the state file: what /status needs, and enough to run a job again. */
+  saved(): SavedJob[] {
+    return [...this.jobs.values()].map((job) => {
+      const final = isFinal(job.status);
+      return {
+        id: job.id,
+        endpointId: job.endpointId,
+        sync: job.sync,
+        input: job.input,
+        ...(job.webhook !== undefined && { webhook: job.webhook }),
+        policy: job.policy,
+        createdAt: job.createdAt,
+        status: job.status,
+        deadline: job.deadline,
+        expiresAt: job.expiresAt,
+        retries: job.retries,
+        hasOutput: final && job.hasOutput,
+        ...(final && {
+          ...(job.startedAt !== undefined && { startedAt: job.startedAt }),
+          ...(job.finishedAt !== undefined && { finishedAt: job.finishedAt }),
+          ...(job.delayTime !== undefined && { delayTime: job.delayTime }),
+          ...(job.executionTime !== undefined && { executionTime: job.executionTime }),
+          ...(job.hasOutput && { output: job.output }),
+          ...(job.error !== undefined && { error: job.error }),
+          ...(job.finalJson !== undefined && { finalJson: job.finalJson }),
+        }),
+      };
+    });
+  }
+
+  /**
+   * Jobs of an earlier run: finished ones answer /status until their retention ends, as before the
+   * restart; unfinished ones go back to the queue and run again (a worker restart upstream does the same).
+   */
+  restore(saved: readonly SavedJob[]): number {
+    const now = Date.now();
+    let restored = 0;
+    for (const s of saved) {
+      if (now >= s.expiresAt || this.jobs.has(s.id)) continue;
+      const final = isFinal(s.status);
+      const job: Job = {
+        id: s.id,
+        endpointId: s.endpointId,
+        sync: s.sync,
+        input: s.input,
+        webhook: s.webhook,
+        policy: s.policy,
+        createdAt: s.createdAt,
+        status: final ? s.status : 'IN_QUEUE',
+        queuedAt: now,
+        deadline: s.deadline,
+        expiresAt: s.expiresAt,
+        hasOutput: final && s.hasOutput,
+        retries: s.retries,
+        chunks: [],
+        streamCursor: 0,
+        waiters: new Set(),
+        deliveries: [],
+      };
+      if (final) {
+        if (s.startedAt !== undefined) job.startedAt = s.startedAt;
+        if (s.finishedAt !== undefined) job.finishedAt = s.finishedAt;
+        if (s.delayTime !== undefined) job.delayTime = s.delayTime;
+        if (s.executionTime !== undefined) job.executionTime = s.executionTime;
+        if (s.hasOutput) job.output = s.output;
+        if (s.error !== undefined) job.error = s.error;
+        if (s.finalJson !== undefined) job.finalJson = s.finalJson;
+      }
+      this.jobs.set(job.id, job);
+      restored++;
+      if (!final) this.enqueue(job);
+    }
+    return restored;
   }
 
   stop(): void {

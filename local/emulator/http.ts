@@ -7,6 +7,8 @@ export interface Reply {
   body: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
+  /** What the request log records about it (a /run's new job id), even when a fault loses the answer. */
+  log?: { jobId: string; webhookJobId?: string };
 }
 
 export const json = (status: number, value: unknown): Reply => ({ status, body: JSON.stringify(value) });

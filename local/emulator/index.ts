@@ -1,7 +1,9 @@
 // Public entry of the SubModel/RunPod emulator: startEmulator() and the types tests and local mode use.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Engine } from './engine.ts';
+import { dirname } from 'node:path';
+import { Engine, type SavedJob } from './engine.ts';
 import { FaultInjector, type FaultOptions } from './faults.ts';
 import { isFinal, type JobSnapshot } from './jobs.ts';
 import { type EmulatorOptions, type EndpointOptions, resolveSettings, type Settings } from './options.ts';
@@ -57,10 +59,35 @@ export interface Emulator {
   configureEndpoint(endpointId: string, options: EndpointOptions): void;
   /** The resolved settings in force. */
   readonly settings: Readonly<Settings>;
+  /** Jobs taken over from the state file of an earlier run (0 without one). */
+  readonly restored: number;
   stop(): Promise<void>;
 }
 
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+/** Reads the jobs an earlier run left in `file`; a missing or unreadable file means none. */
+function readState(file: string | undefined): SavedJob[] {
+  if (file === undefined || !existsSync(file)) return [];
+  try {
+    const saved: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return Array.isArray(saved) ? (saved as SavedJob[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Written whole, then renamed: a crash mid-write leaves the previous state, never half of one. */
+function writeState(file: string, jobs: SavedJob[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(jobs), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export async function startEmulator(
+  options: EmulatorOptions & {
+    /** Keep jobs (with their deadlines and retention) in this file across stop() and a new start. */
+    stateFile?: string;
+  } = {},
+): Promise<Emulator> {
   const settings = resolveSettings(options);
   const stats = createStats();
   const timers = new Timers();
@@ -97,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = (server.address() as AddressInfo).port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   url = `http://${host}:${port}`;
+  const restored = engine.restore(readState(options.stateFile));
 
   const jobs: JobInspector = {
     get: (id) => engine.inspect(id),
@@ -138,6 +166,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     apiKey: settings.apiKey,
     settings,
+    restored,
     baseUrlFor: (endpointId, style = 'v2') =>
       style === 'sl'
         ? `${url}/api/v1/sl/${encodeURIComponent(endpointId)}`
@@ -152,6 +181,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        // Saved before the engine stops: stopping aborts the running handlers.
+        if (options.stateFile !== undefined) writeState(options.stateFile, engine.saved());
         engine.stop();
         timers.clearAll();
         await webhooks.stop();

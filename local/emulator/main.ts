@@ -1,7 +1,9 @@
 // CLI: `npm run emulator` starts a standalone emulator from flags or EMULATOR_* variables and stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { startupError } from '../startup-errors.ts';
 import { type EmulatorOptions, type FaultOptions, startEmulator } from './index.ts';
+import { resolveSettings } from './options.ts';
 
 type Kind = 'int' | 'number' | 'probability' | 'string' | 'list';
 
@@ -54,13 +56,31 @@ const PARSERS: Record<Kind, z.ZodType> = {
   ),
 };
 
+const DEFAULT_PORT = 8765;
+const DEFAULTS = resolveSettings({ port: DEFAULT_PORT }) as unknown as Record<string, unknown>;
+
+/** What a flag is when it is not given: the emulator's own default, "off" for faults. */
+function defaultOf(flag: string, target: (typeof SPEC)[string][2]): string {
+  if ('fault' in target)
+    return flag === 'fault-seed' ? 'the --seed' : flag === 'fault-webhook-delay-ms' ? '1000' : '0 (off)';
+  const value = DEFAULTS[target.option];
+  if (Array.isArray(value)) return value.join(',');
+  return value === undefined ? '' : String(value);
+}
+
 const USAGE = `Usage: npm run emulator -- [--flag value]...
-Flags (or the environment variable in brackets):
+Flags (or the environment variable in brackets), with their defaults:
 ${Object.entries(SPEC)
-  .map(([flag, [env, kind]]) => `  --${flag.padEnd(26)} ${kind.padEnd(12)} [${env}]`)
+  .map(
+    ([flag, [env, kind, target]]) =>
+      `  --${flag.padEnd(26)} ${kind.padEnd(12)} ${`[${env}]`.padEnd(36)} ${defaultOf(flag, target)}`,
+  )
   .join('\n')}
-  --no-rate-limits                                [EMULATOR_RATE_LIMITS=off]
-Probabilities are 0..1; fault dice are seeded (--fault-seed, else --seed), so runs repeat exactly.`;
+  --no-rate-limits                        ${'[EMULATOR_RATE_LIMITS=off]'.padEnd(36)} limits on (the documented ones)
+Probabilities are 0..1; fault dice are seeded (--fault-seed, else --seed), so runs repeat exactly.
+PORT and SUBMODEL_API_KEY are read too when EMULATOR_PORT / EMULATOR_API_KEY are unset.
+Base URLs: http://HOST:PORT/v2/<endpoint id> (RunPod style) or http://HOST:PORT/api/v1/sl/<endpoint id>
+(SubModel style); any endpoint id works. Authorization: Bearer <api key>.`;
 
 function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions {
   const { values } = parseArgs({
@@ -89,7 +109,7 @@ function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions {
   }
   // Common fallbacks: PORT as most servers read it, and the key local mode already has for the upstream.
   if (options.port === undefined && env.PORT) options.port = PARSERS.int.parse(env.PORT);
-  options.port ??= 8765;
+  options.port ??= DEFAULT_PORT;
   if (options.apiKey === undefined && env.SUBMODEL_API_KEY) options.apiKey = env.SUBMODEL_API_KEY;
   if (values['no-rate-limits'] || env.EMULATOR_RATE_LIMITS === 'off') options.rateLimitsEnabled = false;
   return { ...(options as EmulatorOptions), faults: faults as FaultOptions };
@@ -100,11 +120,20 @@ async function main(): Promise<void> {
   try {
     options = optionsFrom(process.argv.slice(2), process.env);
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    console.error(USAGE);
+    const message = error instanceof Error ? (error.message.split('. ')[0] ?? error.message) : String(error);
+    console.error(`npm run emulator: ${message.replace(/^Unknown option '(.+)'$/, 'unknown option $1')}`);
+    console.error('  see: npm run emulator -- --help');
     process.exit(2);
   }
-  const emulator = await startEmulator(options);
+  let emulator: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    emulator = await startEmulator(options);
+  } catch (error) {
+    const port = options.port ?? DEFAULT_PORT;
+    const explained = startupError(error, { port }).message.replaceAll('npm start', 'npm run emulator');
+    console.error(`npm run emulator: ${explained.replace('PORT=', 'EMULATOR_PORT=')}`);
+    process.exit(1);
+  }
   const base = emulator.baseUrlFor('demo');
   console.log(`SubModel emulator listening on ${emulator.url}`);
   console.log(`  base URLs: ${base}  or  ${emulator.baseUrlFor('demo', 'sl')}  (any endpoint id works)`);

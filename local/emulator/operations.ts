@@ -92,13 +92,31 @@ async function submit(deps: OperationDeps, request: OperationRequest, sync: bool
     { input, webhook: webhook || undefined, policy: policy ?? undefined },
     sync,
   );
-  if (!sync) return json(200, { id: job.id, status: 'IN_QUEUE' });
+  const log = { jobId: job.id, ...webhookJobIdOf(webhook) };
+  if (!sync) return { ...json(200, { id: job.id, status: 'IN_QUEUE' }), log };
   await engine.waitFinal(
     job,
     waitMs(request.query, settings.runsyncDefaultWaitMs, settings),
     request.clientGone,
   );
-  return isFinal(job.status) ? rawJson(200, statusJson(job)) : json(200, { id: job.id, status: job.status });
+  const reply = isFinal(job.status)
+    ? rawJson(200, statusJson(job))
+    : json(200, { id: job.id, status: job.status });
+  return { ...reply, log };
+}
+
+/**
+ * The archiver's job id from a callback URL `.../webhooks/{jobId}/{token}`, so the request log can say which
+ * upstream job belongs to which archiver job (the reconcile procedure). The token is never logged.
+ */
+function webhookJobIdOf(webhook: string | null | undefined): { webhookJobId?: string } {
+  if (!webhook) return {};
+  try {
+    const id = /\/webhooks\/([^/]+)\/[^/]+\/?$/.exec(new URL(webhook).pathname)?.[1];
+    return id ? { webhookJobId: decodeURIComponent(id) } : {};
+  } catch {
+    return {};
+  }
 }
 
 export async function perform(deps: OperationDeps, request: OperationRequest): Promise<Reply> {

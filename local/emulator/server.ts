@@ -121,12 +121,14 @@ export function createRequestHandler(deps: ServerDeps, requestLog: RequestLog) {
     const cls = CLASS_OF[operation];
     const startedAt = Date.now();
     bump(stats.requests, operation);
+    let logged: Reply['log'];
     res.on('finish', () =>
       requestLog.add(endpointId, {
         at: new Date(startedAt).toISOString(),
         method: req.method ?? 'GET',
         operation,
-        jobId: route.jobId,
+        jobId: route.jobId ?? logged?.jobId,
+        ...(logged?.webhookJobId !== undefined && { webhookJobId: logged.webhookJobId }),
         httpStatus: res.statusCode,
         durationMs: Date.now() - startedAt,
       }),
@@ -170,6 +172,7 @@ export function createRequestHandler(deps: ServerDeps, requestLog: RequestLog) {
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     const reply = await perform(deps, { ...route, req, query, clientGone: gone.signal });
+    logged = reply.log;
     const lost = faults.lostResponse(cls);
     if (lost !== undefined) {
       stats.injectedErrors++;
@@ -229,7 +232,10 @@ export interface RequestLogEntry {
   at: string;
   method: string;
   operation: Operation;
+  /** The job the request is about; for /run and /runsync the job it created (even if its answer was lost). */
   jobId: string | undefined;
+  /** For /run and /runsync: the archiver job id from the webhook URL (the token is never logged). */
+  webhookJobId?: string;
   httpStatus: number;
   durationMs: number;
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { IamAuthorizer } from './principal.ts';
 
 export interface EventSettings {
   routeKey: string;
@@ -11,6 +12,8 @@ export interface EventSettings {
   apiId: string;
   stage: string;
   now: number;
+  /** `requestContext.authorizer` of an IAM-authorized route; absent on public routes, as in AWS. */
+  authorizer?: { iam: IamAuthorizer };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -125,6 +128,7 @@ export function buildHttpEvent(
     requestContext: {
       accountId: settings.accountId,
       apiId: settings.apiId,
+      ...(settings.authorizer !== undefined && { authorizer: settings.authorizer }),
       domainName,
       domainPrefix: domainName.split('.')[0]?.split(':')[0] ?? domainName,
       http: {

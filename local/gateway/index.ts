@@ -1,6 +1,12 @@
 // Local stand-ins for API Gateway (HTTP API → Lambda events) and EventBridge schedules.
 export { createLambdaContext, type LambdaContextOptions } from './context.ts';
 export { apiGatewayTime, buildHttpEvent, encodeBody } from './event.ts';
+export {
+  type IamAuthorizer,
+  LOCAL_ACCOUNT_ID,
+  localIamAuthorizer,
+  localPrincipalId,
+} from './principal.ts';
 export type { GatewayRoute, HttpHandler, HttpMethod } from './routes.ts';
 export {
   type LocalScheduledEvent,

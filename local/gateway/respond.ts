@@ -87,3 +87,23 @@ export function writeMessage(
   });
   res.end(body);
 }
+
+/** The archiver's own error shape, for what the local gateway refuses before any handler runs. */
+export function writeApiError(
+  res: ServerResponse,
+  statusCode: number,
+  code: string,
+  message: string,
+  details: Record<string, unknown>,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message, details } });
+  res.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}

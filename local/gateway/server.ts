@@ -5,8 +5,10 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { discardRest, readBody } from './body.ts';
 import { createLambdaContext } from './context.ts';
 import { apiGatewayRequestId, buildHttpEvent } from './event.ts';
+import { hostAllowed, isJsonMediaType, originAllowed } from './guards.ts';
 import { invokeWithTimeout } from './invoke.ts';
-import { normalizeResult, writeMessage, writeResult } from './respond.ts';
+import { localIamAuthorizer } from './principal.ts';
+import { normalizeResult, writeApiError, writeMessage, writeResult } from './respond.ts';
 import { compileRoutes, type GatewayRoute, matchRoute } from './routes.ts';
 
 /** HTTP API payload quota. */
@@ -26,6 +28,11 @@ export interface GatewayOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
   /** When set, routes with `auth: true` require `Authorization: Bearer <authToken>`. */
   authToken?: string;
+  /**
+   * Host names (without port) requests may name besides the loopback ones (localhost, 127.0.0.1, ::1):
+   * a page on another name that resolves to 127.0.0.1 (DNS rebinding) is refused. `['*']` allows any.
+   */
+  allowedHosts?: readonly string[];
   maxBodyBytes?: number;
   maxPayloadBytes?: number;
   integrationTimeoutMs?: number;
@@ -74,7 +81,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     region = 'us-east-1',
     onError = defaultOnError,
     stopGraceMs = 10_000,
+    allowedHosts = [],
   } = options;
+  // Every IAM-authorized route carries the caller, as API Gateway's IAM authorization does.
+  const authorizer = localIamAuthorizer(authToken);
   const routes = compileRoutes(options.routes);
   const inflight = new Set<Promise<void>>();
 
@@ -89,13 +99,59 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.setHeader('apigw-requestid', requestId);
     const method = req.method ?? 'GET';
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      writeApiError(
+        res,
+        403,
+        'HOST_NOT_ALLOWED',
+        `this local API answers only to loopback names, not "${req.headers.host ?? ''}"`,
+        {
+          hint: 'open it as http://127.0.0.1:PORT, or add the name to ARCHIVER_ALLOWED_HOSTS',
+        },
+      );
+      discardRest(req, maxBodyBytes, 10_000);
+      return;
+    }
     const match = matchRoute(routes, method, rawPath);
     if (match === undefined) {
       if (fallback !== undefined) await fallback(req, res);
-      else writeMessage(res, 404, 'Not Found');
+      else writeApiError(res, 404, 'ROUTE_NOT_FOUND', `No route for ${method} ${rawPath}`, {});
       return;
     }
     const { route, routeKey, functionName } = match.compiled;
+
+    // Client routes refuse what a web page of another origin can send without a preflight (CSRF): a
+    // cross-origin Origin, and bodies that are not JSON (forms, text/plain, no content type at all).
+    if (route.auth === true) {
+      if (!originAllowed(req.headers.origin, allowedHosts)) {
+        writeApiError(
+          res,
+          403,
+          'ORIGIN_NOT_ALLOWED',
+          `requests from ${req.headers.origin} are not accepted`,
+          {},
+        );
+        discardRest(req, maxBodyBytes, 10_000);
+        return;
+      }
+      const contentType = req.headers['content-type'];
+      const hasBody =
+        Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      const reads = method === 'GET' || method === 'HEAD';
+      if (!reads && (hasBody || contentType !== undefined) && !isJsonMediaType(contentType)) {
+        writeApiError(
+          res,
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'the body must be JSON: send content-type: application/json',
+          {
+            contentType: contentType ?? null,
+          },
+        );
+        discardRest(req, maxBodyBytes, 10_000);
+        return;
+      }
+    }
 
     if (route.auth === true && authToken !== undefined) {
       const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -131,6 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       apiId,
       stage,
       now,
+      ...(route.auth === true && { authorizer }),
     });
     // Lambda receives the event as JSON: measure it against the invoke quota and hand over a fresh parse.
     const serializedEvent = JSON.stringify(event);

@@ -1,7 +1,9 @@
 // dynalite in-process: DynamoDB's wire protocol over LevelDB (a data folder) or memory.
 import { mkdir } from 'node:fs/promises';
 import dynalite from 'dynalite';
+import type { AwsCredentials } from '../../functions/adapters/aws-clients.ts';
 import { closeServer, listen, type RunningStore, serverUrl } from './net.ts';
+import { guardWithSigV4 } from './sigv4-guard.ts';
 
 export interface DynaliteOptions {
   /** LevelDB folder; in-memory when absent. */
@@ -11,12 +13,15 @@ export interface DynaliteOptions {
   port?: number;
   /** Time a new table stays CREATING. Short by default: start-up waits for ACTIVE. */
   createTableMs?: number;
+  /** When given, every request must be SigV4-signed with this pair (dynalite itself only checks the header is there). */
+  credentials?: AwsCredentials;
 }
 
 export async function startDynalite(options: DynaliteOptions = {}): Promise<RunningStore> {
-  const { path, host = '127.0.0.1', port = 0, createTableMs = 50 } = options;
+  const { path, host = '127.0.0.1', port = 0, createTableMs = 50, credentials } = options;
   if (path !== undefined) await mkdir(path, { recursive: true });
   const server = dynalite({ ...(path !== undefined && { path }), createTableMs, deleteTableMs: 50 });
+  if (credentials !== undefined) guardWithSigV4(server, { credentials, service: 'dynamodb' });
   await listen(server, port, host);
   return {
     endpoint: serverUrl(server),

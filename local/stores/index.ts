@@ -6,12 +6,14 @@ import {
   createS3Client,
   EMULATOR_DEFAULT_REGION,
 } from '../../functions/adapters/aws-clients.ts';
+import { dataFolderCredentials } from './credentials.ts';
 import { startDynalite } from './dynalite.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import type { RunningStore } from './net.ts';
 import { ensureBucket, ensureTable } from './provision.ts';
-import { S3RVER_CREDENTIALS, startS3rver } from './s3rver.ts';
+import { startS3rver } from './s3rver.ts';
 
+export { dataFolderCredentials, STORE_CREDENTIALS_FILE } from './credentials.ts';
 export { startDynalite } from './dynalite.ts';
 export { checkJava, JAVA_INSTALL_HINT, type JavaCheck, startDynamoDbLocal } from './dynamodb-local.ts';
 export type { RunningStore } from './net.ts';
@@ -35,7 +37,10 @@ export interface LocalStoresOptions {
   dynamoPort?: number;
   s3Port?: number;
   region?: string;
-  /** Credentials every local client should use; s3rver accepts only its own pair, so that is the default. */
+  /**
+   * The pair the embedded stores require (SigV4 verified on every request); default: the data folder's own,
+   * made on first start (`store-credentials.json`), so no other local process or web page can use them.
+   */
   credentials?: AwsCredentials;
   /** Create the table and bucket when missing (default true). */
   provision?: boolean;
@@ -74,10 +79,10 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     dynamoPort = 0,
     s3Port = 0,
     region = EMULATOR_DEFAULT_REGION,
-    credentials = S3RVER_CREDENTIALS,
     provision = true,
   } = options;
   const root = resolve(dataDir);
+  const credentials = options.credentials ?? dataFolderCredentials(root);
   const dynamoKind = typeof dynamo === 'string' ? dynamo : 'external';
 
   // Start both in parallel: DynamoDB Local's JVM start dominates, s3rver hides behind it.
@@ -86,7 +91,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
       if (typeof dynamo !== 'string') return Promise.resolve(external(dynamo.endpoint));
       if (dynamo === 'dynalite') {
         const path = dynamoInMemory ? undefined : join(root, 'dynalite');
-        return startDynalite({ host, port: dynamoPort, ...(path !== undefined && { path }) });
+        return startDynalite({ host, port: dynamoPort, credentials, ...(path !== undefined && { path }) });
       }
       const dbPath = dynamoInMemory ? undefined : join(root, 'dynamodb-local');
       return startDynamoDbLocal({
@@ -96,7 +101,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     }),
     timed(() =>
       typeof s3 === 'string'
-        ? startS3rver({ directory: join(root, 's3'), host, port: s3Port })
+        ? startS3rver({ directory: join(root, 's3'), host, port: s3Port, credentials })
         : Promise.resolve(external(s3.endpoint)),
     ),
   ]);

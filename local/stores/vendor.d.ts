@@ -46,3 +46,11 @@ declare module 's3rver' {
   }
   export = S3rver;
 }
+
+declare module 's3rver/lib/models/account.js' {
+  /** s3rver's key registry: a SigV4 request names an access key id that must be registered here. */
+  interface AwsAccount {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  }
+  export const DUMMY_ACCOUNT: AwsAccount;
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, PublicJob } from '../../functions/core/results.ts';
+import { setRuntime } from '../../functions/runtime.ts';
 import type { Emulator } from '../../local/emulator/index.ts';
 import { LOCAL_ENDPOINT_ID, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { readPng } from '../support/e2e-png.ts';
@@ -256,7 +257,9 @@ describe('archiver CLI', () => {
     const id = ids.slow ?? '';
     const cancelled = await cli(['cancel', id]);
     expectExit(cancelled, 0);
-    expect(cancelled.stdout).toContain(`cancelled: ${id}  ARCHIVED (CANCELLED)`);
+    // People read stderr, scripts stdout: the human line is on stderr like every other command's.
+    expect(cancelled.stderr).toContain(`cancelled: ${id}  ARCHIVED (CANCELLED)`);
+    expect(cancelled.stdout.trim()).toBe(id);
     const again = await cli(['cancel', id]);
     expectExit(again, 2);
     expect(again.stderr).toContain('JOB_STATE_CONFLICT');
@@ -415,6 +418,17 @@ describe('archiver CLI', () => {
 
     const submitting = await api<{ jobs: PublicJob[] }>('/jobs?state=SUBMITTING');
     const id = submitting.jobs[0]?.jobId ?? '';
+    // The job the ambiguous submit made is named on stdout and in the hints, ready for reconcile.
+    expect(submitted.stdout.trim()).toBe(id);
+    expect(submitted.stderr).toContain(`job ${id} stays SUBMITTING (submit ambiguous)`);
+    expect(submitted.stderr).toContain(`archiver reconcile ${id} --upstream-id`);
+    // The emulator's request log names the upstream job that lost /run created, and whose callback it had.
+    const log = await fetch(`${emulator.baseUrlFor(LOCAL_ENDPOINT_ID)}/requests`, {
+      headers: { authorization: `Bearer ${emulator.apiKey}` },
+    });
+    const requests = ((await log.json()) as { requests: Array<Record<string, unknown>> }).requests;
+    const logged = requests.find((r) => r.operation === 'run' && r.webhookJobId === id);
+    expect(logged?.jobId).toEqual(expect.any(String));
     const [listing, listingJson, bogus] = await Promise.all([
       cli(['reconcile']),
       cli(['reconcile', '--json']),
@@ -430,6 +444,7 @@ describe('archiver CLI', () => {
 
     const upstream = emulator.jobs.list().find((j) => j.webhook?.includes(id));
     expect(upstream).toBeDefined();
+    expect(logged?.jobId).toBe(upstream?.id);
     expectExit(bogus, 3);
     expect(bogus.stderr).toContain('UPSTREAM_NOT_FOUND');
 
@@ -437,8 +452,243 @@ describe('archiver CLI', () => {
     expectExit(settled, 0);
     expect(settled.stdout.trim()).toBe(id);
     expect((await view(id)).job).toMatchObject({ state: 'ARCHIVED', upstreamId: upstream?.id });
+    // Settled: no longer shown as "submit ambiguous".
+    expect(settled.stderr).not.toContain('submit ambiguous');
+    const shown = await cli(['get', id]);
+    expect(shown.stdout).not.toContain('ambiguous: the upstream may have the job');
+    expect(shown.stdout).toContain('since settled');
     const none = await cli(['reconcile']);
     expectExit(none, 0);
     expect(none.stderr).toContain('no job with an ambiguous submit');
   }
+
+  it('says in one sentence why an upstream id cannot be attached to a running job', async () => {
+    const running = await cli(['submit', '--input', '{"handler":"slow","durationMs":30000}']);
+    expectExit(running, 0);
+    const id = running.stdout.trim();
+    const upstreamId = (await view(id)).job.upstreamId;
+    const other = await cli(['reconcile', id, '--upstream-id', `other-${RUN}`]);
+    expectExit(other, 2);
+    expect(other.stderr).toContain(
+      `JOB_STATE_CONFLICT: Cannot attach upstream job other-${RUN} to job ${id}: it already has upstream job ${upstreamId}`,
+    );
+    expectExit(await cli(['cancel', id]), 0);
+  });
+
+  it('every field a job record or /health carries is documented in the README', async () => {
+    const readme = await readFile(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const { jobs } = await api<{ jobs: PublicJob[] }>('/jobs?limit=100');
+    const fields = new Set(jobs.flatMap((j) => Object.keys(j)));
+    expect(fields.size).toBeGreaterThan(10);
+    const health = await api<Record<string, unknown>>('/health');
+    // Named in the text (`field`) or shown in the README's example record ("field": ...).
+    const undocumented = [...fields, ...Object.keys(health)].filter(
+      (field) => !readme.includes(`\`${field}\``) && !readme.includes(`"${field}":`),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it('continue hints repeat --api, so they work as printed without ARCHIVER_API_URL', async () => {
+    const noEnv = { ARCHIVER_API_URL: undefined };
+    const page = await cli(['--api', stack.url, 'list', '--limit', '1'], { env: noEnv });
+    expectExit(page, 0);
+    const more = /more jobs: archiver (.*?)\s+\(or --all\)$/m.exec(page.stderr)?.[1];
+    expect(more).toMatch(new RegExp(`^--api ${stack.url.replace(/[.:/]/g, '\\$&')} list `));
+    const next = await cli((more ?? '').split(' '), { env: noEnv });
+    expectExit(next, 0);
+    const partial = await cli(['--api', stack.url, 'export', '--page-size', '1', '--max-pages', '1'], {
+      env: noEnv,
+    });
+    expectExit(partial, 0);
+    const resume = /continue with: archiver (.*)$/m.exec(partial.stderr)?.[1] ?? '';
+    expect(resume.startsWith(`--api ${stack.url} export `)).toBe(true);
+    expectExit(await cli(resume.split(' '), { env: noEnv }), 0);
+  });
+
+  it('says plainly when an export finds nothing, and checks policy durations in durations', async () => {
+    const empty = await cli(['export', '--from', '2020-01-01', '--to', '2020-01-02']);
+    expectExit(empty, 0);
+    expect(empty.stderr).toContain('no jobs from 2020-01-01T00:00:00.000Z to 2020-01-02T00:00:00.000Z match');
+    expect(empty.stderr).not.toContain('back to');
+    const short = await cli(['submit', '--input', '{}', '--policy-ttl', '3s']);
+    expectExit(short, 1);
+    expect(short.stderr).toContain('--policy-ttl must be from 10.0 s to 7 days, got 3s');
+    const ok = await cli(['submit', '--input', '{}', '--policy-ttl', '90s', '--execution-timeout', '1m']);
+    expectExit(ok, 0);
+    expect((await view(ok.stdout.trim())).job.policy).toMatchObject({
+      ttl: 90_000,
+      executionTimeout: 60_000,
+    });
+  });
+
+  it('submit --wait off a terminal prints each state once, and leaves the job id on stdout after Ctrl-C', async () => {
+    const env = { ...process.env, ARCHIVER_API_URL: stack.url, ARCHIVER_TOKEN: undefined };
+    const child = spawn(
+      process.execPath,
+      [ARCHIVER, 'submit', '--input', '{"handler":"slow","durationMs":30000}', ...WAIT],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const waiting = new Promise<void>((ok) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (/when last seen/.test(stderr)) ok();
+      });
+    });
+    await waiting;
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(code, stderr).toBe(130);
+    const id = stdout.trim();
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+    expect(stderr).toContain(`stopped waiting; job ${id} goes on`);
+    expect(stderr).toContain(`PENDING, upstream IN_QUEUE when last seen`);
+    const statusLines = stderr.split('\n').filter((l) => l.includes('when last seen'));
+    expect(new Set(statusLines.map((l) => l.split('  ')[1])).size).toBe(statusLines.length);
+    expectExit(await cli(['cancel', id]), 0);
+  });
+});
+
+describe('npm start, as a newcomer meets it', () => {
+  const LOCAL = resolve(import.meta.dirname, '../../bin/local.ts');
+  function start(args: string[], env: Record<string, string | undefined>) {
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', LOCAL, ...args], {
+      env: { ...process.env, ARCHIVER_TOKEN: undefined, AWS_ENDPOINT_URL_DYNAMODB: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const closed = new Promise<number | null>((ok) => child.on('close', ok));
+    return { child, output: () => out, closed };
+  }
+
+  it('prints a banner with the emulator key, both URL styles and an endpoint id, and never the token', async () => {
+    const dataDir = join(dir, 'npm-start');
+    const run = start(['--no-demo'], {
+      PORT: '0',
+      ARCHIVER_DATA_DIR: dataDir,
+      ARCHIVER_TOKEN: 'do-not-print-me-0123456789',
+    });
+    while (!run.output().includes('Ctrl-C to stop')) {
+      if (run.child.exitCode !== null) throw new Error(run.output());
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    run.child.kill('SIGINT');
+    await run.closed;
+    const banner = run.output();
+    expect(banner).not.toContain('do-not-print-me');
+    expect(banner).toContain('$ARCHIVER_TOKEN');
+    expect(banner).toContain(`endpoint id ${LOCAL_ENDPOINT_ID}, API key `);
+    expect(banner).toMatch(/\/v2\/local-endpoint\/run {3}\(RunPod style\)/);
+    expect(banner).toMatch(/\/api\/v1\/sl\/local-endpoint\/run {3}\(SubModel style\)/);
+    expect(banner).toContain('kept in the data folder across restarts');
+  });
+
+  it('a job running when the stack stops is archived after a restart on the same folder, not EXPIRED', async () => {
+    const dataDir = join(dir, 'restart');
+    const options = {
+      port: 0,
+      dataDir,
+      sweepIntervalMs: 200,
+      config: {
+        FIRST_LOOK_MS: '300',
+        LOOK_INTERVAL_MS: '300',
+        NOT_FOUND_GRACE_MS: '300',
+        LOG_LEVEL: 'silent',
+      },
+    };
+    const first = await startLocalStack(options);
+    const submitted = await fetch(`${first.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { handler: 'slow', durationMs: 1500 } }),
+    });
+    const { job } = (await submitted.json()) as { job: PublicJob };
+    await first.emulator?.jobs.waitFor(job.upstreamId ?? '', 'IN_PROGRESS');
+    await first.stop();
+    const second = await startLocalStack(options);
+    try {
+      expect(second.emulator?.restored).toBe(1);
+      for (;;) {
+        const seen = ((await (await fetch(`${second.url}/jobs/${job.jobId}`)).json()) as JobView).job;
+        expect(seen.state).not.toBe('EXPIRED');
+        if (seen.state === 'ARCHIVED') {
+          expect(seen.upstreamStatus).toBe('COMPLETED');
+          break;
+        }
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+    } finally {
+      await second.stop();
+      setRuntime(stack.runtime);
+    }
+  });
+
+  it('names an external DynamoDB in the banner instead of the embedded one', async () => {
+    const run = start(['--no-demo'], {
+      PORT: '0',
+      // The same data folder: its key pair is what the suite's (guarded) DynamoDB accepts.
+      ARCHIVER_DATA_DIR: join(dir, 'data'),
+      AWS_ENDPOINT_URL_DYNAMODB: stack.stores.dynamoEndpoint,
+    });
+    while (!run.output().includes('Ctrl-C to stop')) {
+      if (run.child.exitCode !== null) throw new Error(run.output());
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+    run.child.kill('SIGINT');
+    await run.closed;
+    expect(run.output()).toContain(
+      `(DynamoDB ${stack.stores.dynamoEndpoint} (AWS_ENDPOINT_URL_DYNAMODB), table submodel-archiver-jobs, S3 bucket`,
+    );
+  });
+
+  it('npm run demo archives every job, the sync one by runsync, and leaves no folder behind', async () => {
+    const temp = await mkdtemp(join(dir, 'tmp-'));
+    const demo = start(['--demo-only'], { TMPDIR: temp });
+    const code = await demo.closed;
+    expect(code, demo.output()).toBe(0);
+    expect(demo.output()).toMatch(/^sync\s+COMPLETED\s+runsync\s/m);
+    expect(demo.output()).toContain('the demo folder was removed');
+    // (tsx keeps its compile cache there too; only the demo's own folder matters.)
+    expect((await readdir(temp)).filter((name) => name.startsWith('submodel-archiver-demo-'))).toEqual([]);
+  });
+
+  it('explains bad start-up settings: unknown flags, a bad PORT, a port in use, a store that is down', async () => {
+    const down = start(['--no-demo'], {
+      PORT: '0',
+      ARCHIVER_DATA_DIR: join(dir, 'store-down'),
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`,
+    });
+    expect(await down.closed).toBe(1);
+    expect(down.output()).toMatch(
+      /cannot reach DynamoDB at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_DYNAMODB\): is it running\?/,
+    );
+    const bogus = start(['--bogus'], {});
+    expect(await bogus.closed).toBe(1);
+    expect(bogus.output()).toContain('npm start: unknown option --bogus\n  see: npm start -- --help');
+    const badPort = start(['--no-demo'], { PORT: 'abc' });
+    expect(await badPort.closed).toBe(1);
+    expect(badPort.output()).toContain('PORT must be a whole number from 0 to 65535');
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const address = busy.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const inUse = start(['--no-demo'], { PORT: String(port), ARCHIVER_DATA_DIR: join(dir, 'in-use') });
+      expect(await inUse.closed).toBe(1);
+      expect(inUse.output()).toContain(`port ${port} is already in use`);
+      expect(inUse.output()).toContain(`PORT=${port + 1} npm start`);
+    } finally {
+      await new Promise<void>((ok) => busy.close(() => ok()));
+    }
+  });
 });

@@ -1,6 +1,10 @@
 // The SubModel emulator over real HTTP on 127.0.0.1: documented operations, webhooks, faults, limits, retention.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
 
@@ -14,7 +18,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((fn) => fn()));
 });
 
-async function start(options: EmulatorOptions = {}): Promise<Emulator> {
+async function start(options: EmulatorOptions & { stateFile?: string } = {}): Promise<Emulator> {
   const emulator = await startEmulator({ apiKey: KEY, jobDurationMs: 20, startDelayMs: 0, ...options });
   cleanups.push(() => emulator.stop());
   return emulator;
@@ -581,5 +585,75 @@ describe('SubModel emulator', () => {
     expect(pending).toBeTruthy();
     await emu.stop();
     await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+
+  it('logs the job a lost /run created, and whose callback it carries, so reconcile can be practised', async () => {
+    const emu = await start({ faults: { lostResponse: { run: 1 }, serverErrorStatuses: [502] } });
+    const base = emu.baseUrlFor('ep');
+    const webhook = 'http://127.0.0.1:9/webhooks/01M8MBK7CZYSBNNNQ4WA2P5V5X/sekret-callback-token';
+    const lost = await call(`${base}/run`, { body: { input: {}, webhook } });
+    expect(lost.status).toBe(502);
+    const log = await call(`${base}/requests`);
+    const entry = (log.json.requests as Json[]).find((r) => r.operation === 'run');
+    expect(entry).toMatchObject({ httpStatus: 502, webhookJobId: '01M8MBK7CZYSBNNNQ4WA2P5V5X' });
+    expect(typeof entry?.jobId).toBe('string');
+    // That id is the upstream job the lost answer would have named.
+    expect((await call(`${base}/status/${entry?.jobId}`)).status).toBe(200);
+    expect(log.text).not.toContain('sekret-callback-token');
+  });
+
+  it('npm run emulator -- --help shows each flag with its default and both URL styles', async () => {
+    const main = new URL('../../local/emulator/main.ts', import.meta.url).pathname;
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.on('close', (code) => done({ code, out }));
+      });
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--port\s+int\s+\[EMULATOR_PORT\]\s+8765/);
+    expect(help.out).toMatch(/--api-key\s+string\s+\[EMULATOR_API_KEY\]\s+emulator-api-key/);
+    expect(help.out).toMatch(/--retention-ms\s+int\s+\[EMULATOR_RETENTION_MS\]\s+1800000/);
+    expect(help.out).toContain('/api/v1/sl/<endpoint id>');
+    const bogus = await run(['--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.out).toContain('unknown option --bogus\n  see: npm run emulator -- --help');
+  });
+
+  it('keeps its jobs in a state file across a restart: finished ones as they were, running ones again', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'emulator-state-'));
+    const stateFile = join(folder, 'emulator-jobs.json');
+    try {
+      const first = await startEmulator({ apiKey: KEY, jobDurationMs: 20, startDelayMs: 0, stateFile });
+      const done = await submit(first.baseUrlFor('ep'), { input: { prompt: 'kept' } });
+      await first.jobs.waitFor(done, 'COMPLETED');
+      const before = await call(`${first.baseUrlFor('ep')}/status/${done}`);
+      const running = await submit(first.baseUrlFor('ep'), {
+        input: { handler: 'slow', durationMs: 60_000 },
+      });
+      await first.jobs.waitFor(running, 'IN_PROGRESS');
+      await first.stop();
+
+      const second = await start({ stateFile });
+      expect(second.restored).toBe(2);
+      const after = await call(`${second.baseUrlFor('ep')}/status/${done}`);
+      expect(after.status).toBe(200);
+      expect(after.text).toBe(before.text);
+      const again = await call(`${second.baseUrlFor('ep')}/status/${running}`);
+      expect(again.status).toBe(200);
+      expect(['IN_QUEUE', 'IN_PROGRESS']).toContain(again.json.status);
+      expect((await call(`${second.baseUrlFor('other')}/status/${done}`)).status).toBe(404);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

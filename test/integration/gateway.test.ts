@@ -1,5 +1,8 @@
 // Local HTTP API gateway and schedule against real sockets: event shape, AWS limits and errors, auth, no overlap.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, type GatewayRoute, startSchedule } from '../../local/gateway/index.ts';
@@ -261,7 +264,7 @@ describe('gateway', () => {
     expect((await fetch(`${gateway.url}/jobs/after`)).status).toBe(200);
   });
 
-  it('answers 404 {"message":"Not Found"} for unknown routes and methods', async () => {
+  it('answers 404 ROUTE_NOT_FOUND in the API error shape for unknown routes and methods', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],
       ['DELETE', '/jobs/abc'],
@@ -269,7 +272,9 @@ describe('gateway', () => {
     ] as const) {
       const res = await fetch(`${gateway.url}${path}`, { method });
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ message: 'Not Found' });
+      expect(await res.json()).toEqual({
+        error: { code: 'ROUTE_NOT_FOUND', message: `No route for ${method} ${path}`, details: {} },
+      });
     }
   });
 
@@ -470,5 +475,135 @@ describe('schedule', () => {
     await schedule.stop();
     expect(failures).toHaveLength(1);
     expect(calls).toBeGreaterThan(1);
+  });
+});
+
+describe('gateway: who is calling, as API Gateway IAM authorization says it', () => {
+  const fixture = JSON.parse(
+    readFileSync(resolve(import.meta.dirname, '../fixtures/events/apigw-http-iam.json'), 'utf8'),
+  ) as { requestContext: { authorizer: { iam: Record<string, unknown> } } };
+  const recorded = fixture.requestContext.authorizer.iam;
+
+  async function eventsFrom(authToken: string | undefined, headers: Record<string, string>) {
+    const events: APIGatewayProxyEventV2[] = [];
+    const capture: GatewayRoute['handler'] = async (event) => {
+      events.push(event);
+      return { statusCode: 204 };
+    };
+    const gateway = await createGateway({
+      ...(authToken !== undefined && { authToken }),
+      routes: [
+        { method: 'GET', path: '/jobs', auth: true, handler: capture },
+        { method: 'POST', path: '/webhooks/{jobId}/{token}', handler: capture },
+      ],
+    });
+    try {
+      expect((await fetch(`${gateway.url}/jobs`, { headers })).status).toBe(204);
+      expect((await fetch(`${gateway.url}/webhooks/a/b`, { method: 'POST' })).status).toBe(204);
+    } finally {
+      await gateway.stop();
+    }
+    return events.map(
+      (e) => (e.requestContext as { authorizer?: { iam?: Record<string, unknown> } }).authorizer,
+    );
+  }
+
+  it('gives client routes the same authorizer.iam fields, of the same types, as a recorded AWS event', async () => {
+    const [client, webhook] = await eventsFrom('sekret-token', { authorization: 'Bearer sekret-token' });
+    const iam = client?.iam ?? {};
+    expect(Object.keys(iam).sort()).toEqual(Object.keys(recorded).sort());
+    for (const [key, value] of Object.entries(recorded)) expect(typeof iam[key], key).toBe(typeof value);
+    expect(iam.userArn).toMatch(/^arn:aws:(iam|sts)::\d{12}:/);
+    expect(String(recorded.userArn)).toMatch(/^arn:aws:(iam|sts)::\d{12}:/);
+    // The public webhook route carries no caller, as in AWS.
+    expect(webhook).toBeUndefined();
+  });
+
+  it('names the caller by a hash of the token (never the token), or local-anonymous without one', async () => {
+    const id = `local-${createHash('sha256').update('sekret-token').digest('hex').slice(0, 12)}`;
+    const [withToken] = await eventsFrom('sekret-token', { authorization: 'Bearer sekret-token' });
+    expect(withToken?.iam).toEqual({
+      accessKey: 'LOCAL',
+      accountId: '000000000000',
+      callerId: id,
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: `arn:aws:iam::000000000000:user/${id}`,
+      userId: id,
+    });
+    expect(JSON.stringify(withToken)).not.toContain('sekret-token');
+    const [anonymous] = await eventsFrom(undefined, {});
+    expect(anonymous?.iam?.userArn).toBe('arn:aws:iam::000000000000:user/local-anonymous');
+  });
+});
+
+describe('gateway: closed to web pages of other origins (F4)', () => {
+  let gateway: Gateway;
+  let calls = 0;
+  beforeAll(async () => {
+    const count: GatewayRoute['handler'] = async () => {
+      calls++;
+      return { statusCode: 200, body: '{}' };
+    };
+    gateway = await createGateway({
+      allowedHosts: ['archiver.tunnel.example'],
+      routes: [
+        { method: 'POST', path: '/jobs', auth: true, handler: count },
+        { method: 'POST', path: '/jobs/{jobId}/cancel', auth: true, handler: count },
+        { method: 'GET', path: '/jobs', auth: true, handler: count },
+        { method: 'POST', path: '/webhooks/{jobId}/{token}', handler: count },
+      ],
+    });
+  });
+  afterAll(() => gateway.stop());
+
+  /** node:http lets a test set Host, which fetch does not. */
+  function send(method: string, path: string, headers: Record<string, string>, body?: string) {
+    return new Promise<{ status: number; json: unknown }>((done, fail) => {
+      const req = httpRequest(`${gateway.url}${path}`, { method, headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => done({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      });
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+
+  it('refuses a Host that is not a loopback name (DNS rebinding), on every route', async () => {
+    const before = calls;
+    for (const path of ['/jobs', '/webhooks/a/b', '/']) {
+      const res = await send(path === '/jobs' ? 'GET' : 'POST', path, { host: 'evil.example:8787' });
+      expect(res.status).toBe(403);
+      expect(res.json).toMatchObject({ error: { code: 'HOST_NOT_ALLOWED' } });
+    }
+    expect(calls).toBe(before);
+    for (const host of ['127.0.0.1:1', 'localhost:1', '[::1]:1', 'archiver.tunnel.example'])
+      expect((await send('GET', '/jobs', { host })).status).toBe(200);
+  });
+
+  it('refuses cross-origin requests and non-JSON bodies on client routes (CSRF), with 403 and 415', async () => {
+    const before = calls;
+    const cancel = await send('POST', '/jobs/X/cancel', { origin: 'https://evil.example' });
+    expect(cancel).toMatchObject({ status: 403, json: { error: { code: 'ORIGIN_NOT_ALLOWED' } } });
+    expect((await send('POST', '/jobs/X/cancel', { origin: 'null' })).status).toBe(403);
+    const form = await send(
+      'POST',
+      '/jobs',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'input=%7B%7D',
+    );
+    expect(form).toMatchObject({ status: 415, json: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
+    expect((await send('POST', '/jobs', { 'content-type': 'text/plain' }, '{"input":{}}')).status).toBe(415);
+    expect((await send('POST', '/jobs', {}, '{"input":{}}')).status).toBe(415);
+    expect(calls).toBe(before);
+    // What the CLI, curl and the archive browser send still passes.
+    expect((await send('POST', '/jobs', { 'content-type': 'application/json' }, '{"input":{}}')).status).toBe(
+      200,
+    );
+    expect((await send('POST', '/jobs/X/cancel', {})).status).toBe(200);
+    expect((await send('POST', '/jobs/X/cancel', { origin: 'http://127.0.0.1:8787' })).status).toBe(200);
   });
 });

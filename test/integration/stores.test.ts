@@ -1,6 +1,6 @@
 // Local stores against real servers: provisioning, SDK round trips, streamed multipart uploads, restarts, DynamoDB Local.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,10 +8,12 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createDynamoClient,
@@ -22,7 +24,13 @@ import {
   resetAwsClients,
 } from '../../functions/adapters/aws-clients.ts';
 import { TABLE_INDEXES, TTL_ATTRIBUTE } from '../../functions/adapters/table-definition.ts';
-import { checkJava, type LocalStores, startLocalStores } from '../../local/stores/index.ts';
+import {
+  checkJava,
+  dataFolderCredentials,
+  type LocalStores,
+  STORE_CREDENTIALS_FILE,
+  startLocalStores,
+} from '../../local/stores/index.ts';
 
 const TABLE = 'jobs-test';
 const BUCKET = 'archive-test';
@@ -183,6 +191,8 @@ describe('dynalite + s3rver (the embedded default)', () => {
       bucketName: 'archive-second',
       dynamo: { endpoint: stores.dynamoEndpoint },
       s3: { endpoint: stores.s3Endpoint },
+      // Those stores accept only their own data folder's key.
+      credentials: stores.credentials,
     });
     expect(second.dynamoKind).toBe('external');
     const { dynamo, s3 } = clientsFor(second);
@@ -310,5 +320,93 @@ describe.skipIf(!java.available && !requireJava)('DynamoDB Local (reference) + s
     } finally {
       await memory.stop();
     }
+  });
+});
+
+describe('embedded stores are closed to anyone without the data folder key (F3)', () => {
+  let stores: LocalStores;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await tempDir();
+    stores = await startLocalStores({ dataDir, tableName: TABLE, bucketName: BUCKET, dynamoInMemory: true });
+    const { s3 } = clientsFor(stores);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a/result.json', Body: '{"ok":true}' }));
+    s3.destroy();
+  });
+  afterAll(async () => {
+    await stores?.stop();
+  });
+
+  it('keeps a generated key pair in the data folder, private to its owner, and reuses it', async () => {
+    const file = join(dataDir, STORE_CREDENTIALS_FILE);
+    expect((await stat(file)).mode & 0o077).toBe(0);
+    expect(stores.credentials).toMatchObject(JSON.parse(await readFile(file, 'utf8')));
+    expect(stores.credentials.accessKeyId).not.toBe('S3RVER');
+    expect(stores.credentials).toMatchObject(dataFolderCredentials(dataDir));
+  });
+
+  it('refuses anonymous S3 reads and writes and anything signed with another key', async () => {
+    const url = `${stores.s3Endpoint}/${BUCKET}/a/result.json`;
+    expect((await fetch(url)).status).toBe(403);
+    expect((await fetch(`${stores.s3Endpoint}/${BUCKET}`)).status).toBe(403);
+    expect((await fetch(url, { method: 'PUT', body: '{"forged":true}' })).status).toBe(403);
+    const forged = createS3Client({
+      endpoint: stores.s3Endpoint,
+      region: stores.region,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await expect(
+      forged.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a/result.json', Body: 'forged' })),
+    ).rejects.toThrow();
+    const wrongSecret = createS3Client({
+      endpoint: stores.s3Endpoint,
+      region: stores.region,
+      credentials: { accessKeyId: stores.credentials.accessKeyId, secretAccessKey: 'guessed' },
+    });
+    await expect(
+      wrongSecret.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'a/result.json' })),
+    ).rejects.toThrow();
+    forged.destroy();
+    wrongSecret.destroy();
+    const { s3 } = clientsFor(stores);
+    const kept = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'a/result.json' }));
+    expect(await kept.Body?.transformToString()).toBe('{"ok":true}');
+    s3.destroy();
+  });
+
+  it('serves its own presigned links, but not one whose query was changed (no text/html override)', async () => {
+    const { s3 } = clientsFor(stores);
+    const link = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'a/result.json' }), {
+      expiresIn: 60,
+    });
+    const good = await fetch(link);
+    expect(good.status).toBe(200);
+    expect(await good.text()).toBe('{"ok":true}');
+    expect((await fetch(`${link}&response-content-type=text%2Fhtml`)).status).toBe(403);
+    s3.destroy();
+  });
+
+  it('refuses DynamoDB calls with made-up credentials', async () => {
+    const made = createDynamoClient({
+      endpoint: stores.dynamoEndpoint,
+      region: stores.region,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'whatever' },
+    });
+    await expect(made.send(new ScanCommand({ TableName: TABLE }))).rejects.toThrow(
+      /credentials of its data folder/,
+    );
+    made.destroy();
+    const unsigned = await fetch(stores.dynamoEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+      },
+      body: '{}',
+    });
+    expect(unsigned.status).toBe(400);
+    const { dynamo } = clientsFor(stores);
+    await expect(dynamo.send(new ScanCommand({ TableName: TABLE }))).resolves.toBeDefined();
+    dynamo.destroy();
   });
 });

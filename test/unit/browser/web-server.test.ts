@@ -97,7 +97,7 @@ describe('web server', () => {
   ])('refuses %s with 404', async (path) => {
     const answer = await send('GET', path);
     expect(answer.status).toBe(404);
-    expect(JSON.parse(answer.body)).toEqual({ message: 'Not Found' });
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND', details: {} } });
   });
 
   it('answers other methods with 404', async () => {
