@@ -68,7 +68,13 @@ function summary(job) {
     ['Tags', tags.length > 0 && tags.map((tag) => h('span', { class: 'tag' }, tag))],
     ['Policy', job.policy && h('code', {}, JSON.stringify(job.policy))],
     ['Sync', job.sync === true && 'yes (/runsync)'],
-    ['Submit ambiguous', job.submitAmbiguous === true && 'yes: /run timed out or failed with a 5xx'],
+    // Only while it matters: once settled (reconciled, archived by its webhook...) the doubt is resolved.
+    [
+      'Submit ambiguous',
+      job.submitAmbiguous === true &&
+        (job.state === 'SUBMITTING' || job.state === 'PENDING') &&
+        'yes: /run timed out or failed with a 5xx',
+    ],
   ];
   return h(
     'dl',
