@@ -238,6 +238,7 @@ export async function startAsDeployedStack(options: AsDeployedOptions): Promise<
       const secretAccessKey = randomBytes(20).toString('hex');
       recorder.register(accessKeyId, spec.id);
       trustInS3rver(accessKeyId, secretAccessKey);
+      stores.trust({ accessKeyId, secretAccessKey });
       const functionName = account.physicalName(spec.logicalId);
       const logGroup = (account.resource(spec.logicalId).Properties?.LoggingConfig as { LogGroup?: unknown })
         ?.LogGroup;

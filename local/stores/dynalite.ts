@@ -15,13 +15,16 @@ export interface DynaliteOptions {
   createTableMs?: number;
   /** When given, every request must be SigV4-signed with this pair (dynalite itself only checks the header is there). */
   credentials?: AwsCredentials;
+  /** Further pairs accepted (see GuardOptions.trusted). */
+  trusted?: ReadonlyMap<string, AwsCredentials>;
 }
 
 export async function startDynalite(options: DynaliteOptions = {}): Promise<RunningStore> {
-  const { path, host = '127.0.0.1', port = 0, createTableMs = 50, credentials } = options;
+  const { path, host = '127.0.0.1', port = 0, createTableMs = 50, credentials, trusted } = options;
   if (path !== undefined) await mkdir(path, { recursive: true });
   const server = dynalite({ ...(path !== undefined && { path }), createTableMs, deleteTableMs: 50 });
-  if (credentials !== undefined) guardWithSigV4(server, { credentials, service: 'dynamodb' });
+  if (credentials !== undefined)
+    guardWithSigV4(server, { credentials, service: 'dynamodb', ...(trusted && { trusted }) });
   await listen(server, port, host);
   return {
     endpoint: serverUrl(server),

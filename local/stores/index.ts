@@ -50,6 +50,8 @@ export interface LocalStores {
   dynamoEndpoint: string;
   s3Endpoint: string;
   credentials: AwsCredentials;
+  /** Accept requests signed with this pair too, from now on (as-deployed mode: one key per function). */
+  trust(credentials: AwsCredentials): void;
   region: string;
   /** Which DynamoDB implementation is behind dynamoEndpoint ('external' for a given endpoint). */
   dynamoKind: 'dynalite' | 'dynamodb-local' | 'external';
@@ -83,6 +85,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   } = options;
   const root = resolve(dataDir);
   const credentials = options.credentials ?? dataFolderCredentials(root);
+  const trusted = new Map<string, AwsCredentials>();
   const dynamoKind = typeof dynamo === 'string' ? dynamo : 'external';
 
   // Start both in parallel: DynamoDB Local's JVM start dominates, s3rver hides behind it.
@@ -91,7 +94,13 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
       if (typeof dynamo !== 'string') return Promise.resolve(external(dynamo.endpoint));
       if (dynamo === 'dynalite') {
         const path = dynamoInMemory ? undefined : join(root, 'dynalite');
-        return startDynalite({ host, port: dynamoPort, credentials, ...(path !== undefined && { path }) });
+        return startDynalite({
+          host,
+          port: dynamoPort,
+          credentials,
+          trusted,
+          ...(path !== undefined && { path }),
+        });
       }
       const dbPath = dynamoInMemory ? undefined : join(root, 'dynamodb-local');
       return startDynamoDbLocal({
@@ -101,7 +110,7 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     }),
     timed(() =>
       typeof s3 === 'string'
-        ? startS3rver({ directory: join(root, 's3'), host, port: s3Port, credentials })
+        ? startS3rver({ directory: join(root, 's3'), host, port: s3Port, credentials, trusted })
         : Promise.resolve(external(s3.endpoint)),
     ),
   ]);
@@ -144,6 +153,9 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     dynamoEndpoint: dynamoStore.endpoint,
     s3Endpoint: s3Store.endpoint,
     credentials,
+    trust: (pair) => {
+      trusted.set(pair.accessKeyId, pair);
+    },
     region,
     dynamoKind,
     timings: { dynamoMs, s3Ms, provisionMs },

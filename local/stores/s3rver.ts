@@ -16,10 +16,12 @@ export interface S3rverOptions {
   port?: number;
   /** When given, every request must be SigV4-signed with this pair (verified before s3rver sees it). */
   credentials?: AwsCredentials;
+  /** Further pairs accepted (see GuardOptions.trusted). */
+  trusted?: ReadonlyMap<string, AwsCredentials>;
 }
 
 export async function startS3rver(options: S3rverOptions): Promise<RunningStore> {
-  const { directory, host = '127.0.0.1', port = 0, credentials } = options;
+  const { directory, host = '127.0.0.1', port = 0, credentials, trusted } = options;
   await mkdir(directory, { recursive: true });
   // vhostBuckets off: clients use path-style URLs against a bare IP, and a bucket-looking Host header must
   // never be taken for a bucket name.
@@ -29,7 +31,7 @@ export async function startS3rver(options: S3rverOptions): Promise<RunningStore>
   if (httpServer === undefined) throw new Error('s3rver did not start its HTTP server');
   if (credentials !== undefined) {
     DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
-    guardWithSigV4(httpServer, { credentials, service: 's3' });
+    guardWithSigV4(httpServer, { credentials, service: 's3', ...(trusted && { trusted }) });
   }
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return { endpoint: `http://${urlHost}:${address.port}`, stop: () => closeServer(httpServer) };

@@ -11,6 +11,11 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface GuardOptions {
   credentials: AwsCredentials;
+  /**
+   * Further pairs the store accepts, added while it runs (as-deployed mode gives each function its own key,
+   * so a recorded call names its caller); every signature is still verified.
+   */
+  trusted?: ReadonlyMap<string, AwsCredentials>;
   /** 's3' verifies on the x-amz-content-sha256 header (the body is never read); 'dynamodb' hashes the body. */
   service: 's3' | 'dynamodb';
   /** Largest body read for verification (DynamoDB's own request limit is 16 MB). */
@@ -93,7 +98,12 @@ export async function verifySigV4(
 ): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://store.local');
   const sig = presented(req, url);
-  if (sig === undefined || sig.accessKeyId !== options.credentials.accessKeyId) return false;
+  if (sig === undefined) return false;
+  const credentials =
+    sig.accessKeyId === options.credentials.accessKeyId
+      ? options.credentials
+      : options.trusted?.get(sig.accessKeyId);
+  if (credentials === undefined) return false;
   const signedAt = amzDate(sig.date);
   const now = (options.now ?? Date.now)();
   if (!Number.isFinite(signedAt)) return false;
@@ -121,7 +131,7 @@ export async function verifySigV4(
     query[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }
   const signer = new SignatureV4({
-    credentials: options.credentials,
+    credentials,
     region: sig.region,
     service: sig.service,
     sha256: Hash.bind(null, 'sha256'),
