@@ -1,4 +1,5 @@
 // The submit service: POST /jobs. Record, archive the input, then call the upstream with a per-job callback.
+import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
@@ -127,16 +128,23 @@ async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest):
     ...(request.policy && { policy: request.policy }),
   };
   let job: Job;
+  const runClaim = randomUUID();
   try {
     // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
     job = await deps.jobs.update(
       jobId,
-      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()) },
+      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()), runClaim },
       { states: ['SUBMITTING'], absent: ['runAttemptedAt'] },
     );
   } catch (err) {
-    if (!(err instanceof ConcurrentUpdateError)) throw err;
-    return (await deps.jobs.get(jobId)) ?? created;
+    // The write may have landed with only its answer lost (the SDK then retries it into its own condition):
+    // the token says whether the claim is ours. Losing it unsent would leave a job nobody ever sends.
+    const current = await persistently(() => deps.jobs.get(jobId)).catch(() => undefined);
+    if (current?.runClaim !== runClaim) {
+      if (err instanceof ConcurrentUpdateError) return current ?? created;
+      throw err;
+    }
+    job = current;
   }
   await audit(deps, jobId, 'input.archived', 'api', { key: stored.key, bytes: stored.bytes });
 
