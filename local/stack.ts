@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDynamoDocumentClient, createS3Client } from '../functions/adapters/aws-clients.ts';
-import type { SweepSummary } from '../functions/core/sweep.ts';
+import type { InvocationSummary } from '../functions/core/sweep-invocation.ts';
 import { handler as resultsHandler } from '../functions/results/handler.ts';
 import { type BuiltRuntime, createRuntime, type RuntimeClients, setRuntime } from '../functions/runtime.ts';
 import { handler as submitHandler } from '../functions/submit/handler.ts';
@@ -61,7 +61,7 @@ export interface LocalStack {
   stores: LocalStores;
   runtime: BuiltRuntime;
   gateway: Gateway;
-  sweeper: Schedule<SweepSummary>;
+  sweeper: Schedule<InvocationSummary>;
   /** Where s3rver keeps objects: `${dataDir}/s3/${bucket}/${key}`. */
   dataDir: string;
   stop(): Promise<void>;

@@ -1,6 +1,6 @@
-// Lambda run by the schedule: one sweep pass, stopping before the invocation's own timeout.
+// Lambda run by the schedule: sweeps under the sweep lease while jobs come due, stopping before its own timeout.
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { type SweepSummary, sweep } from '../core/sweep.ts';
+import { type InvocationSummary, sweepInvocation } from '../core/sweep-invocation.ts';
 import { getRuntime } from '../runtime.ts';
 
 /** Without a Lambda context (a manual call), allow one minute. */
@@ -9,10 +9,11 @@ const DEFAULT_BUDGET_MS = 60_000;
 export const handler = async (
   _event: ScheduledEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<SweepSummary> => {
+): Promise<InvocationSummary> => {
   const started = Date.now();
   const remainingMs = context?.getRemainingTimeInMillis
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
-  return sweep(getRuntime(), { remainingMs });
+  const runtime = getRuntime();
+  return sweepInvocation(runtime, runtime.sweepLease, { remainingMs });
 };
