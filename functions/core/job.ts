@@ -39,6 +39,8 @@ export interface Job {
   lastSeenAt?: string;
   finishedAt?: string;
   archivedAt?: string;
+  /** Its settlement was announced (audit, metric, job event): the sweeper never announces it again. */
+  announcedAt?: string;
   expiredAt?: string;
   rejectedAt?: string;
   captureSource?: CaptureSource;
