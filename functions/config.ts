@@ -66,9 +66,9 @@ export const envSchema = z
     /** How long one invocation may keep sweeping; under the schedule's period so the next one takes over. */
     SWEEP_INVOCATION_MS: ms(50_000, 0),
     /** Pause between passes of one invocation while jobs come due within it. */
-    SWEEP_REPEAT_MS: ms(3000, 100),
+    SWEEP_REPEAT_MS: ms(3000, 10),
     /** The sweep lease's length; renewed every third of it while an invocation holds it. */
-    SWEEP_LEASE_MS: ms(20_000, 1000),
+    SWEEP_LEASE_MS: ms(20_000, 100),
     UPSTREAM_TIMEOUT_MS: ms(10_000, 100),
     /** Client-side limits per 10 s and concurrency, below the documented 2000/400 (status) and 1000/200 (run). */
     STATUS_RATE_PER_10S: z.coerce.number().int().min(1).default(1900),

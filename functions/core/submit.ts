@@ -13,13 +13,12 @@ import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, Upstre
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import { persistently } from './persist.ts';
-import { firstLookAt } from './schedule.ts';
+import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { signWebhookToken, webhookUrl } from './webhook-token.ts';
 
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const RECORD_WAIT_ATTEMPTS = 10;
-const SYNC_FIRST_LOOK_MS = 15_000;
 const RECORD_WAIT_STEP_MS = 100;
 /** A concurrent capture of a runsync result gets this many steps to land (the API answers within 30 s). */
 const SETTLE_WAIT_ATTEMPTS = 30;
@@ -208,13 +207,14 @@ async function markSubmitted(
     upstreamId,
     upstreamStatus,
     submittedAt: iso(nowMs),
-    dueAt: firstLookAt(nowMs, {
-      // A runsync job that outlived the wait is kept upstream for only 60 s after it ends.
-      firstLookMs: job.sync
-        ? Math.min(deps.config.FIRST_LOOK_MS, SYNC_FIRST_LOOK_MS)
-        : deps.config.FIRST_LOOK_MS,
-      lookIntervalMs: deps.config.lookIntervalMs,
-    }),
+    // A runsync job that outlived the wait is kept upstream for only 60 s after it ends: looked at on every
+    // sweep pass from now on, ahead of any backlog (schedule.ts).
+    dueAt: job.sync
+      ? syncLookAt(nowMs)
+      : firstLookAt(nowMs, {
+          firstLookMs: deps.config.FIRST_LOOK_MS,
+          lookIntervalMs: deps.config.lookIntervalMs,
+        }),
   };
   try {
     // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).

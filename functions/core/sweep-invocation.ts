@@ -62,7 +62,7 @@ export async function sweepInvocation(
       deps.logger.info('another sweeper holds the lease; leaving it the pass');
       return summary;
     }
-    await sleep(1000);
+    await sleep(Math.min(1000, config.SWEEP_LEASE_MS / 4));
     held = await holdSweepLease(deps, lease, ALL_SHARDS, owner, config.SWEEP_LEASE_MS);
   }
   summary.leaseHeld = true;

@@ -6,7 +6,7 @@ import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimit
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import type { DueJob } from './ports.ts';
-import { nextLookAt, retryLookAt } from './schedule.ts';
+import { nextLookAt, retryLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 
 export interface SweepSummary {
@@ -49,7 +49,8 @@ const emptySummary = (): SweepSummary => ({
 /** One pass: query the due shards, look at each job, repeat until nothing is due or time runs short. */
 export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<SweepSummary> {
   const summary = emptySummary();
-  const seen = new Set<string>();
+  /** When this pass looked at each job: once per pass, but a runsync job again every SWEEP_REPEAT_MS. */
+  const seen = new Map<string, number>();
   const pausedEndpoints = new Set<string>();
   const concurrency = options.concurrency ?? 32;
   const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
@@ -60,8 +61,13 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
       break;
     }
     const nowMs = deps.clock.now();
+    const lookedAgo = (j: DueJob) => nowMs - (seen.get(j.jobId) ?? Number.NEGATIVE_INFINITY);
     const fresh = (jobs: DueJob[]) =>
-      jobs.filter((j) => !seen.has(j.jobId) && !pausedEndpoints.has(j.endpoint));
+      jobs.filter(
+        (j) =>
+          !pausedEndpoints.has(j.endpoint) &&
+          (!seen.has(j.jobId) || (j.sync === true && lookedAgo(j) >= deps.config.SWEEP_REPEAT_MS)),
+      );
     // A fair share per shard reads about one item per job looked at; only when every item read was already
     // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
     let batch = fresh(
@@ -69,10 +75,12 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
     );
     if (batch.length === 0 && seen.size > 0)
       batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
-    if (round === 0 && batch[0]) summary.oldestDueAgeMs = Math.max(0, nowMs - batch[0].dueAt);
+    // Runsync jobs sort ahead on purpose (schedule.ts): the lag is the oldest of the others.
+    const oldest = batch.find((j) => !j.sync);
+    if (round === 0 && oldest) summary.oldestDueAgeMs = Math.max(0, nowMs - oldest.dueAt);
     if (batch.length === 0) break;
     summary.due += batch.length;
-    for (const job of batch) seen.add(job.jobId);
+    for (const job of batch) seen.set(job.jobId, nowMs);
 
     let next = 0;
     const worker = async () => {
@@ -128,8 +136,10 @@ async function look(
       source: 'sweeper',
     });
     if (outcome.kind === 'archived') summary.archived++;
-    else if (outcome.kind === 'rescheduled') summary.rescheduled++;
-    else summary.duplicates++;
+    else if (outcome.kind === 'rescheduled') {
+      summary.rescheduled++;
+      if (job.sync) await keepSyncAhead(deps, job);
+    } else summary.duplicates++;
   } catch (err) {
     if (err instanceof UpstreamNotFoundError) return expireOrRetry(deps, job, summary);
     if (err instanceof UpstreamRateLimitedError) {
@@ -145,14 +155,22 @@ async function look(
     deps.logger.warn('look failed', { jobId: job.jobId, code });
     await audit(deps, job.jobId, 'status.failed', 'sweeper', { code });
     const looks = (job.looks ?? 0) + 1;
+    const nowMs = deps.clock.now();
     await deps.jobs
       .update(
         job.jobId,
-        { dueAt: retryLookAt(deps.clock.now(), schedule(deps), looks), looks },
+        { dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks), looks },
         { states: ['SUBMITTING', 'PENDING'] },
       )
       .catch(ignoreConflict);
   }
+}
+
+/** A runsync job still running stays ahead of the backlog, looked at on every pass (schedule.ts). */
+async function keepSyncAhead(deps: ServiceDeps, job: Job): Promise<void> {
+  await deps.jobs
+    .update(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }, { states: ['PENDING'] })
+    .catch(ignoreConflict);
 }
 
 const schedule = (deps: ServiceDeps) => ({
