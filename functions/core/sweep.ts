@@ -6,7 +6,7 @@ import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimit
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import type { DueJob } from './ports.ts';
-import { nextLookAt, retryLookAt, syncLookAt } from './schedule.ts';
+import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 
 export interface SweepSummary {
@@ -30,7 +30,12 @@ export interface SweepOptions {
   remainingMs: () => number;
   /** Polls in flight at once; the upstream client's limiter still caps the rate. */
   concurrency?: number;
+  /** How the urgent lane waits between its looks (tests move a clock instead). */
+  pause?: (ms: number) => Promise<void>;
 }
+
+/** The urgent lane reads this many items from the front of each due shard. */
+const URGENT_PER_SHARD = 8;
 
 const emptySummary = (): SweepSummary => ({
   due: 0,
@@ -54,44 +59,73 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   const pausedEndpoints = new Set<string>();
   const concurrency = options.concurrency ?? 32;
   const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
+  const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-  for (let round = 0; ; round++) {
-    if (outOfTime()) {
-      summary.stoppedEarly = true;
-      break;
-    }
-    const nowMs = deps.clock.now();
-    const lookedAgo = (j: DueJob) => nowMs - (seen.get(j.jobId) ?? Number.NEGATIVE_INFINITY);
-    const fresh = (jobs: DueJob[]) =>
-      jobs.filter(
-        (j) =>
-          !pausedEndpoints.has(j.endpoint) &&
-          (!seen.has(j.jobId) || (j.sync === true && lookedAgo(j) >= deps.config.SWEEP_REPEAT_MS)),
+  let roundsDone = false;
+  let roundsEnded: () => void = () => undefined;
+  const roundsOver = new Promise<void>((resolve) => {
+    roundsEnded = resolve;
+  });
+  const rounds = async () => {
+    for (let round = 0; ; round++) {
+      if (outOfTime()) {
+        summary.stoppedEarly = true;
+        break;
+      }
+      const nowMs = deps.clock.now();
+      const lookedAgo = (j: DueJob) => nowMs - (seen.get(j.jobId) ?? Number.NEGATIVE_INFINITY);
+      const fresh = (jobs: DueJob[]) =>
+        jobs.filter(
+          (j) =>
+            !pausedEndpoints.has(j.endpoint) &&
+            (!seen.has(j.jobId) || (j.sync === true && lookedAgo(j) >= deps.config.SWEEP_REPEAT_MS)),
+        );
+      // A fair share per shard reads about one item per job looked at; only when every item read was already
+      // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
+      let batch = fresh(
+        await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
       );
-    // A fair share per shard reads about one item per job looked at; only when every item read was already
-    // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
-    let batch = fresh(
-      await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
-    );
-    if (batch.length === 0 && seen.size > 0)
-      batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
-    // Runsync jobs sort ahead on purpose (schedule.ts): the lag is the oldest of the others.
-    const oldest = batch.find((j) => !j.sync);
-    if (round === 0 && oldest) summary.oldestDueAgeMs = Math.max(0, nowMs - oldest.dueAt);
-    if (batch.length === 0) break;
-    summary.due += batch.length;
-    for (const job of batch) seen.set(job.jobId, nowMs);
+      if (batch.length === 0 && seen.size > 0)
+        batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
+      // Runsync jobs sort ahead on purpose (schedule.ts): the lag is the oldest of the others.
+      const oldest = batch.find((j) => !j.sync);
+      if (round === 0 && oldest) summary.oldestDueAgeMs = Math.max(0, nowMs - oldest.dueAt);
+      if (batch.length === 0) break;
+      summary.due += batch.length;
+      for (const job of batch) seen.set(job.jobId, nowMs);
 
-    let next = 0;
-    const worker = async () => {
-      while (next < batch.length && !outOfTime()) {
-        const job = batch[next++];
-        if (!job || pausedEndpoints.has(job.endpoint)) continue;
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length && !outOfTime()) {
+          const job = batch[next++];
+          if (!job || pausedEndpoints.has(job.endpoint)) continue;
+          await look(deps, job, summary, pausedEndpoints);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    }
+    roundsDone = true;
+    roundsEnded();
+  };
+
+  // Beside the rounds, every SWEEP_REPEAT_MS: the jobs at the very front of the due index (runsync jobs, and
+  // any job ten minutes overdue) are looked at again without waiting for a long round to end.
+  const urgentLane = async () => {
+    while (!roundsDone && !outOfTime()) {
+      await Promise.race([pause(deps.config.SWEEP_REPEAT_MS), roundsOver]);
+      if (roundsDone) break;
+      const nowMs = deps.clock.now();
+      const urgent = await dueBatch(deps, nowMs - SYNC_PRIORITY_MS, URGENT_PER_SHARD).catch(() => []);
+      for (const job of urgent) {
+        const lookedAt = seen.get(job.jobId) ?? Number.NEGATIVE_INFINITY;
+        if (roundsDone || pausedEndpoints.has(job.endpoint)) continue;
+        if (nowMs - lookedAt < deps.config.SWEEP_REPEAT_MS) continue;
+        seen.set(job.jobId, nowMs);
         await look(deps, job, summary, pausedEndpoints);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
-  }
+    }
+  };
+  await Promise.all([rounds(), urgentLane()]);
   if (pausedEndpoints.size > 0) summary.stoppedEarly = true;
   deps.metrics.gauge('OldestDueAgeMs', summary.oldestDueAgeMs, 'Milliseconds');
   deps.logger.info('sweep done', { ...summary });
