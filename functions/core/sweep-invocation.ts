@@ -32,8 +32,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * scheduled invocation takes over. So a job due every few seconds (a runsync job, whose result lives 60 s
  * upstream) is looked at when due, while an idle minute costs one short invocation.
  *
- * Single flight comes from the lease: an invocation that finds it held waits for it at most one lease length
- * (the holder may be finishing), then leaves. A holder presumed dead loses the lease and stops its pass.
+ * Single flight comes from the lease: an invocation that finds it held (the last one is still in a long pass)
+ * waits for it within its own window, so sweeping resumes the moment the holder lets go, then leaves. A holder presumed dead loses the lease and stops its pass.
  */
 export async function sweepInvocation(
   deps: ServiceDeps,
@@ -57,8 +57,8 @@ export async function sweepInvocation(
 
   const owner = randomUUID();
   let held = lease ? await holdSweepLease(deps, lease, ALL_SHARDS, owner, config.SWEEP_LEASE_MS) : undefined;
-  for (const giveUpAt = clock.now() + config.SWEEP_LEASE_MS; lease && !held; ) {
-    if (clock.now() >= giveUpAt || options.remainingMs() < config.SWEEP_SAFETY_MS + 1000) {
+  while (lease && !held) {
+    if (clock.now() >= endAt || options.remainingMs() < config.SWEEP_SAFETY_MS + 1000) {
       deps.logger.info('another sweeper holds the lease; leaving it the pass');
       return summary;
     }
