@@ -34,6 +34,23 @@ export interface SweepOptions {
   pause?: (ms: number) => Promise<void>;
 }
 
+/** Endpoints that answered 429, each until the time it asked for. */
+class EndpointPauses {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly deps: Pick<ServiceDeps, 'clock' | 'config'>) {}
+  add(endpoint: string, retryAfterMs: number): void {
+    const wait = Math.max(retryAfterMs, this.deps.config.SWEEP_REPEAT_MS);
+    this.until.set(endpoint, this.deps.clock.now() + wait);
+  }
+  has(endpoint: string): boolean {
+    return (this.until.get(endpoint) ?? 0) > this.deps.clock.now();
+  }
+  /** Any pause taken this pass: the pass ended with due jobs left for the next one. */
+  get size(): number {
+    return this.until.size;
+  }
+}
+
 /** The urgent lane reads this many items from the front of each due shard. */
 const URGENT_PER_SHARD = 8;
 
@@ -56,7 +73,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   const summary = emptySummary();
   /** When this pass looked at each job: once per pass, but a runsync job again every SWEEP_REPEAT_MS. */
   const seen = new Map<string, number>();
-  const pausedEndpoints = new Set<string>();
+  const pausedEndpoints = new EndpointPauses(deps);
   const concurrency = options.concurrency ?? 32;
   const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
   const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -143,7 +160,7 @@ async function look(
   deps: ServiceDeps,
   job: DueJob,
   summary: SweepSummary,
-  paused: Set<string>,
+  paused: EndpointPauses,
 ): Promise<void> {
   try {
     if (isTerminal(job.state)) {
@@ -177,10 +194,11 @@ async function look(
   } catch (err) {
     if (err instanceof UpstreamNotFoundError) return expireOrRetry(deps, job, summary);
     if (err instanceof UpstreamRateLimitedError) {
-      // Back off for the rest of this pass on that endpoint; the job stays due for the next run.
+      // Back off on that endpoint for what it asked (at least SWEEP_REPEAT_MS), not the rest of a long pass: a
+      // runsync result may not outlive that. The job stays due.
       summary.rateLimited++;
       deps.metrics.count('UpstreamRateLimited');
-      paused.add(job.endpoint);
+      paused.add(job.endpoint, err.retryAfterMs);
       return;
     }
     summary.errors++;
