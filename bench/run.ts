@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { bigOutput } from './big-output.ts';
 import { captureThroughput } from './capture-throughput.ts';
 import { coldStart } from './cold-start.ts';
-import { lifecycle } from './lifecycle.ts';
+import { lifecycle, lifecycleSinglePass } from './lifecycle.ts';
 import type { BenchContext, Benchmark } from './support/context.ts';
 import type { Figure } from './support/figures.ts';
 import { machineInfo, type Results, renderTable, writeResults } from './support/report.ts';
@@ -26,7 +26,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
 /** In running order. Items 3, 6 and 7 come from one run of jobs through the whole system (lifecycle). */
-const BENCHMARKS: readonly Benchmark[] = [coldStart, captureThroughput, sweeper, lifecycle, bigOutput];
+const BENCHMARKS: readonly Benchmark[] = [
+  coldStart,
+  captureThroughput,
+  sweeper,
+  lifecycle,
+  lifecycleSinglePass,
+  bigOutput,
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
