@@ -408,7 +408,8 @@ async function runLifecycle(
   singlePass: boolean,
 ): Promise<Figure[]> {
   const upstreams = await startUpstreams();
-  const table = await ctx.stores.createTable('lifecycle');
+  // Each variant its own table: the last one's is being deleted.
+  const table = await ctx.stores.createTable(singlePass ? 'lifecycle-single-pass' : 'lifecycle');
   const endpoints: Record<string, string> = {};
   const keys: Record<string, string> = {};
   for (const workload of Object.keys(WORKLOADS) as Workload[]) {
