@@ -95,6 +95,9 @@ const LOCAL_CONFIG: Record<string, string> = {
   NOT_FOUND_GRACE_MS: '5000',
   SUBMIT_STALE_MS: '30000',
   SWEEP_SAFETY_MS: '2000',
+  // The local timer ticks every 2 s, one run at a time: one pass per tick, as before sweeping on (AWS's
+  // once-a-minute schedule is what needs it).
+  SWEEP_INVOCATION_MS: '0',
   LOG_LEVEL: 'warn',
 };
 
