@@ -28,7 +28,14 @@ const DEFAULT_RANGE_MS = 30 * DAY_MS;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
 export function publicJob(job: Job): PublicJob {
-  const { leaseOwner: _owner, leaseUntil: _until, dueAt, ...rest } = job;
+  const {
+    leaseOwner: _owner,
+    leaseUntil: _until,
+    dueAt,
+    announcedAt: _told,
+    runClaim: _claim,
+    ...rest
+  } = job;
   // A settled job may stay due a little longer only until it is announced (announce.ts): bookkeeping.
   return isTerminal(job.state) || dueAt === undefined ? rest : { ...rest, dueAt };
 }
