@@ -38,8 +38,15 @@ const ARCHIVER_CONFIG: Record<string, string> = {
   LOOK_INTERVAL_MS: String(scaled(300_000)),
   NOT_FOUND_GRACE_MS: String(scaled(60_000)),
   SWEEP_SAFETY_MS: String(scaled(10_000)),
+  // One invocation a minute that sweeps on while jobs come due within it (sweep-invocation.ts).
+  SWEEP_INVOCATION_MS: String(scaled(50_000)),
+  SWEEP_REPEAT_MS: String(scaled(3000)),
+  SWEEP_LEASE_MS: String(scaled(20_000)),
   DEFAULT_ENDPOINT: 'short-ok',
 };
+
+/** Before the invocation swept on: one pass per scheduled tick (what SWEEP_INVOCATION_MS=0 still does). */
+const SINGLE_PASS: Record<string, string> = { SWEEP_INVOCATION_MS: '0' };
 /** EventBridge runs the sweeper every minute. */
 export const SWEEP_INTERVAL_MS = scaled(60_000);
 
@@ -386,75 +393,88 @@ function average(runs: Record<string, PathCounts>[]): Record<string, PathCounts>
   return out;
 }
 
-export const lifecycle: Benchmark = {
-  name: 'lifecycle',
-  async run(ctx: BenchContext): Promise<Figure[]> {
-    const upstreams = await startUpstreams();
-    const table = await ctx.stores.createTable('lifecycle');
-    const endpoints: Record<string, string> = {};
-    const keys: Record<string, string> = {};
-    for (const workload of Object.keys(WORKLOADS) as Workload[]) {
-      for (const path of ['ok', 'lost'] as const) {
-        endpoints[`${workload}-${path}`] = upstreams[path][workload].baseUrlFor(LOCAL_ENDPOINT_ID);
-        keys[`${workload}-${path}`] = upstreams[path][workload].apiKey;
-      }
+export const lifecycle = lifecycleBenchmark('lifecycle', {});
+/** The same jobs with the sweeper as it was (one pass per tick): the "before" of item 6's sweeper latency. */
+export const lifecycleSinglePass = lifecycleBenchmark('lifecycle-single-pass', SINGLE_PASS);
+
+function lifecycleBenchmark(name: string, variant: Record<string, string>): Benchmark {
+  const singlePass = variant === SINGLE_PASS;
+  return { name, run: (ctx) => runLifecycle(ctx, variant, singlePass) };
+}
+
+async function runLifecycle(
+  ctx: BenchContext,
+  variant: Record<string, string>,
+  singlePass: boolean,
+): Promise<Figure[]> {
+  const upstreams = await startUpstreams();
+  // Each variant its own table: the last one's is being deleted.
+  const table = await ctx.stores.createTable(singlePass ? 'lifecycle-single-pass' : 'lifecycle');
+  const endpoints: Record<string, string> = {};
+  const keys: Record<string, string> = {};
+  for (const workload of Object.keys(WORKLOADS) as Workload[]) {
+    for (const path of ['ok', 'lost'] as const) {
+      endpoints[`${workload}-${path}`] = upstreams[path][workload].baseUrlFor(LOCAL_ENDPOINT_ID);
+      keys[`${workload}-${path}`] = upstreams[path][workload].apiKey;
     }
-    const bench = await startBenchStack(ctx.stores, {
-      upstream: { baseUrl: endpoints['short-ok'] ?? '', apiKey: upstreams.ok.short.apiKey },
-      sweepIntervalMs: SWEEP_INTERVAL_MS,
-      config: {
-        ...ARCHIVER_CONFIG,
-        JOBS_TABLE: table,
-        UPSTREAM_ENDPOINTS: JSON.stringify(endpoints),
-        UPSTREAM_API_KEYS: JSON.stringify(keys),
-      },
+  }
+  const bench = await startBenchStack(ctx.stores, {
+    upstream: { baseUrl: endpoints['short-ok'] ?? '', apiKey: upstreams.ok.short.apiKey },
+    sweepIntervalMs: SWEEP_INTERVAL_MS,
+    config: {
+      ...ARCHIVER_CONFIG,
+      ...variant,
+      JOBS_TABLE: table,
+      UPSTREAM_ENDPOINTS: JSON.stringify(endpoints),
+      UPSTREAM_API_KEYS: JSON.stringify(keys),
+    },
+  });
+  const readerClient = ctx.stores.dynamoClient();
+  const reader = new DynamoJobRepository({ client: readerClient, tableName: table, dueShards: 8 });
+  const perRun: Record<Workload, number> = ctx.quick ? { short: 12, long: 4 } : { short: 30, long: 10 };
+  try {
+    const result: LifecycleResult = {
+      observed: [],
+      statusPerJob: {},
+      counts: {},
+      sweeperQueries: [],
+      runMs: [],
+      rawStorageMs: [],
+      runs: ctx.runs,
+    };
+    const countRuns: Record<string, PathCounts>[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      const r = await oneRun(ctx, bench, upstreams, reader, perRun, run);
+      result.observed.push(...r.observed);
+      for (const [key, value] of Object.entries(r.statusPerJob)) {
+        result.statusPerJob[key] = [...(result.statusPerJob[key] ?? []), value];
+      }
+      countRuns.push(r.counts);
+      result.sweeperQueries.push(r.sweeperQueries);
+      result.runMs.push(r.runMs);
+      result.rawStorageMs.push(median(await rawStorageLatency(bench, 15)));
+    }
+    result.counts = average(countRuns);
+    if (singlePass) return captureLatencyFigures(result, 'single-pass');
+    ctx.detail('lifecycle', {
+      timeScale: TIME_SCALE,
+      workloads: WORKLOADS,
+      jobsPerRun: perRun,
+      sdkSchedule: SDK_SCHEDULE,
+      statusPerJob: result.statusPerJob,
+      perJob: result.counts,
+      sweeperQueriesPerRun: result.sweeperQueries,
+      runMs: result.runMs.map(Math.round),
     });
-    const readerClient = ctx.stores.dynamoClient();
-    const reader = new DynamoJobRepository({ client: readerClient, tableName: table, dueShards: 8 });
-    const perRun: Record<Workload, number> = ctx.quick ? { short: 12, long: 4 } : { short: 30, long: 10 };
-    try {
-      const result: LifecycleResult = {
-        observed: [],
-        statusPerJob: {},
-        counts: {},
-        sweeperQueries: [],
-        runMs: [],
-        rawStorageMs: [],
-        runs: ctx.runs,
-      };
-      const countRuns: Record<string, PathCounts>[] = [];
-      for (let run = 0; run < ctx.runs; run++) {
-        const r = await oneRun(ctx, bench, upstreams, reader, perRun, run);
-        result.observed.push(...r.observed);
-        for (const [key, value] of Object.entries(r.statusPerJob)) {
-          result.statusPerJob[key] = [...(result.statusPerJob[key] ?? []), value];
-        }
-        countRuns.push(r.counts);
-        result.sweeperQueries.push(r.sweeperQueries);
-        result.runMs.push(r.runMs);
-        result.rawStorageMs.push(median(await rawStorageLatency(bench, 15)));
-      }
-      result.counts = average(countRuns);
-      ctx.detail('lifecycle', {
-        timeScale: TIME_SCALE,
-        workloads: WORKLOADS,
-        jobsPerRun: perRun,
-        sdkSchedule: SDK_SCHEDULE,
-        statusPerJob: result.statusPerJob,
-        perJob: result.counts,
-        sweeperQueriesPerRun: result.sweeperQueries,
-        runMs: result.runMs.map(Math.round),
-      });
-      return [
-        ...upstreamCallFigures(result),
-        ...captureLatencyFigures(result),
-        ...scaleModelFigures(ctx, result),
-      ];
-    } finally {
-      readerClient.destroy();
-      await bench.stop();
-      for (const emulator of allEmulators(upstreams)) await emulator.stop();
-      await ctx.stores.deleteTable(table);
-    }
-  },
-};
+    return [
+      ...upstreamCallFigures(result),
+      ...captureLatencyFigures(result),
+      ...scaleModelFigures(ctx, result),
+    ];
+  } finally {
+    readerClient.destroy();
+    await bench.stop();
+    for (const emulator of allEmulators(upstreams)) await emulator.stop();
+    await ctx.stores.deleteTable(table);
+  }
+}

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { bigOutput } from './big-output.ts';
 import { captureThroughput } from './capture-throughput.ts';
 import { coldStart } from './cold-start.ts';
-import { lifecycle } from './lifecycle.ts';
+import { lifecycle, lifecycleSinglePass } from './lifecycle.ts';
 import type { BenchContext, Benchmark } from './support/context.ts';
 import type { Figure } from './support/figures.ts';
 import { machineInfo, type Results, renderTable, writeResults } from './support/report.ts';
@@ -36,6 +36,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   captureThroughput,
   sweeper,
   lifecycle,
+  lifecycleSinglePass,
   bigOutput,
   webhookVerification,
 ];

@@ -79,6 +79,14 @@ export const envSchema = z
     SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
     /** Time the sweeper keeps free before its own timeout. */
     SWEEP_SAFETY_MS: ms(10_000),
+    // Sweeper invocation (sweep-invocation.ts): it keeps sweeping within its minute while jobs come due, so a
+    // runsync result (kept 60 s upstream) is looked at within seconds, not at the next once-a-minute tick.
+    /** How long one invocation may keep sweeping; under the schedule's period so the next one takes over. */
+    SWEEP_INVOCATION_MS: ms(50_000, 0),
+    /** Pause between passes of one invocation while jobs come due within it. */
+    SWEEP_REPEAT_MS: ms(3000, 10),
+    /** The sweep lease's length; renewed every third of it while an invocation holds it. */
+    SWEEP_LEASE_MS: ms(20_000, 100),
     UPSTREAM_TIMEOUT_MS: ms(10_000, 100),
     /** Client-side limits per 10 s and concurrency, below the documented 2000/400 (status) and 1000/200 (run). */
     STATUS_RATE_PER_10S: z.coerce.number().int().min(1).default(1900),

@@ -9,6 +9,7 @@ import {
   getSecretsManagerClient,
 } from './adapters/aws-clients.ts';
 import { DynamoJobRepository } from './adapters/dynamo-job-repository.ts';
+import { DynamoSweepLease } from './adapters/dynamo-sweep-lease.ts';
 import { EmfMetrics } from './adapters/emf-metrics.ts';
 import { EventBridgePublisher, LocalEventPublisher } from './adapters/event-publishers.ts';
 import { JsonLogger } from './adapters/logger.ts';
@@ -71,6 +72,10 @@ export function createRuntime(
       : new LocalEventPublisher(logger, config.EVENTS_FORWARD_URL, clients.onEvent),
     webhookSecret: webhookSecretResolver(config, secrets),
     urlFetcher: urlFetcherFromConfig(config),
+    sweepLease: new DynamoSweepLease({
+      client: clients.dynamo ?? getDynamoDocumentClient(),
+      tableName: config.JOBS_TABLE,
+    }),
   };
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDynamoDocumentClient, createS3Client } from '../functions/adapters/aws-clients.ts';
-import type { SweepSummary } from '../functions/core/sweep.ts';
+import type { InvocationSummary } from '../functions/core/sweep-invocation.ts';
 import { handler as resultsHandler } from '../functions/results/handler.ts';
 import { type BuiltRuntime, createRuntime, type RuntimeClients, setRuntime } from '../functions/runtime.ts';
 import { handler as submitHandler } from '../functions/submit/handler.ts';
@@ -66,7 +66,7 @@ export interface LocalStack {
   stores: LocalStores;
   runtime: BuiltRuntime;
   gateway: Gateway;
-  sweeper: Schedule<SweepSummary>;
+  sweeper: Schedule<InvocationSummary>;
   /** Where s3rver keeps objects: `${dataDir}/s3/${bucket}/${key}`. */
   dataDir: string;
   stop(): Promise<void>;
@@ -101,6 +101,9 @@ const LOCAL_CONFIG: Record<string, string> = {
   NOT_FOUND_GRACE_MS: '5000',
   SUBMIT_STALE_MS: '30000',
   SWEEP_SAFETY_MS: '2000',
+  // The local timer ticks every 2 s, one run at a time: one pass per tick, as before sweeping on (AWS's
+  // once-a-minute schedule is what needs it).
+  SWEEP_INVOCATION_MS: '0',
   LOG_LEVEL: 'warn',
 };
 

@@ -12,7 +12,7 @@ export interface PartContext {
   logger: JsonLogger;
 }
 
-type Buildable = 'jobs' | 'archive' | 'upstream' | 'events' | 'webhookSecret' | 'urlFetcher';
+type Buildable = 'jobs' | 'archive' | 'upstream' | 'events' | 'webhookSecret' | 'urlFetcher' | 'sweepLease';
 
 /** The adapters a function uses, each built by the first service call that reads it. */
 export type Parts = { [K in Buildable]?: (context: PartContext) => ServiceDeps[K] };
@@ -79,6 +79,9 @@ function build(name: string, parts: Parts, env: Record<string, string | undefine
     },
     get urlFetcher() {
       return lazy('urlFetcher');
+    },
+    get sweepLease() {
+      return lazy('sweepLease');
     },
   };
 }

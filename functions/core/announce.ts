@@ -1,10 +1,12 @@
 // Announcing a settled job (audit event, metric, job event), so a writer that dies right after settling loses none.
+import { randomUUID } from 'node:crypto';
 import { audit } from './audit.ts';
+import { ignoreConflict } from './errors.ts';
 import type { AuditEvent, Job } from './job.ts';
-import type { JobState } from './job-state.ts';
+import { isTerminal, type JobState } from './job-state.ts';
 import { persistently } from './persist.ts';
 import type { JobEventType, MetricName } from './ports.ts';
-import type { ServiceDeps } from './services.ts';
+import { iso, type ServiceDeps } from './services.ts';
 
 /**
  * A settled job stays in the due index this long (the capture lease's length): if the process that settled
@@ -24,10 +26,14 @@ const ANNOUNCEMENTS: Readonly<
 
 type AnnounceDeps = Pick<ServiceDeps, 'jobs' | 'events' | 'metrics' | 'logger' | 'clock'>;
 
-/** The job was announced: it leaves the due index. If this write fails, the sweeper announces it again. */
+/**
+ * The job was announced: it leaves the due index, marked announced so a sweeper holding a stale read of it
+ * cannot claim it again. If this write fails, the sweeper announces it again (at least once).
+ */
 export async function markAnnounced(deps: AnnounceDeps, job: Job): Promise<Job> {
+  const patch = { dueAt: null, announcedAt: iso(deps.clock.now()), leaseOwner: null, leaseUntil: null };
   try {
-    return await persistently(() => deps.jobs.update(job.jobId, { dueAt: null }, { states: [job.state] }));
+    return await persistently(() => deps.jobs.update(job.jobId, patch, { states: [job.state] }));
   } catch (err) {
     deps.logger.warn('announced job left in the due index', { jobId: job.jobId, error: String(err) });
     return job;
@@ -39,8 +45,9 @@ export async function markAnnounced(deps: AnnounceDeps, job: Job): Promise<Job> 
  * audit event and counts the metric if they are missing, publishes the job event (at least once), and
  * takes the job out of the due index.
  */
-export async function announceLeftover(deps: AnnounceDeps, job: Job): Promise<void> {
-  if (job.state === 'SUBMITTING' || job.state === 'PENDING') return;
+export async function announceLeftover(deps: AnnounceDeps, found: Job): Promise<void> {
+  const job = await claimAnnouncement(deps, found);
+  if (!job || job.state === 'SUBMITTING' || job.state === 'PENDING') return;
   const announcement = ANNOUNCEMENTS[job.state];
   const events = await deps.jobs.listEvents(job.jobId);
   if (!events.some((e) => announcement.events.includes(e.type))) {
@@ -55,7 +62,15 @@ export async function announceLeftover(deps: AnnounceDeps, job: Job): Promise<vo
   try {
     await deps.events.publish(announcement.type, job);
   } catch (err) {
-    // Stays due: the next pass publishes it again.
+    // Due now and the claim given up: the next pass publishes it again.
+    const nowMs = deps.clock.now();
+    await deps.jobs
+      .update(
+        job.jobId,
+        { leaseUntil: nowMs - 1, dueAt: nowMs },
+        { states: [job.state], leaseOwner: job.leaseOwner ?? '' },
+      )
+      .catch(() => undefined);
     deps.metrics.count('EventPublishFailures');
     deps.logger.error('event publish failed', {
       jobId: job.jobId,
@@ -65,4 +80,29 @@ export async function announceLeftover(deps: AnnounceDeps, job: Job): Promise<vo
     return;
   }
   await markAnnounced(deps, job);
+}
+
+/**
+ * Only one announcer publishes a leftover: the due index may answer with a job announced since (a sweep's
+ * batch is read before its looks; an index read in AWS may lag), and two sweepers may hold the same leftover
+ * (one whose lease ran out while it was slow, not dead). The claim is the job's lease, conditional on the
+ * job not being announced and the lease being free or run out; a claimer that dies lets it run out, and the
+ * next sweep announces the job then (at least once only where a process died).
+ */
+async function claimAnnouncement(deps: AnnounceDeps, found: Job): Promise<Job | undefined> {
+  const nowMs = deps.clock.now();
+  const current = await deps.jobs.get(found.jobId);
+  if (!current || !isTerminal(current.state) || current.announcedAt) return undefined;
+  if (current.dueAt === undefined || current.dueAt > nowMs) return undefined;
+  if (current.leaseOwner && (current.leaseUntil ?? 0) >= nowMs) return undefined;
+  const patch = {
+    leaseOwner: randomUUID(),
+    leaseUntil: nowMs + ANNOUNCE_AFTER_MS,
+    // Due again when the claim runs out, so a claimer that dies is followed by another.
+    dueAt: nowMs + ANNOUNCE_AFTER_MS,
+  };
+  const condition = current.leaseOwner
+    ? { states: [current.state], leaseOwner: current.leaseOwner, absent: ['announcedAt' as const] }
+    : { states: [current.state], absent: ['announcedAt' as const, 'leaseOwner' as const] };
+  return deps.jobs.update(current.jobId, patch, condition).catch(ignoreConflict);
 }

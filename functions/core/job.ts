@@ -45,11 +45,15 @@ export interface Job {
   submittedAt?: string;
   /** Set just before /run is called: a SUBMITTING job without it never reached the upstream. */
   runAttemptedAt?: string;
+  /** The run claim's token: a request whose claim write landed but lost its answer finds it holds the claim. */
+  runClaim?: string;
   /** /run timed out or failed with 5xx: the upstream may or may not have the job. */
   submitAmbiguous?: boolean;
   lastSeenAt?: string;
   finishedAt?: string;
   archivedAt?: string;
+  /** Its settlement was announced (audit, metric, job event): the sweeper never announces it again. */
+  announcedAt?: string;
   expiredAt?: string;
   rejectedAt?: string;
   captureSource?: CaptureSource;

@@ -29,7 +29,14 @@ export const FIRST_EVENTS_PAGE = 100;
 export type PublicJob = Omit<Job, 'leaseOwner' | 'leaseUntil'>;
 
 export function publicJob(job: Job): PublicJob {
-  const { leaseOwner: _owner, leaseUntil: _until, dueAt, ...rest } = job;
+  const {
+    leaseOwner: _owner,
+    leaseUntil: _until,
+    dueAt,
+    announcedAt: _told,
+    runClaim: _claim,
+    ...rest
+  } = job;
   // A settled job may stay due a little longer only until it is announced (announce.ts): bookkeeping.
   return isTerminal(job.state) || dueAt === undefined ? rest : { ...rest, dueAt };
 }

@@ -30,3 +30,14 @@ export function retryLookAt(nowMs: number, s: ScheduleSettings, attempt: number)
   const backoff = Math.min(s.lookIntervalMs, 5000 * 2 ** Math.min(attempt, 6));
   return nowMs + backoff;
 }
+
+/**
+ * A runsync job that outlived the runsync wait keeps its result upstream for only 60 s once done, and its
+ * webhook may be lost: it must be looked at every few seconds however far behind the sweeper is. Its dueAt
+ * is set this far back, so it sorts ahead of any backlog in the oldest-first due index and every pass
+ * looks at it (sweep.ts keeps it out of the lag metric and looks again at most every SWEEP_REPEAT_MS).
+ */
+export const SYNC_PRIORITY_MS = 10 * 60_000;
+
+/** The dueAt of a runsync job's next look: at once, ahead of the backlog. */
+export const syncLookAt = (nowMs: number) => nowMs - SYNC_PRIORITY_MS;

@@ -1,4 +1,5 @@
 // The dependencies every core service receives; built once per container by functions/runtime.ts.
+
 import type { Config } from '../config.ts';
 import type {
   ArchiveStore,
@@ -9,6 +10,7 @@ import type {
   Metrics,
   UrlFetcher,
 } from './ports.ts';
+import type { SweepLease } from './sweep-lease.ts';
 import type { UpstreamClient } from './upstream-port.ts';
 
 export interface ServiceDeps {
@@ -24,6 +26,8 @@ export interface ServiceDeps {
   webhookSecret: () => Promise<string>;
   /** Fetches image URLs of outputs; absent unless ARTIFACTS_FETCH_URLS is on. */
   urlFetcher?: UrlFetcher;
+  /** The sweeper's single flight (sweep-lease.ts); absent in tests that sweep by hand. */
+  sweepLease?: SweepLease;
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();

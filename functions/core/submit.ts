@@ -1,5 +1,5 @@
 // The submit service: POST /jobs. Record, archive the input, then call the upstream with a per-job callback.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
@@ -13,13 +13,12 @@ import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, Upstre
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import { persistently } from './persist.ts';
-import { firstLookAt } from './schedule.ts';
+import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { signWebhookToken, webhookUrl } from './webhook-token.ts';
 
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const RECORD_WAIT_ATTEMPTS = 10;
-const SYNC_FIRST_LOOK_MS = 15_000;
 const RECORD_WAIT_STEP_MS = 100;
 /** A concurrent capture of a runsync result gets this many steps to land (the API answers within 30 s). */
 const SETTLE_WAIT_ATTEMPTS = 30;
@@ -146,16 +145,23 @@ async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest):
     ...(request.policy && { policy: request.policy }),
   };
   let job: Job;
+  const runClaim = randomUUID();
   try {
     // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
     job = await deps.jobs.update(
       jobId,
-      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()) },
+      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()), runClaim },
       { states: ['SUBMITTING'], absent: ['runAttemptedAt'] },
     );
   } catch (err) {
-    if (!(err instanceof ConcurrentUpdateError)) throw err;
-    return (await deps.jobs.get(jobId)) ?? created;
+    // The write may have landed with only its answer lost (the SDK then retries it into its own condition):
+    // the token says whether the claim is ours. Losing it unsent would leave a job nobody ever sends.
+    const current = await persistently(() => deps.jobs.get(jobId)).catch(() => undefined);
+    if (current?.runClaim !== runClaim) {
+      if (err instanceof ConcurrentUpdateError) return current ?? created;
+      throw err;
+    }
+    job = current;
   }
   await audit(
     deps,
@@ -226,13 +232,14 @@ async function markSubmitted(
     upstreamId,
     upstreamStatus,
     submittedAt: iso(nowMs),
-    dueAt: firstLookAt(nowMs, {
-      // A runsync job that outlived the wait is kept upstream for only 60 s after it ends.
-      firstLookMs: job.sync
-        ? Math.min(deps.config.FIRST_LOOK_MS, SYNC_FIRST_LOOK_MS)
-        : deps.config.FIRST_LOOK_MS,
-      lookIntervalMs: deps.config.lookIntervalMs,
-    }),
+    // A runsync job that outlived the wait is kept upstream for only 60 s after it ends: looked at on every
+    // sweep pass from now on, ahead of any backlog (schedule.ts).
+    dueAt: job.sync
+      ? syncLookAt(nowMs)
+      : firstLookAt(nowMs, {
+          firstLookMs: deps.config.FIRST_LOOK_MS,
+          lookIntervalMs: deps.config.lookIntervalMs,
+        }),
   };
   try {
     // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).

@@ -6,7 +6,7 @@ import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimit
 import type { Job } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
 import type { DueJob } from './ports.ts';
-import { nextLookAt, retryLookAt } from './schedule.ts';
+import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
 
@@ -31,7 +31,29 @@ export interface SweepOptions {
   remainingMs: () => number;
   /** Polls in flight at once; the upstream client's limiter still caps the rate. */
   concurrency?: number;
+  /** How the urgent lane waits between its looks (tests move a clock instead). */
+  pause?: (ms: number) => Promise<void>;
 }
+
+/** Endpoints that answered 429, each until the time it asked for. */
+class EndpointPauses {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly deps: Pick<ServiceDeps, 'clock' | 'config'>) {}
+  add(endpoint: string, retryAfterMs: number): void {
+    const wait = Math.max(retryAfterMs, this.deps.config.SWEEP_REPEAT_MS);
+    this.until.set(endpoint, this.deps.clock.now() + wait);
+  }
+  has(endpoint: string): boolean {
+    return (this.until.get(endpoint) ?? 0) > this.deps.clock.now();
+  }
+  /** Any pause taken this pass: the pass ended with due jobs left for the next one. */
+  get size(): number {
+    return this.until.size;
+  }
+}
+
+/** The urgent lane reads this many items from the front of each due shard. */
+const URGENT_PER_SHARD = 8;
 
 const emptySummary = (): SweepSummary => ({
   due: 0,
@@ -50,41 +72,78 @@ const emptySummary = (): SweepSummary => ({
 /** One pass: query the due shards, look at each job, repeat until nothing is due or time runs short. */
 export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<SweepSummary> {
   const summary = emptySummary();
-  const seen = new Set<string>();
-  const pausedEndpoints = new Set<string>();
+  /** When this pass looked at each job: once per pass, but a runsync job again every SWEEP_REPEAT_MS. */
+  const seen = new Map<string, number>();
+  const pausedEndpoints = new EndpointPauses(deps);
   const concurrency = options.concurrency ?? 32;
   const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
+  const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-  for (let round = 0; ; round++) {
-    if (outOfTime()) {
-      summary.stoppedEarly = true;
-      break;
+  let roundsDone = false;
+  let roundsEnded: () => void = () => undefined;
+  const roundsOver = new Promise<void>((resolve) => {
+    roundsEnded = resolve;
+  });
+  const rounds = async () => {
+    for (let round = 0; ; round++) {
+      if (outOfTime()) {
+        summary.stoppedEarly = true;
+        break;
+      }
+      const nowMs = deps.clock.now();
+      const lookedAgo = (j: DueJob) => nowMs - (seen.get(j.jobId) ?? Number.NEGATIVE_INFINITY);
+      const fresh = (jobs: DueJob[]) =>
+        jobs.filter(
+          (j) =>
+            !pausedEndpoints.has(j.endpoint) &&
+            (!seen.has(j.jobId) || (j.sync === true && lookedAgo(j) >= deps.config.SWEEP_REPEAT_MS)),
+        );
+      // A fair share per shard reads about one item per job looked at; only when every item read was already
+      // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
+      let batch = fresh(
+        await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
+      );
+      if (batch.length === 0 && seen.size > 0)
+        batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
+      // Runsync jobs sort ahead on purpose (schedule.ts): the lag is the oldest of the others.
+      const oldest = batch.find((j) => !j.sync);
+      if (round === 0 && oldest) summary.oldestDueAgeMs = Math.max(0, nowMs - oldest.dueAt);
+      if (batch.length === 0) break;
+      summary.due += batch.length;
+      for (const job of batch) seen.set(job.jobId, nowMs);
+
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length && !outOfTime()) {
+          const job = batch[next++];
+          if (!job || pausedEndpoints.has(job.endpoint)) continue;
+          await look(deps, job, summary, pausedEndpoints);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
     }
-    const nowMs = deps.clock.now();
-    const fresh = (jobs: DueJob[]) =>
-      jobs.filter((j) => !seen.has(j.jobId) && !pausedEndpoints.has(j.endpoint));
-    // A fair share per shard reads about one item per job looked at; only when every item read was already
-    // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
-    let batch = fresh(
-      await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
-    );
-    if (batch.length === 0 && seen.size > 0)
-      batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
-    if (round === 0 && batch[0]) summary.oldestDueAgeMs = Math.max(0, nowMs - batch[0].dueAt);
-    if (batch.length === 0) break;
-    summary.due += batch.length;
-    for (const job of batch) seen.add(job.jobId);
+    roundsDone = true;
+    roundsEnded();
+  };
 
-    let next = 0;
-    const worker = async () => {
-      while (next < batch.length && !outOfTime()) {
-        const job = batch[next++];
-        if (!job || pausedEndpoints.has(job.endpoint)) continue;
+  // Beside the rounds, every SWEEP_REPEAT_MS: the jobs at the very front of the due index (runsync jobs, and
+  // any job ten minutes overdue) are looked at again without waiting for a long round to end.
+  const urgentLane = async () => {
+    while (!roundsDone && !outOfTime()) {
+      await Promise.race([pause(deps.config.SWEEP_REPEAT_MS), roundsOver]);
+      if (roundsDone) break;
+      const nowMs = deps.clock.now();
+      const urgent = await dueBatch(deps, nowMs - SYNC_PRIORITY_MS, URGENT_PER_SHARD).catch(() => []);
+      for (const job of urgent) {
+        const lookedAt = seen.get(job.jobId) ?? Number.NEGATIVE_INFINITY;
+        if (roundsDone || pausedEndpoints.has(job.endpoint)) continue;
+        if (nowMs - lookedAt < deps.config.SWEEP_REPEAT_MS) continue;
+        seen.set(job.jobId, nowMs);
         await look(deps, job, summary, pausedEndpoints);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
-  }
+    }
+  };
+  await Promise.all([rounds(), urgentLane()]);
   if (pausedEndpoints.size > 0) summary.stoppedEarly = true;
   deps.metrics.gauge('OldestDueAgeMs', summary.oldestDueAgeMs, 'Milliseconds');
   deps.logger.info('sweep done', { ...summary });
@@ -102,7 +161,7 @@ async function look(
   deps: ServiceDeps,
   job: DueJob,
   summary: SweepSummary,
-  paused: Set<string>,
+  paused: EndpointPauses,
 ): Promise<void> {
   try {
     // Archived as a webhook delivered it, awaiting its one /status look (core/verify.ts).
@@ -134,15 +193,18 @@ async function look(
       source: 'sweeper',
     });
     if (outcome.kind === 'archived') summary.archived++;
-    else if (outcome.kind === 'rescheduled') summary.rescheduled++;
-    else summary.duplicates++;
+    else if (outcome.kind === 'rescheduled') {
+      summary.rescheduled++;
+      if (job.sync) await keepSyncAhead(deps, job);
+    } else summary.duplicates++;
   } catch (err) {
     if (err instanceof UpstreamNotFoundError) return expireOrRetry(deps, job, summary);
     if (err instanceof UpstreamRateLimitedError) {
-      // Back off for the rest of this pass on that endpoint; the job stays due for the next run.
+      // Back off on that endpoint for what it asked (at least SWEEP_REPEAT_MS), not the rest of a long pass: a
+      // runsync result may not outlive that. The job stays due.
       summary.rateLimited++;
       deps.metrics.count('UpstreamRateLimited');
-      paused.add(job.endpoint);
+      paused.add(job.endpoint, err.retryAfterMs);
       return;
     }
     summary.errors++;
@@ -151,14 +213,22 @@ async function look(
     deps.logger.warn('look failed', { jobId: job.jobId, code });
     await audit(deps, job.jobId, 'status.failed', 'sweeper', { code });
     const looks = (job.looks ?? 0) + 1;
+    const nowMs = deps.clock.now();
     await deps.jobs
       .update(
         job.jobId,
-        { dueAt: retryLookAt(deps.clock.now(), schedule(deps), looks), looks },
+        { dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks), looks },
         { states: ['SUBMITTING', 'PENDING'] },
       )
       .catch(ignoreConflict);
   }
+}
+
+/** A runsync job still running stays ahead of the backlog, looked at on every pass (schedule.ts). */
+async function keepSyncAhead(deps: ServiceDeps, job: Job): Promise<void> {
+  await deps.jobs
+    .update(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }, { states: ['PENDING'] })
+    .catch(ignoreConflict);
 }
 
 const schedule = (deps: ServiceDeps) => ({

@@ -35,8 +35,8 @@ export const awaitsVerification = (job: Job) => job.state === 'ARCHIVED' && job.
 /** The sweep pass a look runs in: verification spends only what captures leave of its status budget. */
 export interface VerifyPass {
   summary: SweepSummary;
-  /** Endpoints that answered 429 in this pass: no more looks at them until the next. */
-  paused: Set<string>;
+  /** Endpoints that answered 429, paused for what they asked (core/sweep.ts): no looks at them meanwhile. */
+  paused: { has(endpoint: string): boolean; add(endpoint: string, retryAfterMs: number): void };
 }
 
 const spentByPass = new WeakMap<SweepSummary, number>();
@@ -83,7 +83,7 @@ export async function verifyArchived(deps: ServiceDeps, job: Job, pass: VerifyPa
     if (err instanceof UpstreamRateLimitedError) {
       pass.summary.rateLimited++;
       deps.metrics.count('UpstreamRateLimited');
-      pass.paused.add(job.endpoint);
+      pass.paused.add(job.endpoint, err.retryAfterMs);
       return 'deferred';
     }
     if (!(err instanceof UpstreamError)) throw err;

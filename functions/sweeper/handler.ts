@@ -1,10 +1,10 @@
-// Lambda run by the schedule: one sweep pass, stopping before the invocation's own timeout.
+// Lambda run by the schedule: sweeps under the sweep lease while jobs come due, stopping before its own timeout.
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
-import { dynamoJobs, s3Archive } from '../composition/storage-parts.ts';
+import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
-import { type SweepSummary, sweep } from '../core/sweep.ts';
+import { type InvocationSummary, sweepInvocation } from '../core/sweep-invocation.ts';
 
 /** Without a Lambda context (a manual call), allow one minute. */
 const DEFAULT_BUDGET_MS = 60_000;
@@ -16,15 +16,17 @@ const getRuntime = functionRuntime('sweeper', {
   upstream,
   events: jobEvents,
   urlFetcher,
+  sweepLease: dynamoSweepLease,
 });
 
 export const handler = async (
   _event: ScheduledEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<SweepSummary> => {
+): Promise<InvocationSummary> => {
   const started = Date.now();
   const remainingMs = context?.getRemainingTimeInMillis
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
-  return sweep(getRuntime(), { remainingMs });
+  const runtime = getRuntime();
+  return sweepInvocation(runtime, runtime.sweepLease, { remainingMs });
 };

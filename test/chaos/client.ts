@@ -1,7 +1,7 @@
 // The archiver's clients in a chaos run: submit, track, cancel and reconcile, retrying as a careful client does.
 import type { Emulator } from '../../local/emulator/index.ts';
 import type { Gate } from './gate.ts';
-import { type Answer, errorCode, jobOf, send, type Verdict, verdictOf } from './http.ts';
+import { type Answer, errorCode, jobOf, retryAfterMs, send, type Verdict, verdictOf } from './http.ts';
 import { type Dice, sleep } from './rng.ts';
 import type { JobSpec } from './workload.ts';
 
@@ -76,6 +76,16 @@ export class ChaosClient {
     return sleep(cap / 2 + this.dice.float() * (cap / 2));
   }
 
+  /** A 429 says when to come back (README: "`Retry-After` says when to retry"); anything else backs off. */
+  private wait(answer: Answer, attempt: number): Promise<void> {
+    const after = retryAfterMs(answer);
+    return after === undefined ? this.backoff(attempt) : sleep(after + this.dice.float() * 250);
+  }
+
+  private waitAfter(answers: readonly Answer[], attempt: number): Promise<void> {
+    return this.wait(answers.find((a) => a.status === 429) ?? { status: 0, body: undefined }, attempt);
+  }
+
   /** POST /jobs until an answer names a job; `duplicates` extra identical requests go out with the first. */
   async submit(spec: JobSpec, options: { gated?: boolean } = {}): Promise<RequestRecord> {
     const record = this.recordOf(spec);
@@ -90,9 +100,10 @@ export class ChaosClient {
       record.attempts++;
       const copies = attempt === 1 ? 1 + spec.duplicates : 1;
       const all = () => Promise.all(Array.from({ length: copies }, post));
-      const verdict = this.note(record, options.gated === false ? await all() : await this.gate.run(all));
+      const answers = options.gated === false ? await all() : await this.gate.run(all);
+      const verdict = this.note(record, answers);
       if (verdict === 'done' || verdict === 'broken') return record;
-      await this.backoff(attempt);
+      await this.waitAfter(answers, attempt);
     }
     record.failure ??= 'gave up';
     return record;
@@ -129,12 +140,10 @@ export class ChaosClient {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() < this.deadline(); attempt++) {
       record.attempts++;
       const copies = attempt === 1 ? 1 + spec.duplicates : 1;
-      const verdict = this.note(
-        record,
-        await this.gate.run(() => Promise.all(Array.from({ length: copies }, post))),
-      );
+      const answers = await this.gate.run(() => Promise.all(Array.from({ length: copies }, post)));
+      const verdict = this.note(record, answers);
       if (verdict === 'done' || verdict === 'broken') return record;
-      await this.backoff(attempt);
+      await this.waitAfter(answers, attempt);
     }
     record.failure ??= 'gave up';
     return record;
@@ -149,11 +158,11 @@ export class ChaosClient {
       const key = `cancel ${label(answer)}`;
       record.answers[key] = (record.answers[key] ?? 0) + 1;
       if (answer.status === 200 || answer.status === 409) return;
-      if (answer.status !== 0 && answer.status < 500) {
+      if (answer.status !== 0 && answer.status < 500 && answer.status !== 429) {
         record.failure = `cancel answered ${label(answer)}`;
         return;
       }
-      await this.backoff(attempt);
+      await this.wait(answer, attempt);
     }
   }
 
@@ -166,11 +175,11 @@ export class ChaosClient {
       const key = `reconcile ${label(answer)}`;
       record.answers[key] = (record.answers[key] ?? 0) + 1;
       if (answer.status === 200) return answer;
-      if (answer.status !== 0 && answer.status < 500) {
+      if (answer.status !== 0 && answer.status < 500 && answer.status !== 429) {
         record.failure = `reconcile answered ${label(answer)}`;
         return answer;
       }
-      await this.backoff(attempt);
+      await this.wait(answer, attempt);
     }
     return undefined;
   }

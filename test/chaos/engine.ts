@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmulatorStats, startEmulator } from '../../local/emulator/index.ts';
 import { ChaosClient, type RequestRecord } from './client.ts';
+import { CpuHog } from './cpu-hog.ts';
 import { Forger, type ForgeryFigures, foreignBody, forgeContinuously, forgeryFigures } from './forgery.ts';
 import { Gate } from './gate.ts';
 import {
@@ -17,7 +18,7 @@ import {
 import { parkJob } from './rate-limit-burst.ts';
 import { Dice, sleep } from './rng.ts';
 import { ENDPOINT_ID, runScenario, type ScenarioContext, type ScenarioFacts } from './scenario.ts';
-import { settle } from './settle.ts';
+import { type SettleFigures, settle } from './settle.ts';
 import { type StorageFaultCounters, StorageFaults, type StorageService } from './storage-faults.ts';
 import { ChaosSystem } from './system.ts';
 import { CHAOS_HANDLER, UpstreamLedger } from './upstream-ledger.ts';
@@ -42,7 +43,11 @@ export interface ChaosReport {
   forged: ForgeryFigures;
   handlerErrors: number;
   /** The regular sweeper's passes: how many, the longest, and the worst lag (SweeperBehind's metric). */
-  sweeper: { passes: number; longestPassMs: number; oldestDueAgeMs: number };
+  sweeper: { invocations: number; passes: number; longestPassMs: number; oldestDueAgeMs: number };
+  /** How settling ended and how far behind the sweeper fell meanwhile. */
+  settle: SettleFigures;
+  /** Busy processes that competed for the cores (the slowed run). */
+  cpuHogs: number;
   restarts: number;
   outcome: Outcome;
   violations: string[];
@@ -52,6 +57,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
   const log = options.log;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'archiver-chaos-')));
+  const hog = options.cpuHogs > 0 ? new CpuHog(options.cpuHogs) : undefined;
+  if (hog) log(`${hog.processes} busy processes compete for the cores`);
   const ledger = new UpstreamLedger();
   const emulator = await startEmulator({
     ...CHAOS_EMULATOR,
@@ -121,8 +128,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (spec.role === 'cancel') cancels.push(sleep(300).then(() => client.cancel(record)));
         if (spec.role === 'workload' && record.jobIds.length > 0) forgeable.push(record);
         done++;
-        if (done % Math.max(100, Math.round(plan.length / 10)) === 0)
-          log(`${done}/${plan.length} requests answered`);
+        if (done % Math.max(100, Math.round(plan.length / 10)) === 0) {
+          const elapsed = performance.now() - submitStarted;
+          const eta = (elapsed / done) * (plan.length - done);
+          log(
+            `${done}/${plan.length} requests answered, submitting ends in about ${Math.round(eta / 1000)} s`,
+          );
+        }
       }
     };
     const progress = () => next / plan.length;
@@ -135,8 +147,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`workload submitted in ${(phaseMs.submit / 1000).toFixed(1)} s; settling`);
 
     const settleStarted = performance.now();
+    // Clients keep retrying while settling goes on; settling itself ends by progress, not by this clock.
     deadline = Date.now() + options.settleTimeoutMs;
-    await settle(system, client, deadline, log);
+    const settled = await settle(system, client, options.settleTimeoutMs, log);
     phaseMs.settle = Math.round(performance.now() - settleStarted);
 
     const verifyStarted = performance.now();
@@ -180,15 +193,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       forged: forgeryFigures(forger.sent),
       handlerErrors: system.handlerErrors,
       sweeper: {
-        passes: system.passes.length,
-        longestPassMs: Math.max(0, ...system.passes.map((p) => p.ms)),
-        oldestDueAgeMs: Math.max(0, ...system.passes.map((p) => p.oldestDueAgeMs)),
+        invocations: system.invocations.length,
+        passes: system.invocations.reduce((n, i) => n + i.passes, 0),
+        longestPassMs: Math.max(0, ...system.invocations.map((i) => i.longestPassMs)),
+        oldestDueAgeMs: Math.max(0, ...system.invocations.map((i) => i.oldestDueAgeMs)),
       },
+      settle: settled,
+      cpuHogs: options.cpuHogs,
       restarts: system.restarts,
       outcome: verification.outcome,
-      violations: verification.violations,
+      // A doubled event names its publishers, so the path that announced twice is in the report.
+      violations: verification.violations.map((line) => {
+        const doubled = /^(\w+) .*: (\d+) Job Archived events published/.exec(line);
+        const by = doubled && system.publishers.get(`Job Archived#${doubled[1]}`);
+        return by ? `${line} (by ${by.join(', ')})` : line;
+      }),
     };
   } finally {
+    hog?.stop();
     await system.stop();
     await proxy.stop();
     await emulator.stop();

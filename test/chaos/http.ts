@@ -46,6 +46,16 @@ export function errorCode(answer: Answer): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A 429's `Retry-After` in milliseconds (seconds or an HTTP date), undefined for any other answer. */
+export function retryAfterMs(answer: Answer, nowMs = Date.now()): number | undefined {
+  const header = answer.status === 429 ? answer.headers?.get('retry-after') : null;
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
 /** `job` of a 2xx answer. */
 export function jobOf(answer: Answer): PublicJob | undefined {
   const job = (answer.body as { job?: PublicJob } | undefined)?.job;

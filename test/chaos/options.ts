@@ -9,8 +9,13 @@ export interface ChaosOptions {
   concurrency: number;
   /** Where the stores keep their data; a temporary folder (removed afterwards) when absent. */
   dataDir?: string;
-  /** How long the run may wait, after the last submission, for every job to settle. */
+  /**
+   * The overall cap on settling after the last submission. Settling ends by itself when every job is final
+   * or the system is quiescent (settle.ts); the cap only stops a run that is still moving, very slowly.
+   */
   settleTimeoutMs: number;
+  /** Busy processes competing for the cores during the run (`--slow`): the loaded machine, on purpose. */
+  cpuHogs: number;
   /** Progress lines (the figures are returned, not logged). */
   log: (line: string) => void;
 }
@@ -22,7 +27,8 @@ export const defaultChaosOptions = (): ChaosOptions => ({
   jobs: CI_JOBS,
   seed: 1,
   concurrency: 64,
-  settleTimeoutMs: 240_000,
+  settleTimeoutMs: 30 * 60_000,
+  cpuHogs: 0,
   log: () => undefined,
 });
 
@@ -35,8 +41,22 @@ export const EMULATOR_RETENTION_MS = 300_000;
 /** Webhooks held back this long arrive after the sweeper's first look (FIRST_LOOK_MS + a pass). */
 export const WEBHOOK_DELAY_MS = 3000;
 
+/**
+ * AWS's sweeper timings scaled by TIME_SCALE: a schedule of 1 minute, a runsync result kept 60 s. The
+ * sweeper invocation sweeps on within its period (sweep-invocation.ts), so a runsync job whose webhook is
+ * lost is still captured inside its retention, as it must be in AWS.
+ */
+export const TIME_SCALE = 1 / 5;
+export const SWEEP_INTERVAL_MS = 60_000 * TIME_SCALE;
+export const RUNSYNC_RETENTION_MS = 60_000 * TIME_SCALE;
+/** The runsync wait (AWS: 25 s); shorter than SYNC_LATE_MS, so those jobs outlive it. */
+const RUNSYNC_WAIT_MS = 1000;
+/** How long the late runsync jobs run: past the wait, well inside one scaled minute. */
+export const SYNC_LATE_MS = { min: 1500, max: 4000 };
+
 export const CHAOS_EMULATOR: EmulatorOptions = {
   retentionMs: EMULATOR_RETENTION_MS,
+  runsyncRetentionMs: RUNSYNC_RETENTION_MS,
   jobDurationMs: 40,
   startDelayMs: 5,
   // Enough workers that the queue never builds: throughput is bounded by the archiver, not by the GPUs.
@@ -69,10 +89,13 @@ export const CHAOS_CONFIG: Record<string, string> = {
   NOT_FOUND_GRACE_MS: '1000',
   SUBMIT_STALE_MS: '30000',
   SWEEP_SAFETY_MS: '1000',
+  RUNSYNC_WAIT_MS: String(RUNSYNC_WAIT_MS),
+  // One invocation per scaled minute, sweeping on for most of it (AWS: 50 s of 60, passes 3 s apart).
+  SWEEP_INVOCATION_MS: String(Math.round(50_000 * TIME_SCALE)),
+  SWEEP_REPEAT_MS: '300',
+  SWEEP_LEASE_MS: String(Math.round(20_000 * TIME_SCALE)),
   LOG_LEVEL: 'silent',
 };
-
-export const SWEEP_INTERVAL_MS = 300;
 
 /** Storage faults per SDK attempt (about 2% for each service) and rarer kinds, see storage-faults.ts. */
 export const STORAGE_FAULT_RATES = {
@@ -89,7 +112,15 @@ export const STORAGE_FAULT_RATES = {
 /** Short windows in which every call to one store fails (a partition or a node having a bad moment). */
 export const BROWNOUT = { everyMs: 15_000, lastsMs: 400 };
 
-/** Parses `--jobs N --seed S --concurrency C --data DIR --settle-timeout MS`; unknown flags are an error. */
+/** `--slow` starts this many busy processes: the issue's "loaded" machine is 2 cores and 2 hogs. */
+export const SLOW_HOGS = 2;
+
+const USAGE = 'use --jobs N --seed S --concurrency C --data DIR --settle-timeout MS --slow [--hogs N]';
+
+/**
+ * Parses `--jobs N --seed S --concurrency C --data DIR --settle-timeout MS --slow --hogs N`; unknown flags
+ * are an error.
+ */
 export function parseChaosArgs(argv: readonly string[], base: ChaosOptions): ChaosOptions {
   const options = { ...base };
   const number = (flag: string, value: string | undefined, min: number): number => {
@@ -105,7 +136,11 @@ export function parseChaosArgs(argv: readonly string[], base: ChaosOptions): Cha
     else if (flag === '--concurrency') options.concurrency = number(flag, value, 1);
     else if (flag === '--settle-timeout') options.settleTimeoutMs = number(flag, value, 1000);
     else if (flag === '--data' && value) options.dataDir = value;
-    else throw new Error(`unknown option ${flag ?? ''} (use --jobs N --seed S --concurrency C --data DIR)`);
+    else if (flag === '--hogs') options.cpuHogs = number(flag, value, 0);
+    else if (flag === '--slow') {
+      options.cpuHogs = Math.max(options.cpuHogs, SLOW_HOGS);
+      continue;
+    } else throw new Error(`unknown option ${flag ?? ''} (${USAGE})`);
     i++;
   }
   return options;

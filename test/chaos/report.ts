@@ -10,6 +10,13 @@ const list = (counts: Record<string, number>) =>
     .map(([k, v]) => `${k} ${n(v)}`)
     .join(', ');
 
+function settleEnding(r: ChaosReport): string {
+  if (r.settle.ending === 'final') return `every job final and announced after ${s(r.phaseMs.settle)}`;
+  if (r.settle.ending === 'quiet')
+    return `STUCK: quiescent with ${n(r.settle.open)} jobs open after ${s(r.phaseMs.settle)} (a bug, not slowness)`;
+  return `SLOW: the cap came with ${n(r.settle.open)} jobs open and still moving after ${s(r.phaseMs.settle)}`;
+}
+
 export function formatReport(r: ChaosReport): string {
   const w = r.emulator.webhooks;
   const o = r.outcome;
@@ -25,7 +32,9 @@ export function formatReport(r: ChaosReport): string {
     o.duplicates.webhookDuplicate + o.duplicates.captureDuplicate + o.duplicates.captureConcurrent;
   const lines = [
     `chaos run: seed ${r.seed}, ${n(r.jobs)} jobs (${list(r.requests.byRole)})`,
-    `wall time ${s(r.wallMs)} (start ${s(r.phaseMs.start)}, submit ${s(r.phaseMs.submit)}, settle ${s(r.phaseMs.settle)}, verify ${s(r.phaseMs.verify)})`,
+    `wall time ${s(r.wallMs)} (start ${s(r.phaseMs.start)}, submit ${s(r.phaseMs.submit)}, settle ${s(r.phaseMs.settle)}, verify ${s(r.phaseMs.verify)})` +
+      (r.cpuHogs > 0 ? `, ${r.cpuHogs} busy processes competing for the cores` : ''),
+    `settled         ${settleEnding(r)}; while settling at most ${n(r.settle.maxDue)} jobs due, the oldest ${s(r.settle.maxOverdueMs)} overdue`,
     '',
     'faults injected',
     `  webhooks        dropped ${n(w.dropped)}, duplicated ${n(w.duplicated)}, delayed ${n(w.delayed)}, empty body ${n(w.emptyBody)}, ` +
@@ -39,7 +48,7 @@ export function formatReport(r: ChaosReport): string {
     `  process         sweeper killed mid-pass: ${kill ? `${kill.claimed} captures claimed, ${kill.archived} archived, ${kill.cut} cut mid-way` : 'no'}; ` +
       `archiver restarted ${r.restarts}× (down ${s(r.scenario.restartDowntimeMs)}); handler failures answered 5xx ${n(r.handlerErrors)}`,
     `  forged webhooks ${n(forgedSent)} (${list(r.forged.sent)})`,
-    `  sweeper         ${n(r.sweeper.passes)} passes, longest ${s(r.sweeper.longestPassMs)}, ` +
+    `  sweeper         ${n(r.sweeper.invocations)} invocations, ${n(r.sweeper.passes)} passes, longest ${s(r.sweeper.longestPassMs)}, ` +
       `oldest due job ${s(r.sweeper.oldestDueAgeMs)} late`,
     '',
     'outcome',

@@ -1,4 +1,7 @@
-// `npm run chaos -- --jobs N --seed S`: one chaos run outside vitest; prints the figures, exits 1 on any violation.
+// `npm run chaos -- --jobs N --seed S --slow`: one chaos run outside vitest; prints the figures, exits 1 on any violation.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runChaos } from './engine.ts';
 import { defaultChaosOptions, parseChaosArgs } from './options.ts';
 import { formatReport } from './report.ts';
@@ -10,6 +13,23 @@ const options = parseChaosArgs(process.argv.slice(2), {
   ...defaultChaosOptions(),
   log: (line) => process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`),
 });
-const report = await runChaos(options);
-process.stdout.write(`${formatReport(report)}\n`);
-process.exitCode = report.violations.length === 0 ? 0 : 1;
+// A folder of our own, so Ctrl-C can remove it too (a --data folder is the caller's and stays).
+const ownDir = options.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'archiver-chaos-'));
+const removeOwnDir = () => {
+  if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    // The stores run in this process and the busy processes leave with it: only the folder needs removing.
+    process.stderr.write(`\n${signal}: stopping${ownDir ? `, removing ${ownDir}` : ''}\n`);
+    removeOwnDir();
+    process.exit(130);
+  });
+}
+try {
+  const report = await runChaos({ ...options, ...(ownDir && { dataDir: ownDir }) });
+  process.stdout.write(`${formatReport(report)}\n`);
+  process.exitCode = report.violations.length === 0 ? 0 : 1;
+} finally {
+  removeOwnDir();
+}

@@ -121,8 +121,16 @@ async function ambiguousSubmits(ctx: ScenarioContext, facts: ScenarioFacts): Pro
 
 async function killSweeper(ctx: ScenarioContext, facts: ScenarioFacts): Promise<void> {
   await ctx.system.pauseSweeper();
-  // Let due jobs pile up, as they do while a pass is late.
-  await sleep(1600);
+  // Let due jobs pile up, as they do while a pass is late: on a slow machine that takes longer, so wait for
+  // the pile rather than for a fixed time (bounded: a run with nothing due kills an idle pass).
+  const view = ctx.system.clean();
+  try {
+    const until = Date.now() + 30_000;
+    await sleep(1600);
+    while ((await ctx.system.dueBacklog(view)).count < 20 && Date.now() < until) await sleep(200);
+  } finally {
+    view.close();
+  }
   facts.killedPass = await killSweeperMidPass(ctx.system, { afterArchived: 8, maxMs: 4000 });
   ctx.system.resumeSweeper();
 }

@@ -1,4 +1,4 @@
-// Waiting for a chaos run to settle: every job its clients know of final and announced.
+// Waiting for a chaos run to settle: every job its clients know of final and announced, or the system quiet.
 import { isTerminal } from '../../functions/core/job-state.ts';
 import type { ChaosClient } from './client.ts';
 import { sleep } from './rng.ts';
@@ -8,21 +8,48 @@ import type { JobSpec } from './workload.ts';
 const CHECK_CONCURRENCY = 16;
 
 /**
- * Waits until every job the clients know of is final. A job the upstream certainly refused (REJECTED with a
- * certain refusal) is submitted again, as its client would: the key is free again, so that makes a new job.
+ * No progress for this long, with nothing overdue and no request in flight, means nothing more will happen:
+ * longer than the longest wait the design has on purpose (a dead capture's 2-minute lease, the 2 minutes a
+ * settled job waits to be announced by the sweeper, an ambiguous submit's patience), plus a sweeper pass.
+ */
+export const QUIET_MS = 150_000;
+/** The sweeper keeps up while its most overdue job is no later than this. */
+const KEEPING_UP_MS = 5000;
+
+export interface SettleFigures {
+  /** `final`: every job settled; `quiet`: jobs left open though nothing was happening; `cap`: still moving. */
+  ending: 'final' | 'quiet' | 'cap';
+  open: number;
+  /** The sweeper's worst lag while settling: how late its most overdue job was. */
+  maxOverdueMs: number;
+  /** Most jobs due at once while settling. */
+  maxDue: number;
+}
+
+/**
+ * Waits until every job the clients know of is final, judged by progress, not by the clock: it ends when
+ * all are final, when the system is quiescent (nothing overdue, nothing in flight, no job changed for
+ * QUIET_MS) with jobs still open, or at `capMs` while jobs still move (then the run was slow, not broken).
+ * A job the upstream certainly refused (REJECTED with a certain refusal) is submitted again, as its client
+ * would: the key is free again, so that makes a new job.
  */
 export async function settle(
   system: ChaosSystem,
   client: ChaosClient,
-  deadline: number,
+  capMs: number,
   log: (line: string) => void,
-) {
+): Promise<SettleFigures> {
   const view = system.clean();
   const final = new Set<string>();
+  const started = Date.now();
+  const figures: SettleFigures = { ending: 'final', open: 0, maxOverdueMs: 0, maxDue: 0 };
+  let signature = '';
+  let changedAt = Date.now();
   try {
     let lastReport = 0;
     for (;;) {
       const open: string[] = [];
+      const states: string[] = [];
       const resubmit: JobSpec[] = [];
       const records = [...client.records.values()];
       let i = 0;
@@ -33,8 +60,10 @@ export async function settle(
           if (!record || !jobId || record.failure || final.has(jobId)) continue;
           const job = await view.jobs.get(jobId);
           // Settled and announced: terminal, and out of the due index.
-          if (!job || !isTerminal(job.state) || job.dueAt !== undefined) open.push(jobId);
-          else if (
+          if (!job || !isTerminal(job.state) || job.dueAt !== undefined) {
+            open.push(jobId);
+            states.push(`${jobId}:${job?.state}:${job?.upstreamStatus}:${job?.leaseUntil}`);
+          } else if (
             job.state === 'REJECTED' &&
             record.spec.expect === 'archived' &&
             /^UPSTREAM_(RATE_LIMITED|UNREACHABLE)/.test(job.reason ?? '')
@@ -45,14 +74,34 @@ export async function settle(
       };
       await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
       for (const spec of resubmit) await client.submit(spec);
-      if (open.length === 0 && resubmit.length === 0) return;
-      if (Date.now() > deadline) {
-        log(`settle deadline passed with ${open.length} jobs still open`);
-        return;
+      figures.open = open.length;
+      if (open.length === 0 && resubmit.length === 0) return figures;
+
+      const due = await system.dueBacklog(view);
+      figures.maxDue = Math.max(figures.maxDue, due.count);
+      figures.maxOverdueMs = Math.max(figures.maxOverdueMs, due.oldestOverdueMs);
+      const now = Date.now();
+      const next = states.sort().join('|');
+      if (next !== signature || resubmit.length > 0 || system.inFlight > 0) {
+        signature = next;
+        changedAt = now;
       }
-      if (Date.now() - lastReport > 10_000) {
-        log(`${open.length} jobs not final yet${open.length <= 5 ? ` (${open.join(', ')})` : ''}`);
-        lastReport = Date.now();
+      if (due.oldestOverdueMs <= KEEPING_UP_MS && now - changedAt > QUIET_MS) {
+        figures.ending = 'quiet';
+        log(`quiescent for ${QUIET_MS / 1000} s with ${open.length} jobs open: they will not settle`);
+        return figures;
+      }
+      if (now - started > capMs) {
+        figures.ending = 'cap';
+        log(`settle cap of ${capMs / 1000} s reached with ${open.length} jobs open and still moving`);
+        return figures;
+      }
+      if (now - lastReport > 10_000) {
+        log(
+          `${open.length} jobs not final yet${open.length <= 5 ? ` (${open.join(', ')})` : ''}; ` +
+            `${due.count} due, the oldest ${(due.oldestOverdueMs / 1000).toFixed(1)} s overdue`,
+        );
+        lastReport = now;
       }
       await sleep(1000);
     }

@@ -7,12 +7,12 @@ import {
   createS3Client,
 } from '../../functions/adapters/aws-clients.ts';
 import { DynamoJobRepository } from '../../functions/adapters/dynamo-job-repository.ts';
-import type { SweepSummary } from '../../functions/core/sweep.ts';
 import { type BuiltRuntime, createRuntime, setRuntime } from '../../functions/runtime.ts';
 import { handler as sweeperHandler } from '../../functions/sweeper/handler.ts';
-import { createGateway, type Gateway, type Schedule, startSchedule } from '../../local/gateway/index.ts';
+import { createGateway, type Gateway } from '../../local/gateway/index.ts';
 import { apiRoutes, LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { type LocalStores, startLocalStores } from '../../local/stores/index.ts';
+import { type AwsSchedule, startAwsSchedule } from './aws-schedule.ts';
 import { KillSwitch, type StorageFaults } from './storage-faults.ts';
 
 export interface ChaosSystemOptions {
@@ -26,12 +26,15 @@ export interface ChaosSystemOptions {
   sweepIntervalMs: number;
 }
 
+/** Longest a stop waits for running handlers: past every function timeout (submit 29 s plus its retries). */
+const HANDLER_DRAIN_MS = 90_000;
+
 /** One life of the archiver process: stores, gateway, runtime and sweeper timer. */
 interface Life {
   stores: LocalStores;
   gateway: Gateway;
   runtime: BuiltRuntime;
-  sweeper: Schedule<SweepSummary> | undefined;
+  sweeper: AwsSchedule | undefined;
   clients: Array<DynamoDBClient | S3Client>;
 }
 
@@ -48,9 +51,13 @@ export class ChaosSystem {
   readonly runtimes: BuiltRuntime[] = [];
   /** Handler failures the gateway answered with a 5xx. */
   handlerErrors = 0;
-  /** Every finished sweeper pass: how long it ran and how late its oldest due job was. */
-  readonly passes: Array<{ ms: number; oldestDueAgeMs: number }> = [];
+  /** Every finished sweeper invocation: its passes, the longest, and how late its oldest due job was. */
+  readonly invocations: Array<{ passes: number; longestPassMs: number; oldestDueAgeMs: number }> = [];
   restarts = 0;
+  /** Who published each job event, `type#jobId` → the core functions on the stack (for violation lines). */
+  readonly publishers = new Map<string, string[]>();
+  /** Handler invocations running now (the gateway may have answered or cut their connection already). */
+  inFlight = 0;
   private life: Life | undefined;
   private port = 0;
 
@@ -78,6 +85,19 @@ export class ChaosSystem {
   }
 
   /** SDK clients on the current stores with the fault middleware (and a kill switch when given). */
+  private readonly onEvent = (type: string, detail: { jobId?: unknown }) => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 40;
+    const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
+    const frames = stack
+      .split('\n')
+      .filter((line) => line.includes('/functions/core/'))
+      .map((line) => /at (?:async )?([\w.]+)/.exec(line)?.[1] ?? '?');
+    const key = `${type}#${String(detail.jobId)}`;
+    this.publishers.set(key, [...(this.publishers.get(key) ?? []), frames.slice(0, 3).join('<')]);
+  };
+
   private faultyClients(stores: LocalStores, kill?: KillSwitch) {
     const target = { region: stores.region, credentials: stores.credentials };
     const dynamo = createDynamoClient({ ...target, endpoint: stores.dynamoEndpoint });
@@ -96,7 +116,17 @@ export class ChaosSystem {
       bucketName: LOCAL_BUCKET,
     });
     const gateway = await createGateway({
-      routes: apiRoutes(),
+      routes: apiRoutes().map((route) => ({
+        ...route,
+        handler: async (...args: Parameters<typeof route.handler>) => {
+          this.inFlight++;
+          try {
+            return await route.handler(...args);
+          } finally {
+            this.inFlight--;
+          }
+        },
+      })),
       port: this.port,
       host: '127.0.0.1',
       onError: () => {
@@ -105,7 +135,11 @@ export class ChaosSystem {
     });
     this.port = gateway.port;
     const clients = this.faultyClients(stores);
-    const runtime = createRuntime(this.env(gateway.url), { dynamo: clients.document, s3: clients.s3 });
+    const runtime = createRuntime(this.env(gateway.url), {
+      dynamo: clients.document,
+      s3: clients.s3,
+      onEvent: this.onEvent,
+    });
     this.runtimes.push(runtime);
     setRuntime(runtime);
     this.life = { stores, gateway, runtime, sweeper: undefined, clients: [clients.dynamo, clients.s3] };
@@ -119,6 +153,11 @@ export class ChaosSystem {
     this.life = undefined;
     await life.sweeper?.stop();
     await life.gateway.stop();
+    // The gateway cuts connections after its grace, but a handler cannot be killed here the way Lambda kills
+    // one: let it finish on the stores it started with. In AWS a deploy never takes DynamoDB away from a
+    // running invocation; stopping the stores under it would be a fault no deployment has.
+    for (const until = Date.now() + HANDLER_DRAIN_MS; this.inFlight > 0 && Date.now() < until; )
+      await new Promise((resolve) => setTimeout(resolve, 50));
     await life.stores.stop();
     for (const client of life.clients) client.destroy();
     setRuntime(undefined);
@@ -143,16 +182,14 @@ export class ChaosSystem {
   resumeSweeper(): void {
     const life = this.life;
     if (!life || life.sweeper) return;
-    life.sweeper = startSchedule({
+    life.sweeper = startAwsSchedule({
       intervalMs: this.options.sweepIntervalMs,
       handler: async (event, context) => {
-        const started = Date.now();
         const summary = await sweeperHandler(event, context);
-        this.passes.push({ ms: Date.now() - started, oldestDueAgeMs: summary.oldestDueAgeMs });
+        if (summary.leaseHeld) this.invocations.push(summary);
         return summary;
       },
       timeoutMs: 60_000,
-      functionName: 'sweeper',
       onError: () => {
         this.handlerErrors++;
       },
@@ -174,9 +211,26 @@ export class ChaosSystem {
     if (!life) throw new Error('the archiver is stopped');
     const kill = new KillSwitch();
     const clients = this.faultyClients(life.stores, kill);
-    const runtime = createRuntime(this.env(life.gateway.url), { dynamo: clients.document, s3: clients.s3 });
+    const runtime = createRuntime(this.env(life.gateway.url), {
+      dynamo: clients.document,
+      s3: clients.s3,
+      onEvent: this.onEvent,
+    });
     this.runtimes.push(runtime);
     return { runtime, kill };
+  }
+
+  /** How many jobs are due now and how late the most overdue one is (what the sweeper has yet to look at). */
+  async dueBacklog(view: CleanView): Promise<{ count: number; oldestOverdueMs: number }> {
+    const now = Date.now();
+    const shards = Number(this.runtime.config.DUE_SHARDS);
+    const pages = await Promise.all(
+      Array.from({ length: shards }, (_, shard) => view.jobs.queryDue(shard, now, 1000).catch(() => [])),
+    );
+    const due = pages.flat();
+    // Runsync jobs sort ahead of the backlog on purpose (schedule.ts): the lag is the others'.
+    const oldest = Math.min(now, ...due.filter((j) => !j.sync).map((j) => j.dueAt));
+    return { count: due.length, oldestOverdueMs: now - oldest };
   }
 
   clean(): CleanView {

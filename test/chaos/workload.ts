@@ -1,5 +1,6 @@
 // The jobs of a chaos run: what each logical request asks for and how it is expected to end.
 import type { JobPolicy } from '../../functions/core/job.ts';
+import { SYNC_LATE_MS } from './options.ts';
 import { Dice } from './rng.ts';
 import { CHAOS_HANDLER } from './upstream-ledger.ts';
 
@@ -130,6 +131,18 @@ export function planWorkload(jobs: number, seed: number): JobSpec[] {
       specs[i] = b;
       specs[j] = a;
     }
+  }
+  // Runsync jobs that outlive the runsync wait with their webhook lost: only the sweeper can capture them,
+  // inside the runsync retention (AWS timings scaled, options.ts), so none may expire. They come last, after
+  // the steps that stop the sweeper or the upstream on purpose (longer than a runsync window: the promise
+  // excludes a sweeper stopped that long), among the rest of the faults and the last 429 burst.
+  for (let n = 0; n < synced * 2; n++) {
+    const k = key('sync-late', n);
+    const input = chaosInput(k, 'echo', {
+      durationMs: dice.int(SYNC_LATE_MS.min, SYNC_LATE_MS.max),
+      _emulator: { webhook: { drop: true } },
+    });
+    specs.push(specFor(k, 'sync', input, { sync: true }));
   }
   return specs;
 }

@@ -71,7 +71,7 @@ describe('results handler', () => {
 describe('sweeper handler', () => {
   afterEach(() => setRuntime(undefined));
 
-  it('runs one pass on the scheduled event and returns its summary', async () => {
+  it('sweeps on the scheduled event and returns its summary, ending when nothing more comes due', async () => {
     const deps = testDeps();
     setRuntime(deps);
     const job = pendingJob({ dueAt: Date.now() - 1000 });
@@ -84,6 +84,6 @@ describe('sweeper handler', () => {
     });
     const event = JSON.parse(readFileSync('test/fixtures/events/scheduled.json', 'utf8')) as ScheduledEvent;
     const summary = await sweeper(event, { getRemainingTimeInMillis: () => 290_000 });
-    expect(summary).toMatchObject({ polled: 1, archived: 1 });
+    expect(summary).toMatchObject({ passes: 1, archived: 1, last: { polled: 1, archived: 1 } });
   });
 });
