@@ -36,9 +36,6 @@ const FUNCTION_IDS: FunctionId[] = ['Submit', 'Webhook', 'Sweeper', 'Results', '
 const LAMBDA_WRITES_LOGS = 'Lambda itself writes the function log with the role; no SDK call to record';
 const ONLY_ON_FAILED_MULTIPART =
   'aborts a multipart upload (bodies over 8 MiB) that failed midway; no failure here';
-/** Finding: granted, and no path of the function needs it. */
-const NOT_SENT_RELEASE =
-  'releases the Idempotency-Key of a job whose submit never reached /run (a crash); no crash happens here';
 const UNANNOUNCED_TRAIL =
   'reads the trail of a job its writer left unannounced (a crash between settling and announcing); none here';
 
@@ -65,7 +62,6 @@ const UNNEEDED_GRANTS: Record<string, string> = {
     'releases an Idempotency-Key after a submit the upstream certainly refused; not exercised here',
   'Submit dynamodb:Query jobs table':
     'reads the trail of a job a crashed request recorded but never sent, when its retry resumes it; none here',
-  'Sweeper dynamodb:DeleteItem jobs table': NOT_SENT_RELEASE,
   'Sweeper dynamodb:GetItem jobs table':
     'reads an item back when a conditional write fails: its own write landed with the answer lost, or a tally retried; none here',
   'Sweeper dynamodb:Query jobs table': UNANNOUNCED_TRAIL,
