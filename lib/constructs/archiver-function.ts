@@ -54,7 +54,7 @@ export const TABLE_ACCESS = {
     trails: false,
     indexes: [],
   },
-  /** Due jobs; releases the key of a job never sent; reads a trail to announce a job its writer left unannounced. */
+  /** Due jobs; its sweep lease (an item); releases the key of a job never sent; reads the trail of an unannounced job. */
   sweeper: {
     items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     trails: true,
