@@ -179,7 +179,9 @@ describe.each(targets)('end to end on $server', (target) => {
       ['delivered', true],
     ]);
     expect(settled.job.captureSource).toBe('webhook');
-    expect(countEvents(settled.events, 'webhook.duplicate')).toBe(1);
+    // Usually the second delivery finds the job archived. On a loaded machine the first one's /status
+    // confirmation (the strict default) can time out: it defers, and the second delivery archives instead.
+    expect(countEvents(settled.events, 'webhook.duplicate')).toBeLessThanOrEqual(1);
     await expectArchivedOnce(settled);
     await expectExactStatusBytes(settled);
   });
