@@ -10,14 +10,15 @@ import {
 } from './adapters/aws-clients.ts';
 import { DynamoJobRepository } from './adapters/dynamo-job-repository.ts';
 import { DynamoSweepLease } from './adapters/dynamo-sweep-lease.ts';
-import { EmfMetrics } from './adapters/emf-metrics.ts';
+import type { EmfMetrics } from './adapters/emf-metrics.ts';
 import { EventBridgePublisher, LocalEventPublisher } from './adapters/event-publishers.ts';
-import { JsonLogger } from './adapters/logger.ts';
+import type { JsonLogger } from './adapters/logger.ts';
 import { S3ArchiveStore } from './adapters/s3-archive-store.ts';
 import { apiKeyResolver, SecretCache, webhookSecretResolver } from './adapters/secrets.ts';
 import { upstreamClientFromConfig } from './adapters/upstream/index.ts';
 import { urlFetcherFromConfig } from './adapters/url-fetcher/index.ts';
 import { injectedRuntime, setRuntime } from './composition/current.ts';
+import { observability } from './composition/observability.ts';
 import { parseConfig } from './config.ts';
 import { systemClock } from './core/ports.ts';
 import type { ServiceDeps } from './core/services.ts';
@@ -45,14 +46,7 @@ export function createRuntime(
   clients: RuntimeClients = {},
 ): BuiltRuntime {
   const config = parseConfig(env);
-  const service = env.POWERTOOLS_SERVICE_NAME ?? 'submodel-archiver';
-  const logger = new JsonLogger({ level: config.LOG_LEVEL, service });
-  const metrics = new EmfMetrics({
-    namespace: config.METRICS_NAMESPACE,
-    service,
-    // In Lambda, EMF lines on stdout become CloudWatch metrics; elsewhere only the totals are kept.
-    ...(env.AWS_LAMBDA_FUNCTION_NAME && { write: (line: string) => process.stdout.write(`${line}\n`) }),
-  });
+  const { logger, metrics } = observability(config, env);
   const secrets = new SecretCache(getSecretsManagerClient, { ttlMs: config.SECRET_CACHE_TTL_MS });
   const upstream = upstreamClientFromConfig(config, apiKeyResolver(config, secrets));
   return {

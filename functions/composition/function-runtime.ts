@@ -1,10 +1,10 @@
 // Per-function composition: service dependencies built on first use from only the parts a handler names.
-import { EmfMetrics } from '../adapters/emf-metrics.ts';
-import { JsonLogger } from '../adapters/logger.ts';
+import type { JsonLogger } from '../adapters/logger.ts';
 import { type Config, parseConfig } from '../config.ts';
 import { systemClock } from '../core/ports.ts';
 import type { ServiceDeps } from '../core/services.ts';
 import { injectedRuntime } from './current.ts';
+import { observability } from './observability.ts';
 
 /** What a part builder gets: the parsed config and the function's logger (both built once). */
 export interface PartContext {
@@ -39,14 +39,7 @@ export function functionRuntime(
 
 function build(name: string, parts: Parts, env: Record<string, string | undefined>): ServiceDeps {
   const config = parseConfig(env);
-  const service = env.POWERTOOLS_SERVICE_NAME ?? 'submodel-archiver';
-  const logger = new JsonLogger({ level: config.LOG_LEVEL, service });
-  const metrics = new EmfMetrics({
-    namespace: config.METRICS_NAMESPACE,
-    service,
-    // In Lambda, EMF lines on stdout become CloudWatch metrics; elsewhere only the totals are kept.
-    ...(env.AWS_LAMBDA_FUNCTION_NAME && { write: (line: string) => process.stdout.write(`${line}\n`) }),
-  });
+  const { logger, metrics } = observability(config, env);
   const context: PartContext = { config, logger };
   const built = new Map<Buildable, unknown>();
   const lazy = <K extends Buildable>(key: K): ServiceDeps[K] => {
