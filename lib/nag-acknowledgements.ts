@@ -73,10 +73,14 @@ const PUBLIC_ROUTE_REASONS: Readonly<Record<string, string>> = {
     'Public on purpose: GET /health returns no data, only that the service is up. Route throttling bounds abuse.',
   '/': PAGE_REASON,
   '/assets/{file}': PAGE_REASON,
+  $default:
+    'Public on purpose: the $default route only answers 404 ROUTE_NOT_FOUND for paths no other route matches, ' +
+    'from the browser function, which has no permissions; client routes keep IAM auth. Stage throttling bounds abuse.',
 };
 
+/** A route's reason, by its path; the $default route has none. */
 function publicRouteReason(path: string | undefined): string {
-  const reason = path === undefined ? undefined : PUBLIC_ROUTE_REASONS[path];
+  const reason = PUBLIC_ROUTE_REASONS[path ?? '$default'];
   if (reason === undefined) throw new Error(`public route ${path} has no AwsSolutions-APIG4 reason`);
   return reason;
 }

@@ -3,17 +3,24 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ASSETS } from './assets.ts';
 import { fileForPath, staticHeaders } from './static.ts';
 
-const notFound: APIGatewayProxyStructuredResultV2 = {
+/** Unknown files and, as the API's `$default` route, every unknown route: the documented error shape. */
+const notFound = (event: APIGatewayProxyEventV2): APIGatewayProxyStructuredResultV2 => ({
   statusCode: 404,
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ message: 'Not Found' }),
-};
+  body: JSON.stringify({
+    error: {
+      code: 'ROUTE_NOT_FOUND',
+      message: `No route for ${event.requestContext.http.method} ${event.rawPath}`,
+      details: {},
+    },
+  }),
+});
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const method = event.requestContext.http.method;
-  if (method !== 'GET' && method !== 'HEAD') return notFound;
+  if (method !== 'GET' && method !== 'HEAD') return notFound(event);
   const file = fileForPath(event.rawPath);
-  if (file === undefined || !Object.hasOwn(ASSETS, file.name)) return notFound;
+  if (file === undefined || !Object.hasOwn(ASSETS, file.name)) return notFound(event);
   return {
     statusCode: 200,
     headers: staticHeaders(file.contentType),

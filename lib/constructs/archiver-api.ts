@@ -6,7 +6,8 @@ import {
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
-  type HttpRoute,
+  HttpRoute,
+  HttpRouteKey,
   type HttpStage,
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
@@ -130,6 +131,16 @@ export class ArchiverApi extends Construct {
         this.throttleRoute(created, `${route.method} ${route.path}`, this.webhookThrottle);
       }
     }
+    // Any other method and path: the browser function answers the documented ROUTE_NOT_FOUND error, as local
+    // mode does, instead of API Gateway's own `{"message":"Not Found"}`. It holds no permissions at all.
+    this.publicRoutes.push(
+      new HttpRoute(this, 'DefaultRoute', {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.DEFAULT,
+        integration: integrations.browser,
+        authorizer: authorizers.public,
+      }),
+    );
     this.clientPolicy = new ManagedPolicy(this, 'ClientPolicy', {
       description: 'Call the submodel-archiver /jobs routes (SigV4, service execute-api)',
       statements: [

@@ -39,6 +39,8 @@ export function templateRoutes(template: CfnTemplate): TemplateRoute[] {
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::ApiGatewayV2::Route') continue;
     const props = resource.Properties ?? {};
+    // The local gateway answers unmatched routes itself, with the same ROUTE_NOT_FOUND the $default route gives.
+    if (props.RouteKey === '$default') continue;
     const [method = '', path = ''] = String(props.RouteKey).split(' ');
     const integrationId = referencedId(props.Target, 'Ref');
     const integration = integrationId ? template.Resources[integrationId] : undefined;

@@ -48,6 +48,8 @@ describe('routes', () => {
       'GET /health': { auth: 'NONE', fn: fnId('Results') },
       'GET /': { auth: 'NONE', fn: fnId('Browser') },
       'GET /assets/{file}': { auth: 'NONE', fn: fnId('Browser') },
+      // Anything else: the browser function's ROUTE_NOT_FOUND, the documented error shape.
+      $default: { auth: 'NONE', fn: fnId('Browser') },
     });
   });
 
@@ -63,9 +65,9 @@ describe('routes', () => {
     ]);
   });
 
-  it('sends the page routes to the browser function only, and nothing else to it', () => {
+  it('sends the page routes and unmatched ones to the browser function only, and nothing else to it', () => {
     const browser = [...deployedRoutes()].filter(([, { fn }]) => fn === fnId('Browser')).map(([key]) => key);
-    expect(browser.sort()).toEqual(['GET /', 'GET /assets/{file}']);
+    expect(browser.sort()).toEqual(['$default', 'GET /', 'GET /assets/{file}']);
   });
 
   it('has no CORS configuration: the page is served by this API, so its signed requests are same-origin', () => {
@@ -89,7 +91,8 @@ describe('routes', () => {
     const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter(
       (p) => p.Properties.Principal === 'apigateway.amazonaws.com',
     );
-    expect(permissions).toHaveLength(ROUTES.length);
+    // One per route of the design, and one for the $default route.
+    expect(permissions).toHaveLength(ROUTES.length + 1);
     for (const p of permissions) expect(flat(p.Properties.SourceArn)).toContain(`<${apiId}>/*/`);
   });
 });

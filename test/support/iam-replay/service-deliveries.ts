@@ -106,7 +106,9 @@ export function routeDeliveries(account: LocalAccount, policies: ResourcePolicie
   const api = resolveString({ Ref: apiId }, account);
   return account.logicalIdsOf('AWS::ApiGatewayV2::Route').map((routeId) => {
     const props = account.resource(routeId).Properties ?? {};
-    const [method, path] = String(props.RouteKey).split(' ');
+    const routeKey = String(props.RouteKey);
+    // API Gateway names a $default route's invocations `{api}/{stage}/$default`, others `{stage}/{METHOD}{path}`.
+    const [method, path] = routeKey === '$default' ? ['$default', ''] : routeKey.split(' ');
     const integrationId = JSON.stringify(props.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
     const functionArn = resolveString(account.resource(integrationId).Properties?.IntegrationUri, account);
     return {

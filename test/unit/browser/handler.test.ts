@@ -46,7 +46,9 @@ describe('browser handler', () => {
   ])('refuses %s with 404', async (path) => {
     const result = await get(path);
     expect(result.statusCode).toBe(404);
-    expect(JSON.parse(result.body ?? '')).toEqual({ message: 'Not Found' });
+    expect(JSON.parse(result.body ?? '')).toEqual({
+      error: { code: 'ROUTE_NOT_FOUND', message: `No route for GET ${path}`, details: {} },
+    });
   });
 
   it('refuses other methods', async () => {
