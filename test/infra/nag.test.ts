@@ -96,6 +96,9 @@ describe('acknowledgement reasons', () => {
 describe('an environment-agnostic template', () => {
   it('bakes no region, account or partition into the ARNs it builds', () => {
     const text = JSON.stringify(synthesize({ stackName: 'Agnostic' }).template.toJSON());
-    expect(text.match(/us-east-1|eu-west-1|arn:aws:|\d{12}/g) ?? []).toEqual([]);
+    // An account id is 12 digits standing alone; asset hashes are hex and may hold 12 digits in a row.
+    expect(text.match(/us-east-1|eu-west-1|arn:aws:|(?<![0-9a-fA-F])\d{12}(?![0-9a-fA-F])/g) ?? []).toEqual(
+      [],
+    );
   });
 });
