@@ -116,23 +116,34 @@ async function startJob(
  */
 async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest): Promise<Job> {
   if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
-  // The request that wrote the record may have stopped before its first audit line: every trail starts there.
+  return sendJob(deps, job, request, { resumed: true });
+}
+
+/**
+ * The request that wrote the record may have stopped before its first audit line: every trail starts there.
+ * Only the request that won the run claim looks, so retries racing a first request still in flight (which
+ * writes its own line) add none.
+ */
+async function auditResumed(deps: ServiceDeps, job: Job): Promise<void> {
   const events = await deps.jobs.listEvents(job.jobId);
-  if (!events.some((e) => e.type === 'created')) {
-    await audit(
-      deps,
-      job.jobId,
-      'created',
-      'api',
-      { endpoint: job.endpoint, sync: Boolean(job.sync), resumed: true },
-      job.submittedBy,
-    );
-  }
-  return sendJob(deps, job, request);
+  if (events.some((e) => e.type === 'created')) return;
+  await audit(
+    deps,
+    job.jobId,
+    'created',
+    'api',
+    { endpoint: job.endpoint, sync: Boolean(job.sync), resumed: true },
+    job.submittedBy,
+  );
 }
 
 /** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
-async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest): Promise<Job> {
+async function sendJob(
+  deps: ServiceDeps,
+  created: Job,
+  request: SubmitRequest,
+  { resumed = false } = {},
+): Promise<Job> {
   const { jobId, endpoint } = created;
   const inputBody = Buffer.from(JSON.stringify(request.input));
   const stored = await deps.archive.putJson(inputKey(jobId, created.createdAt), inputBody, {
@@ -163,6 +174,7 @@ async function sendJob(deps: ServiceDeps, created: Job, request: SubmitRequest):
     }
     job = current;
   }
+  if (resumed) await auditResumed(deps, job);
   await audit(
     deps,
     jobId,

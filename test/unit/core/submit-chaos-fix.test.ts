@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { requestHash } from '../../../functions/core/canonical-json.ts';
 import { UpstreamUnreachableError } from '../../../functions/core/errors.ts';
-import { submitJob } from '../../../functions/core/submit.ts';
+import { scopedIdempotencyKey, submitJob } from '../../../functions/core/submit.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 
@@ -114,12 +114,9 @@ describe('submit under store failures (chaos fixes)', () => {
 describe('a retried submit that resumes a record whose first request stopped before auditing it', () => {
   it('starts the trail with created before sending the job', async () => {
     const deps = testDeps();
-    const first = await deps.jobs.claimIdempotencyKey(
-      'key-resume-0001',
-      'h',
-      '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
-      0,
-    );
+    // As the store holds it: scoped to its caller (here none).
+    const stored = scopedIdempotencyKey('key-resume-0001', undefined);
+    const first = await deps.jobs.claimIdempotencyKey(stored, 'h', '01JDXKQ5N8Y3V7M2R6T4W9Z0AA', 0);
     expect(first.claimed).toBe(true);
     // The first request's record landed, but it stopped before writing `created` (its process died).
     await deps.jobs.create({
@@ -130,12 +127,37 @@ describe('a retried submit that resumes a record whose first request stopped bef
       createdAt: new Date(deps.clock.now()).toISOString(),
       idempotencyKey: 'key-resume-0001',
     });
-    deps.jobs.idempotency.set('key-resume-0001', {
+    deps.jobs.idempotency.set(stored, {
       jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
       requestHash: requestHash({ input: { p: 1 }, endpoint: 'default' }),
     });
-    const { job } = await submitJob(deps, { input: { p: 1 } }, 'key-resume-0001');
+    const { job, created } = await submitJob(deps, { input: { p: 1 } }, 'key-resume-0001');
+    expect({ jobId: job.jobId, created }).toEqual({ jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA', created: false });
     expect(job.state).toBe('PENDING');
     expect(deps.jobs.eventTypes(job.jobId)[0]).toBe('created');
+  });
+
+  it('writes that created line once when several retries resume the record at the same moment', async () => {
+    const deps = testDeps();
+    const jobId = '01JDXKQ5N8Y3V7M2R6T4W9Z0AB';
+    const key = 'key-resume-0002';
+    const stored = scopedIdempotencyKey(key, undefined);
+    await deps.jobs.claimIdempotencyKey(stored, 'h', jobId, 0);
+    await deps.jobs.create({
+      jobId,
+      endpoint: 'default',
+      state: 'SUBMITTING',
+      origin: 'submitted',
+      createdAt: new Date(deps.clock.now()).toISOString(),
+      idempotencyKey: key,
+    });
+    deps.jobs.idempotency.set(stored, {
+      jobId,
+      requestHash: requestHash({ input: { p: 2 }, endpoint: 'default' }),
+    });
+    const answers = await Promise.all([1, 2, 3].map(() => submitJob(deps, { input: { p: 2 } }, key)));
+    expect(answers.map((a) => a.job.jobId)).toEqual([jobId, jobId, jobId]);
+    expect(deps.upstream.count('run')).toBe(1);
+    expect(deps.jobs.eventTypes(jobId).filter((type) => type === 'created')).toEqual(['created']);
   });
 });
