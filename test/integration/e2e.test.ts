@@ -358,8 +358,9 @@ describe.each(targets)('end to end on $server', (target) => {
     const res = await api.submit({ input: { prompt: 'right now' }, sync: true });
     expect(res.status).toBe(200);
     expect(res.body.job).toMatchObject({ state: 'ARCHIVED', upstreamStatus: 'COMPLETED' });
-    // The job's webhook may reach the archiver before the runsync answer does: either archives it, once.
-    expect(['runsync', 'webhook']).toContain(res.body.job.captureSource);
+    // The job's webhook may reach the archiver before the runsync answer does, and on a loaded machine the
+    // sweeper (which looks at runsync jobs within seconds) may get there first: whichever does archives it, once.
+    expect(['runsync', 'webhook', 'sweeper']).toContain(res.body.job.captureSource);
     const view = await api.archived(res.body.job.jobId);
     expect(emulator.jobs.get(upstreamIdOf(view.job))?.sync).toBe(true);
     await expectArchivedOnce(view);
