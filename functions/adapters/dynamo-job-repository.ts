@@ -8,10 +8,8 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulid';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { ConcurrentUpdateError, ValidationError } from '../core/errors.ts';
 import type { AuditEvent, Job } from '../core/job.ts';
@@ -26,8 +24,8 @@ import type {
   ListQuery,
   UpdateCondition,
 } from '../core/ports.ts';
+import { DynamoJobListing } from './dynamo-job-listing.ts';
 import {
-  dayOf,
   dueShardValue,
   EVENT_PREFIX,
   eventFromItem,
@@ -39,12 +37,7 @@ import {
   tallyKey,
   upstreamLinkKey,
 } from './job-items.ts';
-import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { TABLE_INDEXES } from './table-definition.ts';
-
-/** At most this many queries serve one page of a listing; a sparse filter returns a cursor instead of a slow page. */
-const LIST_QUERY_BUDGET = 40;
-const DAY_MS = 86_400_000;
 
 export interface DynamoJobRepositoryOptions {
   client: DynamoDBDocumentClient;
@@ -75,11 +68,14 @@ export class DynamoJobRepository implements JobRepository {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly shards: number;
+  /** GET /jobs lives in its own module (dynamo-job-listing.ts): the index reads, merge and filters. */
+  private readonly listing: DynamoJobListing;
 
   constructor(options: DynamoJobRepositoryOptions) {
     this.db = options.client;
     this.table = options.tableName;
     this.shards = options.dueShards;
+    this.listing = new DynamoJobListing({ client: options.client, tableName: options.tableName });
   }
 
   async create(job: Job): Promise<void> {
@@ -326,91 +322,8 @@ export class DynamoJobRepository implements JobRepository {
     return (out.Items ?? []).map((item) => jobFromItem(item) as DueJob);
   }
 
-  async list(request: ListQuery): Promise<ListPage> {
-    const cursor = request.cursor ? decodeCursor(request, request.cursor) : undefined;
-    // A cursor continues its own listing: the time range of its first page, not one recomputed from "now".
-    const query = cursor ? { ...request, from: cursor.f, to: cursor.t } : request;
-    const fromMs = Date.parse(query.from);
-    const toMs = Date.parse(query.to);
-    const lowest = `${encodeTime(fromMs, 10)}0000000000000000`;
-    const jobs: Job[] = [];
-    let budget = LIST_QUERY_BUDGET;
-    let day = cursor?.d ?? dayOf(query.to);
-    let below = cursor?.k ?? `${encodeTime(toMs, 10)}ZZZZZZZZZZZZZZZZ`;
-
-    while (day >= dayOf(query.from)) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        if (budget-- <= 0) return { jobs, cursor: encodeCursor(query, day, below) };
-        const out = await this.db.send(
-          new QueryCommand(this.listQueryInput(query, day, lowest, below, jobs.length, start)),
-        );
-        for (const item of out.Items ?? []) {
-          const job = jobFromItem(item);
-          if (job.jobId >= below) continue; // BETWEEN is inclusive; the cursor's own job was already served.
-          jobs.push(job);
-          below = job.jobId;
-          if (jobs.length === query.limit) return { jobs, cursor: encodeCursor(query, day, below) };
-        }
-        start = out.LastEvaluatedKey;
-        if (start && typeof start.jobId === 'string' && start.jobId < below) below = start.jobId as string;
-      } while (start);
-      day = dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString());
-      below = 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ';
-    }
-    return { jobs };
-  }
-
-  private listQueryInput(
-    query: ListQuery,
-    day: string,
-    lowest: string,
-    below: string,
-    collected: number,
-    start: Record<string, unknown> | undefined,
-  ): QueryCommandInput {
-    const index = query.endpoint ? TABLE_INDEXES.byEndpointDay : TABLE_INDEXES.byDay;
-    const names: Record<string, string> = { '#pk': index.partitionKey, '#sk': index.sortKey };
-    const values: Record<string, unknown> = {
-      ':pk': query.endpoint ? `${query.endpoint}#${day}` : day,
-      ':lo': lowest,
-      ':hi': below,
-    };
-    const filters: string[] = [];
-    if (query.state) {
-      names['#state'] = 'state';
-      values[':state'] = query.state;
-      filters.push('#state = :state');
-    }
-    if (query.upstreamStatus) {
-      names['#upstreamStatus'] = 'upstreamStatus';
-      values[':upstreamStatus'] = query.upstreamStatus;
-      filters.push('#upstreamStatus = :upstreamStatus');
-    }
-    if (query.principal) {
-      names['#submittedBy'] = 'submittedBy';
-      names['#trackedBy'] = 'trackedBy';
-      values[':principal'] = query.principal;
-      filters.push('(#submittedBy = :principal OR #trackedBy = :principal)');
-    }
-    if (query.tag) {
-      names['#meta'] = 'metadata';
-      names['#tag'] = query.tag.key;
-      values[':tag'] = query.tag.value;
-      filters.push('#meta.#tag = :tag');
-    }
-    return {
-      TableName: this.table,
-      IndexName: index.name,
-      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ...(filters.length && { FilterExpression: filters.join(' AND ') }),
-      ScanIndexForward: false,
-      // Filters apply after Limit, so read a little more than is still missing.
-      Limit: filters.length ? 100 : query.limit - collected + 1,
-      ExclusiveStartKey: start,
-    };
+  list(query: ListQuery): Promise<ListPage> {
+    return this.listing.list(query);
   }
 
   async findByUpstream(endpoint: string, upstreamId: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 // How jobs, audit events and lookup records are laid out as DynamoDB items.
 import type { AuditEvent, Job } from '../core/job.ts';
 import { dueShardOf } from '../core/schedule.ts';
+import { LIST_SHARDS } from './table-definition.ts';
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
 export const upstreamLinkKey = (endpoint: string, upstreamId: string) => ({
@@ -18,19 +19,31 @@ export const tallyKey = (jobId: string, type: string) => ({
 export const dayOf = (iso: string) => iso.slice(0, 10);
 export const dueShardValue = (jobId: string, shards: number) => `DUE#${dueShardOf(jobId, shards)}`;
 
-/** Index attributes derived from the job, so they can never disagree with it. */
+/** Which of the LIST_SHARDS partitions of a day a job's listing keys fall in (a different hash seed from due). */
+export const listShardOf = (jobId: string) => dueShardOf(`list#${jobId}`, LIST_SHARDS);
+const shardSuffix = (shard: number) => String(shard).padStart(2, '0');
+/** Partition key values of the listing indexes for one day and shard. */
+export const dayShardKey = (day: string, shard: number) => `${day}#${shardSuffix(shard)}`;
+export const endpointDayShardKey = (endpoint: string, day: string, shard: number) =>
+  `${endpoint}#${day}#${shardSuffix(shard)}`;
+
+/**
+ * Index attributes derived from the job, so they can never disagree with it. The listing keys depend only on
+ * what never changes (job id, endpoint, creation time), so only the create writes them to their indexes.
+ */
 export function jobItem(job: Job, shards: number): Record<string, unknown> {
   const day = dayOf(job.createdAt);
+  const shard = listShardOf(job.jobId);
   return {
     ...jobKey(job.jobId),
     ...job,
-    day,
-    endpointDay: `${job.endpoint}#${day}`,
+    dayShard: dayShardKey(day, shard),
+    endpointDayShard: endpointDayShardKey(job.endpoint, day, shard),
     ...(job.dueAt !== undefined && { dueShard: dueShardValue(job.jobId, shards) }),
   };
 }
 
-const BOOKKEEPING = new Set(['pk', 'sk', 'day', 'endpointDay', 'dueShard']);
+const BOOKKEEPING = new Set(['pk', 'sk', 'dayShard', 'endpointDayShard', 'dueShard']);
 
 export function jobFromItem(item: Record<string, unknown>): Job {
   const job: Record<string, unknown> = {};

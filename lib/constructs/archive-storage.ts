@@ -1,6 +1,6 @@
 // Stateful storage, kept on stack deletion and replacement (never by a failed first create): archive, logs, jobs.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -103,6 +103,7 @@ export class ArchiveStorage extends Construct {
           name: index.sortKey,
           type: index.sortKeyType === 'N' ? AttributeType.NUMBER : AttributeType.STRING,
         },
+        projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
       });
     }
   }

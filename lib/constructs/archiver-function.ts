@@ -24,7 +24,12 @@ export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem';
 type IndexName = keyof typeof TABLE_INDEXES;
 
 /** What one function may do on the jobs table: item calls, reading audit trails (Query), and which indexes. */
@@ -37,7 +42,8 @@ export interface JobsTableAccess {
 
 /**
  * Each function's table access, from the repository calls its services make (functions/core). No Scan (the
- * design queries, never scans), no batch or transaction calls (the repository uses none), no streams. The
+ * design queries, never scans), no batch writes or transactions (the repository uses none), no streams; the
+ * one batch call is the listing's BatchGetItem (its indexes hold keys only). The
  * IAM replay of the as-deployed suite proves every recorded call is allowed; the paths it cannot reach are
  * named here.
  */
@@ -60,9 +66,12 @@ export const TABLE_ACCESS = {
     trails: true,
     indexes: ['due'],
   },
-  /** Reads and listings; audit lines for the download links it issues (an item and a tally), never a delete. */
+  /**
+   * Reads and listings (the KEYS_ONLY listing indexes name jobs, BatchGetItem reads them); audit lines for the
+   * download links it issues (an item and a tally), never a delete.
+   */
   results: {
-    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    items: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     trails: true,
     indexes: ['byDay', 'byEndpointDay'],
   },
