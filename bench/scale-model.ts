@@ -1,4 +1,5 @@
 // Item 7 on paper: AWS cost per million jobs and the limits that bind first, from the measured per-job counts.
+import { LIST_SHARDS } from '../functions/adapters/table-definition.ts';
 import type { LifecycleResult, PathCounts } from './lifecycle.ts';
 import type { BenchContext } from './support/context.ts';
 import { requestTotal } from './support/counting.ts';
@@ -32,6 +33,11 @@ const MEMORY_GB = 1;
 const LOG_BYTES_PER_INVOCATION = 1500;
 /** Per-item storage overhead DynamoDB bills, on the table and on every index copy. */
 const ITEM_OVERHEAD = 100;
+/** A KEYS_ONLY listing entry: pk, sk, jobId and the sharded day key with their names (~110 bytes). */
+const LISTING_ENTRY_BYTES = 110;
+/** Issue 15's scale: 1,000 jobs/s spread over ten endpoints. */
+const FLEET_JOBS_PER_S = 1000;
+const FLEET_ENDPOINTS = 10;
 
 /** Documented limits (AWS defaults and UPSTREAM.md). */
 export const LIMITS = {
@@ -97,8 +103,13 @@ function usageOf(total: PathCounts, submit: PathCounts, captureBy: 'webhook' | '
     readUnits: total.dynamo.readUnits,
     s3Puts: s3Puts(total),
     events: 1,
-    // The job item lives in the table and in the two listing indexes (projection ALL); events and links once.
-    dynamoBytes: 3 * (s.jobItemBytes + ITEM_OVERHEAD) + s.otherItemBytes + s.otherItems * ITEM_OVERHEAD,
+    // The job item lives in the table; the two KEYS_ONLY listing indexes hold its keys; events and links once.
+    dynamoBytes:
+      s.jobItemBytes +
+      ITEM_OVERHEAD +
+      2 * (LISTING_ENTRY_BYTES + ITEM_OVERHEAD) +
+      s.otherItemBytes +
+      s.otherItems * ITEM_OVERHEAD,
     s3Bytes: total.s3.bytesUploaded,
   };
 }
@@ -153,6 +164,13 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
   const byDay = ok.dynamo.writeUnitsByTarget.byDay ?? 0;
   const byEndpointDay = ok.dynamo.writeUnitsByTarget.byEndpointDay ?? 0;
   const due = ok.dynamo.writeUnitsByTarget.due ?? 0;
+  const listingIfAll =
+    (ok.dynamo.writeUnitsByTarget['ifAll:byDay'] ?? 0) +
+    (ok.dynamo.writeUnitsByTarget['ifAll:byEndpointDay'] ?? 0);
+  // Write units a second on one listing key at 1,000 jobs/s over ten endpoints, against a partition's 1,000.
+  const byDayKeyShare = (FLEET_JOBS_PER_S * byDay) / LIST_SHARDS / LIMITS.dynamoPartitionWcuPerS;
+  const byEndpointDayKeyShare =
+    ((FLEET_JOBS_PER_S / FLEET_ENDPOINTS) * byEndpointDay) / LIST_SHARDS / LIMITS.dynamoPartitionWcuPerS;
   const lambdaSecondsAt = (u: Usage) => u.lambdaSeconds * TARGET_JOBS_PER_S;
   const limits: { key: string; label: string; maxJobsPerS: number; note: string }[] = [
     {
@@ -175,15 +193,15 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
     },
     {
       key: 'byDay',
-      label: 'DynamoDB byDay index, one key per day (all endpoints)',
-      maxJobsPerS: LIMITS.dynamoPartitionWcuPerS / Math.max(0.01, byDay),
-      note: `${byDay.toFixed(1)} WCU per job on one key; 1000 WCU/s per partition`,
+      label: `DynamoDB byDay index, ${LIST_SHARDS} keys per day (all endpoints)`,
+      maxJobsPerS: (LIST_SHARDS * LIMITS.dynamoPartitionWcuPerS) / Math.max(0.01, byDay),
+      note: `${byDay.toFixed(1)} WCU per job over ${LIST_SHARDS} keys; 1000 WCU/s per partition`,
     },
     {
       key: 'byEndpointDay',
-      label: 'DynamoDB byEndpointDay index: one key per endpoint and day',
-      maxJobsPerS: LIMITS.dynamoPartitionWcuPerS / Math.max(0.01, byEndpointDay),
-      note: `${byEndpointDay.toFixed(1)} WCU per job on one key`,
+      label: `DynamoDB byEndpointDay index: ${LIST_SHARDS} keys per endpoint and day`,
+      maxJobsPerS: (LIST_SHARDS * LIMITS.dynamoPartitionWcuPerS) / Math.max(0.01, byEndpointDay),
+      note: `${byEndpointDay.toFixed(1)} WCU per job over ${LIST_SHARDS} keys, per endpoint`,
     },
     {
       key: 'due',
@@ -220,6 +238,7 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
       value: dollars(okCost),
       unit: '$',
       baseline: { label: 'bare archive: 1 request, 1 put, 1 write', value: dollars(bareCost), unit: '$' },
+      goal: { on: 'value', op: '<=', target: 20 },
       note: 'including one month of storage; prices and latencies are assumptions (docs/scale.md)',
     }),
     figure({
@@ -229,6 +248,53 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
       value: dollars(lostCost),
       unit: '$',
       baseline: { label: 'bare archive: 1 request, 1 put, 1 write', value: dollars(bareCost), unit: '$' },
+    }),
+    figure({
+      item: 7,
+      key: 'scale.indexWrites.listing',
+      label: 'listing index write units per job (byDay + byEndpointDay), webhooks working',
+      value: byDay + byEndpointDay,
+      unit: 'WRU',
+      baseline: {
+        label: 'the same writes with both indexes projecting ALL',
+        value: listingIfAll,
+        unit: 'WRU',
+      },
+      goal: { on: 'value', op: '<=', target: 2 },
+      note: 'computed from the item writes of each job life (support/counting.ts); DynamoDB Local reports the same (test/integration/job-listing.test.ts)',
+    }),
+    figure({
+      item: 7,
+      key: 'scale.indexWrites.perJob',
+      label: 'index write units per job, every index, webhooks working',
+      value: Object.entries(ok.dynamo.writeUnitsByTarget)
+        .filter(([target]) => target !== 'table' && !target.startsWith('ifAll:'))
+        .reduce((n, [, v]) => n + v, 0),
+      unit: 'WRU',
+      baseline: {
+        label: 'write units on the table itself',
+        value: ok.dynamo.writeUnitsByTarget.table ?? 0,
+        unit: 'WRU',
+      },
+    }),
+    figure({
+      item: 7,
+      key: 'scale.listingKey.byDay',
+      label: 'busiest byDay key at 1,000 jobs/s, share of its partition write limit',
+      value: byDayKeyShare,
+      unit: '×',
+      goal: { on: 'value', op: '<=', target: 0.1 },
+      note: `${(byDayKeyShare * LIMITS.dynamoPartitionWcuPerS).toFixed(0)} WCU/s per key (${LIST_SHARDS} per day), hash evenness aside`,
+    }),
+    figure({
+      item: 7,
+      key: 'scale.listingKey.byEndpointDay',
+      label:
+        'busiest byEndpointDay key at 1,000 jobs/s over 10 endpoints, share of its partition write limit',
+      value: byEndpointDayKeyShare,
+      unit: '×',
+      goal: { on: 'value', op: '<=', target: 0.1 },
+      note: `${(byEndpointDayKeyShare * LIMITS.dynamoPartitionWcuPerS).toFixed(1)} WCU/s per key; one endpoint with all 1,000 jobs/s: ${((FLEET_JOBS_PER_S * byEndpointDay) / LIST_SHARDS).toFixed(0)}`,
     }),
     ...limits
       .sort((a, b) => a.maxJobsPerS - b.maxJobsPerS)

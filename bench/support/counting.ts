@@ -1,7 +1,7 @@
 // Counting middleware for the SDK clients: requests by command, DynamoDB items read and estimated capacity units.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE_INDEXES } from '../../functions/adapters/table-definition.ts';
+import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/adapters/table-definition.ts';
 
 export interface DynamoCounts {
   /** Requests by command name (GetItemCommand, QueryCommand, ...). */
@@ -13,7 +13,11 @@ export interface DynamoCounts {
   readUnits: number;
   /** Estimated write request units, base table and every global secondary index the write touches. */
   writeUnits: number;
-  /** The same write units by where they land: `table` or an index name. */
+  /**
+   * The same write units by where they land: `table` or an index name. `ifAll:{index}` (not part of
+   * writeUnits) is what the same writes would cost that index if it projected ALL: the baseline of a
+   * KEYS_ONLY index.
+   */
   writeUnitsByTarget: Record<string, number>;
   /** Stored size estimate: the job item (largest version written) and every other item put (events, links). */
   stored: { jobItemBytes: number; otherItemBytes: number; otherItems: number };
@@ -28,7 +32,6 @@ type Item = Record<string, unknown>;
 
 const KB = 1024;
 const INDEXES = Object.values(TABLE_INDEXES);
-const DUE_KEY = TABLE_INDEXES.due.partitionKey;
 
 const isRecord = (value: unknown): value is Item =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
@@ -65,16 +68,52 @@ function updatedNames(input: Item): { set: Set<string>; removed: Set<string> } {
   return { set, removed };
 }
 
+type Index = (typeof INDEXES)[number];
+
+/** The size of an index entry that holds keys only: the table's key and the index's key. */
+function keysOnlyBytes(item: Item, index: Index): number {
+  const names = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, index.partitionKey, index.sortKey];
+  return itemBytes(Object.fromEntries(names.filter((n) => n in item).map((n) => [n, item[n]])));
+}
+
+/** An index copy as ALL projects it: any change to an item it holds rewrites the copy, a key move twice. */
+function allProjectionUnits(
+  index: Index,
+  units: number,
+  set: Set<string>,
+  removed: Set<string>,
+  after: Item,
+) {
+  const key = index.partitionKey;
+  if (removed.has(key)) return units; // leaves the (sparse) index
+  if (!(key in after)) return 0;
+  return set.has(index.sortKey) || set.has(key) ? 2 * units : units; // a key moved: delete + put
+}
+
+/**
+ * An index copy as KEYS_ONLY projects it: written only when the write adds, moves or drops its keys
+ * (DynamoDB writes no index entry for an update that changes no attribute the index holds).
+ */
+function keysOnlyUnits(index: Index, set: Set<string>, removed: Set<string>, after: Item) {
+  if (removed.has(index.partitionKey)) return 1;
+  if (!(index.partitionKey in after) || !(set.has(index.partitionKey) || set.has(index.sortKey))) return 0;
+  return 2 * writeUnitsFor(keysOnlyBytes(after, index));
+}
+
 /**
  * Write units of a put or update, by where they land: the base table and each index copy the write adds,
- * moves or drops (an index with projection ALL is rewritten by any change to an item it holds).
+ * moves or drops, as the index's projection makes it (see allProjectionUnits and keysOnlyUnits).
  */
 function writeUnits(command: string, input: Item, output: Item): Record<string, number> {
   if (command === 'PutItemCommand') {
     const item = isRecord(input.Item) ? input.Item : {};
     const units = writeUnitsFor(itemBytes(item));
     const out: Record<string, number> = { table: units };
-    for (const index of INDEXES) if (index.partitionKey in item) out[index.name] = units;
+    for (const index of INDEXES) {
+      if (!(index.partitionKey in item)) continue;
+      out[index.name] = index.projection === 'ALL' ? units : writeUnitsFor(keysOnlyBytes(item, index));
+      if (index.projection !== 'ALL') out[`ifAll:${index.name}`] = units;
+    }
     return out;
   }
   if (command === 'UpdateItemCommand') {
@@ -83,12 +122,10 @@ function writeUnits(command: string, input: Item, output: Item): Record<string, 
     const { set, removed } = updatedNames(input);
     const out: Record<string, number> = { table: units };
     for (const index of INDEXES) {
-      const key = index.partitionKey;
-      if (key === DUE_KEY && removed.has(DUE_KEY))
-        out[index.name] = units; // leaves the sparse index
-      else if (key === DUE_KEY && key in after && set.has(TABLE_INDEXES.due.sortKey))
-        out[index.name] = 2 * units; // the sort key moved: delete + put
-      else if (key in after) out[index.name] = units;
+      const all = allProjectionUnits(index, units, set, removed, after);
+      const actual = index.projection === 'ALL' ? all : keysOnlyUnits(index, set, removed, after);
+      if (actual > 0) out[index.name] = actual;
+      if (index.projection !== 'ALL' && all > 0) out[`ifAll:${index.name}`] = all;
     }
     return out;
   }
@@ -164,7 +201,7 @@ function addDynamo(c: DynamoCounts, command: string, input: Item, output: Item):
     }
   }
   for (const [target, units] of Object.entries(writeUnits(command, input, output))) {
-    c.writeUnits += units;
+    if (!target.startsWith('ifAll:')) c.writeUnits += units;
     c.writeUnitsByTarget[target] = (c.writeUnitsByTarget[target] ?? 0) + units;
   }
 }
