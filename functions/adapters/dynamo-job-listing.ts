@@ -8,10 +8,11 @@ import { decodeCursor, encodeCursor } from './list-cursor.ts';
 import { LIST_SHARDS, TABLE_INDEXES } from './table-definition.ts';
 
 /**
- * At most this many rounds serve one page (a round: the shard queries that need more keys, sent together,
- * then the batch reads of the keys taken); a sparse filter or a long empty range returns a cursor instead.
+ * One page sends about this many requests at most (shard queries and batch reads; a round may finish past it):
+ * every day walked costs a query per shard even when empty, so a sparse filter or a long empty range answers
+ * with a cursor after about eight empty days instead of a slow page.
  */
-export const LIST_ROUND_BUDGET = 40;
+export const LIST_REQUEST_BUDGET = 128;
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_MAX = 100;
 /** A filtered listing reads this many jobs per round: filters are only known to match after the read. */
@@ -80,7 +81,7 @@ export class DynamoJobListing {
     const query = cursor ? { ...request, from: cursor.f, to: cursor.t } : request;
     const lowest = `${encodeTime(Date.parse(query.from), 10)}0000000000000000`;
     const jobs: Job[] = [];
-    let rounds = LIST_ROUND_BUDGET;
+    let budget = LIST_REQUEST_BUDGET;
     let day = cursor?.d ?? dayOf(query.to);
     // Every job of `day` at or above this id has been looked at, in every shard.
     let below = cursor?.k ?? `${encodeTime(Date.parse(query.to), 10)}ZZZZZZZZZZZZZZZZ`;
@@ -88,11 +89,12 @@ export class DynamoJobListing {
     while (day >= dayOf(query.from)) {
       const shards = this.shardsOf(query, day, below);
       while (shards.some((s) => !s.done || s.buffer.length > 0)) {
-        if (rounds-- <= 0) return { jobs, cursor: encodeCursor(query, day, below) };
+        if (budget <= 0) return { jobs, cursor: encodeCursor(query, day, below) };
         const want = filtered(query) ? FILTERED_ROUND : query.limit - jobs.length;
-        await this.fill(shards, query, lowest, want);
+        budget -= await this.fill(shards, query, lowest, want);
         const candidates = takeNewest(shards, want);
         if (candidates.length === 0) continue;
+        budget -= Math.ceil(candidates.length / BATCH_GET_MAX);
         const read = await this.readJobs(candidates);
         for (const jobId of candidates) {
           below = jobId;
@@ -117,8 +119,11 @@ export class DynamoJobListing {
     }));
   }
 
-  /** Queries, together, every shard whose keys ran out; each reads a little more than its share of `want`. */
-  private async fill(shards: ShardReader[], query: ListQuery, lowest: string, want: number): Promise<void> {
+  /**
+   * Queries, together, every shard whose keys ran out; each reads a little more than its share of `want`.
+   * Returns how many queries it sent.
+   */
+  private async fill(shards: ShardReader[], query: ListQuery, lowest: string, want: number): Promise<number> {
     const empty = shards.filter((s) => !s.done && s.buffer.length === 0);
     const limit = Math.min(1000, Math.ceil((want * 1.5) / LIST_SHARDS) + 2);
     const index = query.endpoint ? TABLE_INDEXES.byEndpointDay : TABLE_INDEXES.byDay;
@@ -144,6 +149,7 @@ export class DynamoJobListing {
         shard.done = shard.start === undefined;
       }),
     );
+    return empty.length;
   }
 
   /** The jobs themselves, strongly consistent (a listing shows each job as it is now), by id. */

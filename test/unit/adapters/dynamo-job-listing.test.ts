@@ -167,7 +167,7 @@ describe('DynamoJobListing', () => {
     await expect(listing.list({ ...range, limit: 30 })).rejects.toThrow(ListingReadError);
   });
 
-  it('stops a sparse listing at its round budget with a cursor, and the cursors finish it', async () => {
+  it('stops a sparse listing at its request budget with a cursor, and the cursors finish it', async () => {
     // One match in 300 jobs spread over 40 days: no single page can look at all of them.
     const from = Date.parse('2026-09-01T00:00:00Z');
     for (let i = 0; i < 300; i++) job(from + i * 3 * 3_600_000, { state: 'PENDING' });
