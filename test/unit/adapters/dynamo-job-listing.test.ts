@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { encodeTime, monotonicFactory } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoJobListing, ListingReadError } from '../../../functions/adapters/dynamo-job-listing.ts';
-import { jobItem } from '../../../functions/adapters/job-items.ts';
+import { jobItem, listShardOf } from '../../../functions/adapters/job-items.ts';
 import { LIST_SHARDS } from '../../../functions/adapters/table-definition.ts';
 import { ValidationError } from '../../../functions/core/errors.ts';
 import type { Job } from '../../../functions/core/job.ts';
@@ -100,6 +100,20 @@ describe('DynamoJobListing', () => {
     const { ids, pages } = await everyPage({ ...range, limit: 7 });
     expect(ids).toEqual(newestFirst(jobs));
     expect(pages).toBe(Math.ceil(90 / 7));
+  });
+
+  it('keeps newest first when one shard holds the newest jobs: a shard out of keys is read before anything older', async () => {
+    const base = Date.parse('2026-11-22T00:00:00Z');
+    const older = Array.from({ length: 40 }, (_, i) => job(base + i * 1000));
+    // The 30 newest jobs all hash to shard 0 (ids drawn until they do): its first page cannot hold them all.
+    const newest: Job[] = [];
+    for (let t = base + 100_000; newest.length < 30; t++) {
+      const candidate = { jobId: nextId(t), createdAt: new Date(t).toISOString() };
+      if (listShardOf(candidate.jobId) === 0)
+        newest.push(store({ ...candidate, endpoint: 'default', state: 'PENDING', origin: 'submitted' }));
+    }
+    const { ids } = await everyPage({ ...range, limit: 20 });
+    expect(ids).toEqual(newestFirst([...older, ...newest]));
   });
 
   it('reads the jobs themselves with consistent BatchGetItem calls of at most 100 keys', async () => {
