@@ -28,6 +28,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   });
 }
+// A fault in the harness itself (an unhandled rejection) ends the process without the finally below.
+process.once('uncaughtException', (error) => {
+  process.stderr.write(
+    `\n${error.stack ?? String(error)}\nthe run failed${ownDir ? `; removing ${ownDir}` : ''}\n`,
+  );
+  stopChildren();
+  removeOwnDir();
+  process.exit(1);
+});
 try {
   const report = await runChaos({ ...options, ...(ownDir && { dataDir: ownDir }) });
   process.stdout.write(`${formatReport(report)}\n`);
