@@ -34,7 +34,8 @@ export async function sdkCapture(
   const deadline = Date.now() + timeoutMs;
   const endpoint = runpodSdk(emulator.apiKey, { baseUrl: `${emulator.url}/v2` }).endpoint(endpointId);
   if (!endpoint) throw new Error('runpod-sdk returned no endpoint');
-  const { id } = await endpoint.run({ input }, 10_000);
+  // As long as the archiver's own submit may wait for /run (29 s): a loaded machine holds answers past 10 s.
+  const { id } = await endpoint.run({ input }, 30_000);
   let wait = schedule.firstMs;
   let statusCalls = 0;
   for (;;) {

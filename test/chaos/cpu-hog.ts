@@ -1,5 +1,6 @@
 // The slowed run's competing load: busy processes that take the cores from the archiver, as other work does.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { adopt } from './children.ts';
 
 /**
  * Each child spins in 100 ms slices and leaves as soon as its parent is gone (Ctrl-C, a crash), so a
@@ -18,10 +19,15 @@ export class CpuHog {
   /** Starts `processes` busy loops at normal priority (the archiver gets no head start). */
   constructor(readonly processes: number) {
     for (let i = 0; i < processes; i++) {
-      const child = spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore' });
+      const child = adopt(spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore' }));
       child.unref();
       this.children.push(child);
     }
+  }
+
+  /** The busy processes' ids, for the log (a caller can check they are gone after the run). */
+  get pids(): number[] {
+    return this.children.flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
   }
 
   stop(): void {

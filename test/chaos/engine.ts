@@ -58,7 +58,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'archiver-chaos-')));
   const hog = options.cpuHogs > 0 ? new CpuHog(options.cpuHogs) : undefined;
-  if (hog) log(`${hog.processes} busy processes compete for the cores`);
+  if (hog) log(`${hog.processes} busy processes compete for the cores (pids ${hog.pids.join(', ')})`);
   const ledger = new UpstreamLedger();
   const emulator = await startEmulator({
     ...CHAOS_EMULATOR,

@@ -1,6 +1,7 @@
 // Bursts of 429: another client of the same API key holds every status slot with long polls for a while.
 import { spawn } from 'node:child_process';
 import type { Emulator } from '../../local/emulator/index.ts';
+import { adopt } from './children.ts';
 import { send } from './http.ts';
 
 /** A job that runs for an hour, for the long polls to wait on (never tracked by the archiver). */
@@ -59,9 +60,11 @@ export async function rateLimitBurst(
 ): Promise<{ others: number; own: number }> {
   const before = emulator.stats.tooManyRequests;
   const url = `${emulator.baseUrlFor(endpointId)}/status/${parkedId}`;
-  const child = spawn(process.execPath, ['-e', NEIGHBOUR, url, emulator.apiKey, String(holdMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = adopt(
+    spawn(process.execPath, ['-e', NEIGHBOUR, url, emulator.apiKey, String(holdMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();

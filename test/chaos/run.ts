@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChildren } from './children.ts';
 import { runChaos } from './engine.ts';
 import { defaultChaosOptions, parseChaosArgs } from './options.ts';
 import { formatReport } from './report.ts';
@@ -20,12 +21,22 @@ const removeOwnDir = () => {
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    // The stores run in this process and the busy processes leave with it: only the folder needs removing.
+    // The stores and the emulator run in this process and leave with it; its children are stopped first.
     process.stderr.write(`\n${signal}: stopping${ownDir ? `, removing ${ownDir}` : ''}\n`);
+    stopChildren();
     removeOwnDir();
-    process.exit(130);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   });
 }
+// A fault in the harness itself (an unhandled rejection) ends the process without the finally below.
+process.once('uncaughtException', (error) => {
+  process.stderr.write(
+    `\n${error.stack ?? String(error)}\nthe run failed${ownDir ? `; removing ${ownDir}` : ''}\n`,
+  );
+  stopChildren();
+  removeOwnDir();
+  process.exit(1);
+});
 try {
   const report = await runChaos({ ...options, ...(ownDir && { dataDir: ownDir }) });
   process.stdout.write(`${formatReport(report)}\n`);

@@ -8,7 +8,7 @@ import { BASE_FAULTS } from './options.ts';
 import { rateLimitBurst } from './rate-limit-burst.ts';
 import { sleep } from './rng.ts';
 import type { ChaosSystem } from './system.ts';
-import type { UpstreamLedger } from './upstream-ledger.ts';
+import { UPSTREAM_WAIT_MS, type UpstreamLedger } from './upstream-ledger.ts';
 import type { UpstreamProxy } from './upstream-proxy.ts';
 import { chaosInput, type JobSpec, type Role, specFor } from './workload.ts';
 
@@ -67,8 +67,8 @@ const lastJob = (record: RequestRecord) => record.jobIds.at(-1);
 /** Waits for the held jobs to finish upstream, then ends their retention: /status answers 404 from now on. */
 async function expireHeld(ctx: ScenarioContext, held: readonly JobSpec[]): Promise<void> {
   for (const s of held) {
-    const id = await ctx.ledger.awaitStarted(s.key, 20_000);
-    await ctx.emulator.jobs.waitFor(id, undefined, 20_000);
+    const id = await ctx.ledger.awaitStarted(s.key);
+    await ctx.emulator.jobs.waitFor(id, undefined, UPSTREAM_WAIT_MS);
     ctx.emulator.jobs.expire(id);
   }
 }
@@ -106,11 +106,14 @@ async function ambiguousSubmits(ctx: ScenarioContext, facts: ScenarioFacts): Pro
     for (const record of lost.slice(answered.length)) {
       ctx.pending.push(
         (async () => {
-          const upstreamId = await ctx.ledger.awaitStarted(record.spec.key, 20_000);
-          await ctx.emulator.jobs.waitFor(upstreamId, undefined, 20_000);
+          const upstreamId = await ctx.ledger.awaitStarted(record.spec.key);
+          await ctx.emulator.jobs.waitFor(upstreamId, undefined, UPSTREAM_WAIT_MS);
           const answer = await ctx.client.reconcile(record, upstreamId);
           if (answer?.status === 200) facts.reconciled++;
-        })(),
+        })().catch((error: unknown) => {
+          // Awaited only after the workload: a rejection left alone until then would end the whole run.
+          record.failure ??= `reconcile never tried: ${error instanceof Error ? error.message : String(error)}`;
+        }),
       );
     }
   } finally {

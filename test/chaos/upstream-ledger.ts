@@ -4,6 +4,13 @@ import { BUILTIN_HANDLERS, type JobHandler, type JobSnapshot } from '../../local
 /** The emulator handler name chaos inputs use; `input.delegate` names the built-in handler that does the work. */
 export const CHAOS_HANDLER = 'chaos';
 
+/**
+ * Longest the scenario waits for a job it caused to start or finish upstream. Milliseconds on a quiet machine;
+ * a loaded one took more than 20 s (the old bound, which ended a slowed run). A run still waiting after this is
+ * broken, not slow.
+ */
+export const UPSTREAM_WAIT_MS = 15 * 60_000;
+
 export class UpstreamLedger {
   /** Upstream job id → request key. */
   readonly keyOf = new Map<string, string>();
@@ -30,7 +37,7 @@ export class UpstreamLedger {
   }
 
   /** Resolves with the upstream id of a request once its job started upstream. */
-  async awaitStarted(key: string, timeoutMs: number): Promise<string> {
+  async awaitStarted(key: string, timeoutMs = UPSTREAM_WAIT_MS): Promise<string> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const id = this.idsFor(key)[0];
