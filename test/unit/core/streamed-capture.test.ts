@@ -75,4 +75,23 @@ describe('capturing a large /status answer', () => {
     delete whole.executionTime;
     expect(statusDigest(fetched.status)).toBe(statusDigest(whole as typeof fetched.status));
   });
+
+  it('rewrites an answer that carries delivery fields from its whole value, not from the stand-ins', async () => {
+    const withInput = {
+      id: 'up-in',
+      input: { prompt: 'p' },
+      output: { text: 'x'.repeat(100_000) },
+      status: 'COMPLETED',
+    };
+    upstream.reply({ body: JSON.stringify(withInput) });
+    const fetched = await client.status('default', 'up-in');
+    expect(isLean(fetched.status)).toBe(true);
+    const deps = testDeps();
+    const job = pendingJob({ upstreamId: 'up-in' });
+    await deps.jobs.create(job);
+    await captureResult(deps, job.jobId, { ...fetched, source: 'sweeper' });
+    const stored = await deps.jobs.get(job.jobId);
+    const { input: _input, ...expected } = withInput;
+    expect((deps.archive.json(stored?.resultKey ?? '') as { status: unknown }).status).toEqual(expected);
+  });
 });
