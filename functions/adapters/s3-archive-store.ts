@@ -15,6 +15,10 @@ import type { ArchiveStore, StoredObject } from '../core/ports.ts';
 /** Above this a body goes up as a multipart upload in parts of this size. */
 const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
 const PART_SIZE = 8 * 1024 * 1024;
+/** S3's smallest part but the last. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Parts in flight at once: a single stream leaves most of the bandwidth unused. */
+const PART_CONCURRENCY = 2;
 
 export interface S3ArchiveStoreOptions {
   client: S3Client;
@@ -39,8 +43,12 @@ export class S3ArchiveStore implements ArchiveStore {
     return this.put(key, chunks, 'application/json', metadata);
   }
 
-  async putBinary(key: string, body: Uint8Array, contentType: string): Promise<StoredObject> {
-    return this.put(key, [body], contentType);
+  async putBinary(
+    key: string,
+    body: Uint8Array | readonly Uint8Array[],
+    contentType: string,
+  ): Promise<StoredObject> {
+    return this.put(key, body instanceof Uint8Array ? [body] : body, contentType);
   }
 
   async presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string> {
@@ -94,7 +102,10 @@ export class S3ArchiveStore implements ArchiveStore {
     return { key, bytes };
   }
 
-  /** Parts are views over the chunks; only a part that spans two chunks is joined, one part at a time. */
+  /**
+   * Parts are views over the chunks (a status body arrives in part-sized blocks), uploaded a few at a time;
+   * only a part edge that falls inside a small chunk joins one part's worth of bytes.
+   */
   private async multipart(
     key: string,
     chunks: readonly Uint8Array[],
@@ -107,20 +118,38 @@ export class S3ArchiveStore implements ArchiveStore {
     );
     try {
       const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
-      let partNumber = 1;
-      for (const body of partsOf(chunks, PART_SIZE)) {
-        const out = await this.s3.send(
-          new UploadPartCommand({
-            ...target,
-            UploadId,
-            PartNumber: partNumber,
-            Body: body,
-            ContentLength: body.length,
-            ContentMD5: contentMd5([body]),
+      const source = partsOf(chunks, PART_SIZE, MIN_PART_SIZE);
+      let next = 1;
+      let failed = false;
+      const worker = async () => {
+        for (let item = source.next(); !item.done && !failed; item = source.next()) {
+          const body = item.value;
+          const PartNumber = next++;
+          const out = await this.s3.send(
+            new UploadPartCommand({
+              ...target,
+              UploadId,
+              PartNumber,
+              Body: body,
+              ContentLength: body.length,
+              ContentMD5: contentMd5([body]),
+            }),
+          );
+          parts.push({ ETag: out.ETag, PartNumber });
+        }
+      };
+      // Every worker settles before an abort, so no part lands after it; the first failure stops the rest.
+      const settled = await Promise.allSettled(
+        Array.from({ length: PART_CONCURRENCY }, () =>
+          worker().catch((err: unknown) => {
+            failed = true;
+            throw err;
           }),
-        );
-        parts.push({ ETag: out.ETag, PartNumber: partNumber++ });
-      }
+        ),
+      );
+      const failure = settled.find((r) => r.status === 'rejected');
+      if (failure) throw failure.reason;
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
       await this.s3.send(
         new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }),
       );
@@ -132,8 +161,12 @@ export class S3ArchiveStore implements ArchiveStore {
   }
 }
 
-/** Splits the chunks into parts of `size` bytes (the last may be smaller) without copying whole chunks. */
-export function* partsOf(chunks: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+/**
+ * Splits the chunks into parts of about `size` bytes without copying whole chunks: a part ends at a chunk's
+ * end once it holds `minSize` bytes, so parts may run to `size + minSize`; chunks over `size` are cut.
+ * Every part but the last holds at least `minSize` (S3's minimum is 5 MiB).
+ */
+export function* partsOf(chunks: readonly Uint8Array[], size: number, minSize = size): Generator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   const flush = () => {
@@ -143,12 +176,12 @@ export function* partsOf(chunks: readonly Uint8Array[], size: number): Generator
     return part;
   };
   for (const chunk of chunks) {
-    for (let offset = 0; offset < chunk.length; ) {
-      const take = Math.min(size - pendingBytes, chunk.length - offset);
-      pending.push(chunk.subarray(offset, offset + take));
-      pendingBytes += take;
-      offset += take;
-      if (pendingBytes === size) yield flush();
+    for (let offset = 0; offset < chunk.length; offset += size) {
+      const piece = chunk.subarray(offset, offset + size);
+      if (pendingBytes >= minSize && pendingBytes + piece.length > size) yield flush();
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (pendingBytes >= size) yield flush();
     }
   }
   if (pendingBytes > 0) yield flush();

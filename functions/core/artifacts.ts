@@ -1,4 +1,5 @@
 // Finds images carried as base64 or data URIs inside an output, so they can be stored as real files.
+import { DecodedImage } from './lean-output.ts';
 
 export interface FoundArtifact {
   /** JSON path, e.g. `output.images[0].image`. */
@@ -7,7 +8,9 @@ export interface FoundArtifact {
   name: string;
   contentType: string;
   ext: string;
-  data: Buffer;
+  /** The image's bytes: one buffer, or the pieces a streamed read decoded them into. */
+  data: Uint8Array | readonly Uint8Array[];
+  bytes: number;
 }
 
 /** An image format recognised by its magic bytes. */
@@ -49,14 +52,25 @@ function pathName(path: string): string {
   return path.replace(/^output\.?/, '').replace(/\[(\d+)\]/g, '-$1') || 'output';
 }
 
-function decodeCandidate(value: string): { data: Buffer; contentType: string; ext: string } | undefined {
-  const uri = DATA_URI.exec(value);
-  const base64 = uri ? value.slice(uri[0].length) : value;
-  if (!uri && (value.length < MIN_BASE64_LENGTH || !BASE64_HEAD.test(value))) return undefined;
+/**
+ * What the start of a string says: an image (its type, and where its base64 begins), or nothing. Needs the
+ * first 64 characters at most; a streamed read asks it before the rest of the string has arrived.
+ */
+export function imageHead(head: string): (ImageType & { base64At: number }) | undefined {
+  const uri = DATA_URI.exec(head);
+  const base64At = uri ? uri[0].length : 0;
+  if (!uri && !BASE64_HEAD.test(head)) return undefined;
   // Decode a small head first: most long strings are prose, and decoding them whole would waste memory.
-  const kind = sniffImage(Buffer.from(base64.slice(0, 24), 'base64'));
+  const kind = sniffImage(Buffer.from(head.slice(base64At, base64At + 24), 'base64'));
+  return kind && { ...kind, base64At };
+}
+
+function decodeCandidate(value: string): { data: Buffer; contentType: string; ext: string } | undefined {
+  if (!DATA_URI.test(value) && value.length < MIN_BASE64_LENGTH) return undefined;
+  const kind = imageHead(value.slice(0, 256));
   if (!kind) return undefined;
-  return { data: Buffer.from(base64, 'base64'), contentType: kind.contentType, ext: kind.ext };
+  const data = Buffer.from(value.slice(kind.base64At), 'base64');
+  return { data, contentType: kind.contentType, ext: kind.ext };
 }
 
 /**
@@ -69,7 +83,10 @@ export function findImageArtifacts(output: unknown, maxCount = 100): FoundArtifa
     if (found.length >= maxCount || depth > MAX_DEPTH) return;
     if (typeof value === 'string') {
       const decoded = decodeCandidate(value);
-      if (decoded) found.push({ path, name: pathName(path), ...decoded });
+      if (decoded) found.push({ path, name: pathName(path), ...decoded, bytes: decoded.data.length });
+    } else if (value instanceof DecodedImage) {
+      const { data, bytes, contentType, ext } = value;
+      found.push({ path, name: pathName(path), data, bytes, contentType, ext });
     } else if (Array.isArray(value)) {
       for (const [i, item] of value.entries()) visit(item, `${path}[${i}]`, depth + 1);
     } else if (value !== null && typeof value === 'object') {

@@ -8,6 +8,7 @@ import { audit } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { wholeStatus } from './lean-output.ts';
 import { persistently } from './persist.ts';
 import { redactText } from './redaction.ts';
 import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
@@ -18,7 +19,7 @@ import { iso, type ServiceDeps } from './services.ts';
 export interface Observation {
   status: UpstreamStatus;
   /** The bytes `status` was read from (a /status answer, or a webhook body without its delivery fields). */
-  raw?: Uint8Array;
+  raw?: Uint8Array | readonly Uint8Array[];
   source: CaptureSource;
   /**
    * `as-delivered` when `status` is a webhook body; everything else (sweeper, runsync, track, cancel,
@@ -189,7 +190,11 @@ export function writeResultDocument(
   provenance: Provenance,
 ) {
   const status = statusOnly(obs.status);
-  const statusJson = obs.raw && status === obs.status ? obs.raw : Buffer.from(JSON.stringify(status));
+  // A lean status (lean-output.ts) is read whole only when it has to be rewritten without delivery fields.
+  const statusJson =
+    obs.raw && status === obs.status
+      ? obs.raw
+      : Buffer.from(JSON.stringify(statusOnly(wholeStatus(obs.status))));
   return deps.archive.putJson(
     resultKeyFor(job, provenance),
     resultDocumentChunks(job, upstreamId, statusJson, provenance),
@@ -278,7 +283,7 @@ export async function storeArtifacts(
   const embedded = deps.config.ARTIFACTS_DECODE_BASE64 ? findImageArtifacts(output) : [];
   const refs: ArtifactRef[] = [];
   for (const [n, found] of embedded.entries()) {
-    if (found.data.length > deps.config.ARTIFACT_MAX_BYTES) {
+    if (found.bytes > deps.config.ARTIFACT_MAX_BYTES) {
       deps.logger.warn('artifact over size limit, kept only inside result.json', {
         jobId: job.jobId,
         path: found.path,

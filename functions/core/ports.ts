@@ -98,7 +98,11 @@ export interface ArchiveStore {
     body: Uint8Array | readonly Uint8Array[],
     metadata?: Record<string, string>,
   ): Promise<StoredObject>;
-  putBinary(key: string, body: Uint8Array, contentType: string): Promise<StoredObject>;
+  putBinary(
+    key: string,
+    body: Uint8Array | readonly Uint8Array[],
+    contentType: string,
+  ): Promise<StoredObject>;
   /** A presigned GET URL valid for `ttlSeconds`. */
   presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
 }

@@ -4,6 +4,7 @@ import type { UpstreamStatus } from '../schemas/upstream.ts';
 import { resultKey } from './archive-keys.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { Job, Provenance } from './job.ts';
+import { wholeStatus } from './lean-output.ts';
 
 /** 2: the envelope says how the status is known (`provenance`); 1 had no such field (all from before it). */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -26,7 +27,7 @@ export function resultKeyFor(job: Pick<Job, 'jobId' | 'createdAt'>, provenance: 
 export function statusDigest(status: UpstreamStatus): string | undefined {
   try {
     return createHash('sha256')
-      .update(canonicalJson(statusOnly(status)))
+      .update(canonicalJson(statusOnly(wholeStatus(status))))
       .digest('base64url');
   } catch (err) {
     if (err instanceof RangeError) return undefined;
@@ -54,7 +55,7 @@ export function statusOnly(status: UpstreamStatus): UpstreamStatus {
 export function resultDocumentChunks(
   job: Job,
   upstreamId: string,
-  statusJson: Uint8Array,
+  statusJson: Uint8Array | readonly Uint8Array[],
   provenance: Provenance,
 ): Uint8Array[] {
   const envelope = JSON.stringify({
@@ -65,5 +66,6 @@ export function resultDocumentChunks(
     createdAt: job.createdAt,
     provenance,
   });
-  return [Buffer.from(`{"archive":${envelope},"status":`), statusJson, Buffer.from('}\n')];
+  const status = statusJson instanceof Uint8Array ? [statusJson] : statusJson;
+  return [Buffer.from(`{"archive":${envelope},"status":`), ...status, Buffer.from('}\n')];
 }

@@ -8,10 +8,14 @@ import type {
   UpstreamStatus,
 } from '../schemas/upstream.ts';
 
-/** A status object plus the exact bytes it was parsed from, so archives keep what the upstream sent. */
+/**
+ * A status object plus the exact bytes it was parsed from, so archives keep what the upstream sent. A large
+ * answer's bytes come in blocks, and its status may be lean: long output strings stand in for their text
+ * (core/lean-output.ts), which stays in `raw`.
+ */
 export interface FetchedStatus {
   status: UpstreamStatus;
-  raw: Uint8Array;
+  raw: Uint8Array | readonly Uint8Array[];
 }
 
 /**

@@ -159,7 +159,7 @@ async function settle(
 async function replaceWithVerified(
   deps: ServiceDeps,
   job: Job,
-  obs: { status: Parameters<typeof statusOnly>[0]; raw: Uint8Array },
+  obs: { status: Parameters<typeof statusOnly>[0]; raw: Uint8Array | readonly Uint8Array[] },
 ): Promise<VerifyOutcome> {
   const status = statusOnly(obs.status);
   const upstreamId = job.upstreamId ?? status.id;

@@ -37,10 +37,15 @@ export class MemoryArchive implements ArchiveStore {
     return { key, bytes: bytes.length };
   }
 
-  async putBinary(key: string, body: Uint8Array, contentType: string): Promise<StoredObject> {
+  async putBinary(
+    key: string,
+    body: Uint8Array | readonly Uint8Array[],
+    contentType: string,
+  ): Promise<StoredObject> {
+    const bytes = Buffer.concat(body instanceof Uint8Array ? [body] : [...body]);
     this.puts++;
-    this.objects.set(key, { body: Buffer.from(body), contentType });
-    return { key, bytes: body.length };
+    this.objects.set(key, { body: bytes, contentType });
+    return { key, bytes: bytes.length };
   }
 
   async presignGet(key: string, ttlSeconds: number): Promise<string> {

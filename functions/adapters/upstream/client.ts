@@ -1,5 +1,6 @@
 // The UpstreamClient over fetch: per-endpoint limiters, timeouts, error mapping, retries, tolerant parsing.
-import { UnknownEndpointError, UpstreamError } from '../../core/errors.ts';
+import { UnknownEndpointError, UpstreamError, UpstreamInvalidResponseError } from '../../core/errors.ts';
+import { attachWhole } from '../../core/lean-output.ts';
 import type { FetchedStatus, UpstreamClient } from '../../core/upstream-port.ts';
 import {
   healthSchema,
@@ -24,6 +25,7 @@ import {
 } from './options.ts';
 import { decodeJson, normaliseStream, validate } from './parse-response.ts';
 import { retryDelayMs } from './retry-policy.ts';
+import { readStatusBody } from './status-body.ts';
 
 interface CallSpec {
   endpoint: string;
@@ -34,10 +36,15 @@ interface CallSpec {
   extraTimeoutMs?: number;
 }
 
-interface Answer {
-  raw: Uint8Array;
-  json: unknown;
-}
+/** Reads a 2xx body; an unreadable one throws UpstreamInvalidResponseError, which is never retried. */
+type BodyReader<T> = (operation: UpstreamOperation, response: Response) => Promise<T>;
+
+/** A 2xx with a body we cannot read is not retried: asking again would most likely get the same body. */
+const readJson: BodyReader<unknown> = async (operation, response) =>
+  decodeJson(operation, new Uint8Array(await response.arrayBuffer()));
+
+/** The value JSON.parse gives for a lean-read body: for the rare readers that need the whole output. */
+const wholeJson = (raw: readonly Uint8Array[]) => JSON.parse(Buffer.concat(raw).toString('utf8')) as unknown;
 
 /** Builds the client; base URLs are checked now, API keys are fetched only when a call needs them. */
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
@@ -70,7 +77,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return limiter;
   };
 
-  const attempt = async (spec: CallSpec, url: URL, init: RequestInit, n: number): Promise<Uint8Array> => {
+  const attempt = async <T>(
+    spec: CallSpec,
+    url: URL,
+    init: RequestInit,
+    n: number,
+    read: BodyReader<T>,
+  ): Promise<T> => {
     const { endpoint, operation } = spec;
     const { limiterClass } = OPERATIONS[operation];
     const permit = await limiterFor(endpoint, limiterClass).acquire();
@@ -88,16 +101,26 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     try {
       const response = await fetchImpl(url.href, { ...init, signal: controller.signal });
       // The timer stays armed while the body streams in: a stalled body is a timeout too.
+      const answered = () =>
+        emit({
+          type: 'response',
+          endpoint,
+          operation,
+          attempt: n,
+          status: response.status,
+          durationMs: now() - started,
+        });
+      if (response.ok) {
+        const body = await read(operation, response).catch((err: unknown) => {
+          // A 2xx that cannot be read was still an answer; it is not retried (retry-policy.ts).
+          if (err instanceof UpstreamInvalidResponseError) answered();
+          throw err;
+        });
+        answered();
+        return body;
+      }
       const raw = new Uint8Array(await response.arrayBuffer());
-      emit({
-        type: 'response',
-        endpoint,
-        operation,
-        attempt: n,
-        status: response.status,
-        durationMs: now() - started,
-      });
-      if (response.ok) return raw;
+      answered();
       let retryAfterMs = 0;
       if (response.status === 429) {
         retryAfterMs =
@@ -124,7 +147,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   };
 
-  const call = async (spec: CallSpec): Promise<Answer> => {
+  const call = async <T>(spec: CallSpec, read: BodyReader<T>): Promise<T> => {
     const base = bases.get(spec.endpoint);
     if (base === undefined) throw new UnknownEndpointError(spec.endpoint, [...bases.keys()]);
     const { method, idempotent } = OPERATIONS[spec.operation];
@@ -140,9 +163,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
     };
     for (let n = 1; ; n++) {
-      let raw: Uint8Array;
       try {
-        raw = await attempt(spec, url, init, n);
+        return await attempt(spec, url, init, n, read);
       } catch (thrown) {
         if (!(thrown instanceof UpstreamError)) throw thrown;
         const delayMs = retryDelayMs(thrown, { idempotent, attempt: n, retry, random });
@@ -156,22 +178,23 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           code: thrown.code,
         });
         await sleep(delayMs);
-        continue;
       }
-      // A 2xx with a body we cannot read is not retried: asking again would most likely get the same body.
-      return { raw, json: decodeJson(spec.operation, raw) };
     }
   };
+  const answer = (spec: CallSpec) => call(spec, readJson);
 
+  // Status answers may be large: read as they stream in, parsed lean, the bytes kept in blocks (status-body.ts).
   const fetched = async (spec: CallSpec): Promise<FetchedStatus> => {
-    const answer = await call(spec);
-    return { status: validate(spec.operation, upstreamAnswerSchema, answer.json), raw: answer.raw };
+    const body = await call(spec, readStatusBody);
+    const status = validate(spec.operation, upstreamAnswerSchema, body.json);
+    if (body.lean)
+      attachWhole(status, () => validate(spec.operation, upstreamAnswerSchema, wholeJson(body.raw)));
+    return { status, raw: body.raw };
   };
 
   return {
     async run(endpoint, request) {
-      const answer = await call({ endpoint, operation: 'run', body: request });
-      return validate('run', runAcceptedSchema, answer.json);
+      return validate('run', runAcceptedSchema, await answer({ endpoint, operation: 'run', body: request }));
     },
     runSync(endpoint, request, opts) {
       const waitMs = clampWait(opts?.waitMs);
@@ -199,24 +222,28 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       });
     },
     async stream(endpoint, upstreamId) {
-      const answer = await call({ endpoint, operation: 'stream', id: upstreamId });
-      return validate('stream', streamResponseSchema, normaliseStream(answer.json));
+      const json = await answer({ endpoint, operation: 'stream', id: upstreamId });
+      return validate('stream', streamResponseSchema, normaliseStream(json));
     },
     async cancel(endpoint, upstreamId) {
-      const answer = await call({ endpoint, operation: 'cancel', id: upstreamId });
-      return validate('cancel', upstreamAnswerSchema, answer.json);
+      return validate(
+        'cancel',
+        upstreamAnswerSchema,
+        await answer({ endpoint, operation: 'cancel', id: upstreamId }),
+      );
     },
     async retry(endpoint, upstreamId) {
-      const answer = await call({ endpoint, operation: 'retry', id: upstreamId });
-      return validate('retry', upstreamAnswerSchema, answer.json);
+      return validate(
+        'retry',
+        upstreamAnswerSchema,
+        await answer({ endpoint, operation: 'retry', id: upstreamId }),
+      );
     },
     async purgeQueue(endpoint) {
-      const answer = await call({ endpoint, operation: 'purge-queue' });
-      return validate('purge-queue', purgeQueueSchema, answer.json);
+      return validate('purge-queue', purgeQueueSchema, await answer({ endpoint, operation: 'purge-queue' }));
     },
     async health(endpoint) {
-      const answer = await call({ endpoint, operation: 'health' });
-      return validate('health', healthSchema, answer.json);
+      return validate('health', healthSchema, await answer({ endpoint, operation: 'health' }));
     },
   };
 }

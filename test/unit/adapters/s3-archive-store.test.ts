@@ -63,15 +63,18 @@ describe('S3ArchiveStore', () => {
     });
   });
 
-  it('cuts parts as views over the chunks, joining only a part that spans two of them', () => {
-    const big = Buffer.alloc(10, 1);
-    const parts = [...partsOf([Buffer.from('ab'), big, Buffer.from('cd')], 4)];
-    expect(parts.map((p) => p.length)).toEqual([4, 4, 4, 2]);
-    expect(Buffer.concat(parts).equals(Buffer.concat([Buffer.from('ab'), big, Buffer.from('cd')]))).toBe(
-      true,
-    );
-    // The middle part lies inside `big`: it is a view over the same memory, not a copy.
-    expect(parts[1]?.buffer).toBe(big.buffer);
+  it('cuts parts as views over the chunks, joining only where a small chunk sits at a part edge', () => {
+    const prefix = Buffer.from('ab');
+    const blocks = [Buffer.alloc(8, 1), Buffer.alloc(8, 2), Buffer.alloc(3, 3)];
+    const chunks = [prefix, ...blocks, Buffer.from('cd')];
+    const parts = [...partsOf(chunks, 8, 5)];
+    expect(parts.map((p) => p.length)).toEqual([10, 8, 5]);
+    expect(Buffer.concat(parts).equals(Buffer.concat(chunks))).toBe(true);
+    // The middle part is a whole block: a view over the same memory, not a copy.
+    expect(parts[1]?.buffer).toBe(blocks[1]?.buffer);
+    // Chunks larger than a part are cut; every part but the last holds at least the minimum.
+    const cut = [...partsOf([Buffer.alloc(20)], 8, 5)].map((p) => p.length);
+    expect(cut).toEqual([8, 8, 4]);
   });
 
   it('presigns a GET for the given lifetime', async () => {

@@ -70,7 +70,7 @@ describe('status', () => {
     expect(sent.path).toBe('/v2/ep-rp/status/60902e6c-08a1-426e-9cb9-9eaec90f5e2b-u1');
     expect(sent.headers.authorization).toBe('Bearer key-for-runpod');
     expect(sent.body).toBe('');
-    expect(Buffer.from(fetched.raw).equals(bytes)).toBe(true);
+    expect(Buffer.concat([fetched.raw].flat()).equals(bytes)).toBe(true);
     expect(fetched.status).toEqual(JSON.parse(bytes.toString('utf8')));
     expect(fetched.status.output).toEqual({
       input_tokens: 22,
@@ -124,7 +124,7 @@ describe('sync operations', () => {
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/v2/ep-sub/runsync?wait=25000');
     expect(JSON.parse(sent.body)).toEqual({ input: { prompt: 'a cat' } });
-    expect(Buffer.from(fetched.raw).equals(bytes)).toBe(true);
+    expect(Buffer.concat([fetched.raw].flat()).equals(bytes)).toBe(true);
     expect(fetched.status.output).toEqual([
       { image: expect.stringMatching(/^https:\/\/.+X-Amz-Signature=/), seed: 46578 },
     ]);
