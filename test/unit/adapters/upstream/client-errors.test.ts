@@ -19,20 +19,25 @@ import { closedPort, type FakeUpstream, startFakeUpstream } from './fake-upstrea
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 let upstream: FakeUpstream;
 let client: UpstreamClient;
+/** The same client with a short timeout, for the tests about timing out (the others must not time out on a busy machine). */
+let impatient: UpstreamClient;
 const events: UpstreamEvent[] = [];
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  client = createUpstreamClient({
-    endpoints: { default: `${upstream.origin}/v2/ep`, down: `http://127.0.0.1:${await closedPort()}/v2/ep` },
+  const options = (timeoutMs: number) => ({
+    endpoints: { default: `${upstream.origin}/v2/ep`, down: `http://127.0.0.1:${closed}/v2/ep` },
     apiKey: async () => 'sk-secret-key',
     // One attempt: this file is about mapping, retries have their own file.
     retry: { maxAttempts: 1, baseBackoffMs: 1000, maxBackoffMs: 8000 },
-    timeoutMs: 150,
+    timeoutMs,
     now: () => NOW,
     random: () => 0.5,
-    onEvent: (event) => events.push(event),
+    onEvent: (event: UpstreamEvent) => events.push(event),
   });
+  const closed = await closedPort();
+  client = createUpstreamClient(options(30_000));
+  impatient = createUpstreamClient(options(150));
 });
 afterAll(() => upstream.close());
 beforeEach(() => {
@@ -163,14 +168,14 @@ describe('no answer', () => {
 
   it('no answer within the timeout → UpstreamTimeoutError (real socket, 150 ms)', async () => {
     upstream.reply({ hang: true });
-    const error = await failure(client.status('default', 'j'));
+    const error = await failure(impatient.status('default', 'j'));
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect(error).toMatchObject({ certainlyNotAccepted: false, details: { timeoutMs: 150 } });
   });
 
   it('a body that stalls after the headers → UpstreamTimeoutError', async () => {
     upstream.reply({ stallAfterHeaders: true });
-    expect(await failure(client.status('default', 'j'))).toBeInstanceOf(UpstreamTimeoutError);
+    expect(await failure(impatient.status('default', 'j'))).toBeInstanceOf(UpstreamTimeoutError);
   });
 });
 
