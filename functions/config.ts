@@ -1,82 +1,98 @@
 // The one typed configuration, parsed once from the environment; nothing else reads process.env.
-// A namespace import lets the bundler drop zod's unused parts (its locales alone are 258 KB).
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './schemas/english-messages.ts';
 
-const jsonRecord = <T extends z.ZodType>(value: T) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-        return z.NEVER;
-      }
-    })
-    .pipe(
-      z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'endpoint names: letters, digits, _ and -'), value),
-    );
+const jsonText = z.pipe(
+  z.string(),
+  z.transform((text: string, payload) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      payload.issues.push({ code: 'custom', message: 'must be a JSON object', input: text });
+      return z.NEVER;
+    }
+  }),
+);
+const endpointKey = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'endpoint names: letters, digits, _ and -'));
+const jsonRecord = <T extends z.ZodMiniType>(value: T) => z.pipe(jsonText, z.record(endpointKey, value));
 
-const bool = z
-  .enum(['true', 'false', '1', '0', ''])
-  .transform((v) => v === 'true' || v === '1')
-  .default(false);
+/** `true`/`1` or `false`/`0`/empty, as the value of a flag variable. */
+const flag = (fallback: boolean, values: readonly [string, ...string[]]) =>
+  z._default(
+    z.pipe(
+      z.enum(values),
+      z.transform((v: string) => v === 'true' || v === '1'),
+    ),
+    fallback,
+  );
+const bool = flag(false, ['true', 'false', '1', '0', '']);
 
-const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const count = (min: number) => z.coerce.number().check(z.int(), z.gte(min));
+const countUpTo = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+const ms = (fallback: number, min = 0) => z._default(count(min), fallback);
+const httpUrl = () => z.url({ protocol: /^https?$/ });
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 // ---- Webhook trust: the value types of its variables below.
 const verificationPolicy = z.enum(['strict', 'background', 'trust']);
 /** One secret of 32+ characters, or a JSON array of them (a rotation in progress). */
-const webhookSecretValue = z.string().refine((text) => {
-  if (!text.trim().startsWith('[')) return text.length >= 32;
-  try {
-    const list: unknown = JSON.parse(text);
-    return (
-      Array.isArray(list) && list.length > 0 && list.every((s) => typeof s === 'string' && s.length >= 32)
-    );
-  } catch {
-    return text.length >= 32;
-  }
-}, 'one secret of at least 32 characters, or a JSON array of such secrets (the first signs)');
+const webhookSecretValue = z.string().check(
+  z.refine((text) => {
+    if (!text.trim().startsWith('[')) return text.length >= 32;
+    try {
+      const list: unknown = JSON.parse(text);
+      return (
+        Array.isArray(list) && list.length > 0 && list.every((s) => typeof s === 'string' && s.length >= 32)
+      );
+    } catch {
+      return text.length >= 32;
+    }
+  }, 'one secret of at least 32 characters, or a JSON array of such secrets (the first signs)'),
+);
 
 /** Environment variables, by name. CDK (lib/) and local mode (local/) set exactly these. */
 export const envSchema = z
   .object({
     /** JSON: endpoint name → base URL up to the endpoint id, e.g. {"default":"https://api.runpod.ai/v2/abc123"}. */
-    UPSTREAM_ENDPOINTS: jsonRecord(z.url({ protocol: /^https?$/ })),
+    UPSTREAM_ENDPOINTS: jsonRecord(httpUrl()),
     /** Endpoint used when a request names none; defaults to the first configured. */
-    DEFAULT_ENDPOINT: z.string().optional(),
+    DEFAULT_ENDPOINT: z.optional(z.string()),
     /** Local mode: JSON endpoint name → API key. */
-    UPSTREAM_API_KEYS: jsonRecord(z.string().min(1)).optional(),
+    UPSTREAM_API_KEYS: z.optional(jsonRecord(nonEmpty())),
     /** AWS: JSON endpoint name → Secrets Manager secret id holding the API key. */
-    UPSTREAM_API_KEY_SECRETS: jsonRecord(z.string().min(1)).optional(),
+    UPSTREAM_API_KEY_SECRETS: z.optional(jsonRecord(nonEmpty())),
     /** Base URL the upstream calls back: {PUBLIC_BASE_URL}/webhooks/{jobId}/{token}. */
-    PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    PUBLIC_BASE_URL: z.pipe(
+      httpUrl(),
+      z.transform((u: string) => u.replace(/\/+$/, '')),
+    ),
     /**
      * Local mode: the webhook HMAC secret itself (at least 32 characters), or a JSON array of them during a
      * rotation (the first signs, all are accepted). Webhook and submit need this or WEBHOOK_SECRET_ID.
      */
-    WEBHOOK_SECRET: webhookSecretValue.optional(),
+    WEBHOOK_SECRET: z.optional(webhookSecretValue),
     /** AWS: Secrets Manager secret id of the webhook HMAC secret (one secret, or a JSON array as above). */
-    WEBHOOK_SECRET_ID: z.string().min(1).optional(),
-    JOBS_TABLE: z.string().min(3),
-    ARCHIVE_BUCKET: z.string().min(3),
+    WEBHOOK_SECRET_ID: z.optional(nonEmpty()),
+    JOBS_TABLE: z.string().check(z.minLength(3)),
+    ARCHIVE_BUCKET: z.string().check(z.minLength(3)),
     /** EventBridge bus for Job Archived / Expired / Rejected; unset → events are logged only. */
-    EVENT_BUS_NAME: z.string().min(1).optional(),
+    EVENT_BUS_NAME: z.optional(nonEmpty()),
     /** Local mode: also POST each job event to this URL. */
-    EVENTS_FORWARD_URL: z.url({ protocol: /^https?$/ }).optional(),
+    EVENTS_FORWARD_URL: z.optional(httpUrl()),
     /** How long the upstream keeps a finished result (30 min for /run). */
     RETENTION_MS: ms(30 * 60_000, 1000),
     /** First sweeper look after submit, leaving the webhook time to arrive. */
     FIRST_LOOK_MS: ms(120_000),
     /** Later looks; keep several inside RETENTION_MS. Defaults to RETENTION_MS / 6. */
-    LOOK_INTERVAL_MS: z.coerce.number().int().min(100).optional(),
+    LOOK_INTERVAL_MS: z.optional(count(100)),
     /** A 404 for a job submitted less than this long ago is retried, not taken as expiry. */
     NOT_FOUND_GRACE_MS: ms(60_000),
     /** SUBMITTING jobs older than this were left by a crash or an ambiguous /run. */
     SUBMIT_STALE_MS: ms(120_000),
-    DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
-    SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+    DUE_SHARDS: z._default(countUpTo(1, 64), 8),
+    SWEEP_BATCH: z._default(countUpTo(1, 1000), 100),
     /** Time the sweeper keeps free before its own timeout. */
     SWEEP_SAFETY_MS: ms(10_000),
     // Sweeper invocation (sweep-invocation.ts): it keeps sweeping within its minute while jobs come due, so a
@@ -89,12 +105,12 @@ export const envSchema = z
     SWEEP_LEASE_MS: ms(20_000, 100),
     UPSTREAM_TIMEOUT_MS: ms(10_000, 100),
     /** Client-side limits per 10 s and concurrency, below the documented 2000/400 (status) and 1000/200 (run). */
-    STATUS_RATE_PER_10S: z.coerce.number().int().min(1).default(1900),
-    STATUS_CONCURRENCY: z.coerce.number().int().min(1).default(300),
-    RUN_RATE_PER_10S: z.coerce.number().int().min(1).default(800),
-    RUN_CONCURRENCY: z.coerce.number().int().min(1).default(150),
-    CANCEL_RATE_PER_10S: z.coerce.number().int().min(1).default(80),
-    CANCEL_CONCURRENCY: z.coerce.number().int().min(1).default(15),
+    STATUS_RATE_PER_10S: z._default(count(1), 1900),
+    STATUS_CONCURRENCY: z._default(count(1), 300),
+    RUN_RATE_PER_10S: z._default(count(1), 800),
+    RUN_CONCURRENCY: z._default(count(1), 150),
+    CANCEL_RATE_PER_10S: z._default(count(1), 80),
+    CANCEL_CONCURRENCY: z._default(count(1), 15),
     /**
      * How long POST /jobs with sync:true waits on /runsync. API Gateway ends the request at 30 s and the submit
      * function at 29 s: 20 s leaves time to record and archive what came back.
@@ -103,15 +119,8 @@ export const envSchema = z
     /** Deprecated: `true` forces WEBHOOK_VERIFICATION=strict everywhere; `false` no longer opts out of it. */
     STRICT_WEBHOOKS: bool,
     /** Decode base64 / data-URI images in outputs into artifact files. */
-    ARTIFACTS_DECODE_BASE64: z
-      .enum(['true', 'false', '1', '0'])
-      .transform((v) => v === 'true' || v === '1')
-      .default(true),
-    ARTIFACT_MAX_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .default(50 * 1024 * 1024),
+    ARTIFACTS_DECODE_BASE64: flag(true, ['true', 'false', '1', '0']),
+    ARTIFACT_MAX_BYTES: z._default(count(1), 50 * 1024 * 1024),
     /** Fetch http(s) image URLs found in outputs into artifact files, through the SSRF guard. */
     ARTIFACTS_FETCH_URLS: bool,
     /** Whole time one URL fetch may take, redirects and body included. */
@@ -120,30 +129,28 @@ export const envSchema = z
      * Local mode only (leave empty in AWS): comma-separated `host:port` entries fetched over plain http and
      * at loopback or private addresses, e.g. the emulator's `127.0.0.1:PORT`.
      */
-    ARTIFACT_FETCH_ALLOW_HOSTS: z
-      .string()
-      .optional()
-      .transform((text) =>
-        (text ?? '')
-          .split(',')
-          .map((entry) => entry.trim().toLowerCase())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/, 'comma-separated host:port entries'),
+    ARTIFACT_FETCH_ALLOW_HOSTS: z.pipe(
+      z.pipe(
+        z.optional(z.string()),
+        z.transform((text: string | undefined) =>
+          (text ?? '')
+            .split(',')
+            .map((entry) => entry.trim().toLowerCase())
+            .filter(Boolean),
         ),
       ),
-    PRESIGN_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
+      z.array(
+        z
+          .string()
+          .check(z.regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/, 'comma-separated host:port entries')),
+      ),
+    ),
+    PRESIGN_TTL_SECONDS: z._default(countUpTo(1, 604_800), 900),
     /**
      * Largest POST /jobs body accepted: 4 MiB, so the Lambda event carrying it (possibly base64-encoded, 4/3
      * larger, plus headers) stays under Lambda's 6 MB request payload limit.
      */
-    MAX_SUBMIT_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .default(4 * 1024 * 1024),
+    MAX_SUBMIT_BYTES: z._default(count(1), 4 * 1024 * 1024),
     // Deploy settings (docs/deploy.md): secrets are read again after this long, so a rotated key is picked up
     // without a cold start; 0 reads them on every use.
     SECRET_CACHE_TTL_MS: ms(5 * 60_000),
@@ -153,26 +160,32 @@ export const envSchema = z
      * is archived as delivered at once and confirmed by one sweeper /status look inside the retention window;
      * `trust`: archived as delivered, never confirmed. Each costs 1, 1 and 0 status calls per webhook job.
      */
-    WEBHOOK_VERIFICATION: verificationPolicy.optional(),
+    WEBHOOK_VERIFICATION: z.optional(verificationPolicy),
     /** JSON endpoint name → policy, for endpoints that differ from WEBHOOK_VERIFICATION. */
-    WEBHOOK_VERIFICATION_BY_ENDPOINT: jsonRecord(verificationPolicy).optional(),
+    WEBHOOK_VERIFICATION_BY_ENDPOINT: z.optional(jsonRecord(verificationPolicy)),
     /** Background verification waits this long after the archive (default LOOK_INTERVAL_MS's value). */
-    VERIFY_AFTER_MS: z.coerce.number().int().min(0).optional(),
+    VERIFY_AFTER_MS: z.optional(count(0)),
     /** Status calls one sweep pass may spend on background verification before it yields to captures. */
-    VERIFY_PER_PASS: z.coerce.number().int().min(1).default(200),
+    VERIFY_PER_PASS: z._default(count(1), 200),
     // ---- end of webhook trust
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-    METRICS_NAMESPACE: z.string().min(1).default('SubmodelArchiver'),
+    LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
+    METRICS_NAMESPACE: z._default(nonEmpty(), 'SubmodelArchiver'),
   })
-  .superRefine((env, ctx) => {
-    const names = Object.keys(env.UPSTREAM_ENDPOINTS);
-    if (names.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['UPSTREAM_ENDPOINTS'], message: 'name at least one endpoint' });
-    }
-    if (env.DEFAULT_ENDPOINT && !names.includes(env.DEFAULT_ENDPOINT)) {
-      ctx.addIssue({ code: 'custom', path: ['DEFAULT_ENDPOINT'], message: `not one of ${names.join(', ')}` });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      const names = Object.keys(env.UPSTREAM_ENDPOINTS);
+      if (names.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['UPSTREAM_ENDPOINTS'], message: 'name at least one endpoint' });
+      }
+      if (env.DEFAULT_ENDPOINT && !names.includes(env.DEFAULT_ENDPOINT)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DEFAULT_ENDPOINT'],
+          message: `not one of ${names.join(', ')}`,
+        });
+      }
+    }),
+  );
 
 export type Env = z.output<typeof envSchema>;
 

@@ -2,7 +2,8 @@
 
 /**
  * Plain JavaScript (the measured process must not load a TypeScript loader). argv: bundle path, event JSON,
- * `scheduled` or `http`. Prints `{readyMs, importMs, invokeMs, statusCode}`; readyMs counts from process start.
+ * `scheduled` or `http`. Prints `{readyMs, importMs, invokeMs, readyCpuMs, statusCode}`; readyMs counts from
+ * process start, readyCpuMs is the CPU time (all threads) the process had used by then.
  */
 export const PROBE_SOURCE = `
 import { pathToFileURL } from 'node:url';
@@ -10,6 +11,7 @@ const [bundle, eventJson, kind] = process.argv.slice(2);
 const t0 = performance.now();
 const mod = await import(pathToFileURL(bundle).href);
 const ready = performance.now();
+const cpu = process.cpuUsage();
 if (typeof mod.handler !== 'function') throw new Error('no handler export in ' + bundle);
 const event = JSON.parse(eventJson);
 const context = { getRemainingTimeInMillis: () => 60000, functionName: 'probe', awsRequestId: 'probe' };
@@ -19,6 +21,7 @@ process.stdout.write(JSON.stringify({
   readyMs: ready,
   importMs: ready - t0,
   invokeMs: done - ready,
+  readyCpuMs: (cpu.user + cpu.system) / 1000,
   statusCode: result && typeof result === 'object' && 'statusCode' in result ? result.statusCode : null,
 }));
 `;

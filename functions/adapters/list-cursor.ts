@@ -1,18 +1,18 @@
 // Opaque listing cursors: base64url JSON bound to the query's filters and bounds, re-validated on the way back in.
-// A namespace import lets the bundler drop zod's unused parts (its locales alone are 258 KB).
+import * as z from 'zod/mini';
+import '../schemas/english-messages.ts';
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { ValidationError } from '../core/errors.ts';
 import type { ListQuery } from '../core/ports.ts';
 import { LIST_DEFAULT_RANGE_MS, LIST_MAX_RANGE_MS } from '../schemas/api.ts';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 
 const cursorSchema = z.strictObject({
   v: z.literal(2),
   /** Which filters and given bounds the cursor belongs to: a cursor is only valid for the same query. */
-  q: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  q: z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/)),
   /**
    * The listing's time range, fixed by its first page. A range left to its default ends "now", which is
    * later on every request: the cursor keeps the first one, so its pages neither shift nor get refused.
@@ -22,7 +22,7 @@ const cursorSchema = z.strictObject({
   /** The UTC day (partition) to resume in. */
   d: day,
   /** Resume strictly below this job id. */
-  k: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+  k: z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)),
 });
 export type ListCursor = z.infer<typeof cursorSchema>;
 

@@ -1,6 +1,6 @@
 // Reading HTTP API v2 events: body bytes (base64 included), JSON under a size cap, headers, path params.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
 import { principalSchema } from '../schemas/api.ts';
 
@@ -22,7 +22,7 @@ const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0
  * body with a megabyte key or 100,000 stray keys must not come back as a megabyte error (or one over
  * Lambda's 6 MB response limit, which would turn a 400 into a 502).
  */
-function issuesOf(error: z.ZodError) {
+function issuesOf(error: z.core.$ZodError) {
   return error.issues.slice(0, 20).map((i) => ({
     path: clip(i.path.map(String).join('.'), 200),
     message: clip(i.message, 300),
@@ -30,7 +30,7 @@ function issuesOf(error: z.ZodError) {
 }
 
 /** Validates with zod, turning failures into a 400 that lists each problem. */
-export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+export function validate<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError(`Invalid ${what}`, { issues: issuesOf(parsed.error) });
   return parsed.data;
@@ -60,7 +60,7 @@ function depthOver(value: unknown, limit: number): boolean {
 }
 
 /** Parses a JSON body: size cap, content type, strict UTF-8, JSON, then the schema. */
-export function jsonBody<T extends z.ZodType>(
+export function jsonBody<T extends z.ZodMiniType>(
   event: APIGatewayProxyEventV2,
   schema: T,
   maxBytes: number,
@@ -101,7 +101,7 @@ export function jsonBody<T extends z.ZodType>(
   return validate(schema, value, 'request body');
 }
 
-export function pathParameter<T extends z.ZodType>(
+export function pathParameter<T extends z.ZodMiniType>(
   event: APIGatewayProxyEventV2,
   name: string,
   schema: T,

@@ -1,13 +1,13 @@
 // Upstream (SubModel/RunPod) response shapes: tolerant zod schemas that keep unknown fields and states.
-// A namespace import lets the bundler drop zod's unused parts (its locales alone are 258 KB).
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './english-messages.ts';
 
 /** Final upstream states: once seen, the job will never change again. */
 export const FINAL_UPSTREAM_STATUSES = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'] as const;
 export type FinalUpstreamStatus = (typeof FINAL_UPSTREAM_STATUSES)[number];
 
 /** Any status string is accepted (the docs name RUNNING, the service may invent more); unknown ones are not final. */
-export const upstreamStatusName = z.string().min(1).max(64);
+export const upstreamStatusName = z.string().check(z.minLength(1), z.maxLength(64));
 
 /**
  * Whether DynamoDB can hold a number as the SDK writes it: finite, inside the safe integer range (the SDK
@@ -30,14 +30,16 @@ export const RECORDED_NUMBERS = ['delayTime', 'executionTime'] as const;
 
 /** Any JSON number, including one past double range (JSON.parse reads `1e400` as Infinity). */
 const anyNumber = z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), 'expected a number');
-const storableNumber = z.number().refine(isStorableNumber, 'a number the archive can store');
+const storableNumber = z.number().check(z.refine(isStorableNumber, 'a number the archive can store'));
+
+const upstreamId = z.string().check(z.minLength(1), z.maxLength(256));
 
 const statusShape = {
-  id: z.string().min(1).max(256),
+  id: upstreamId,
   status: upstreamStatusName,
-  output: z.unknown().optional(),
-  error: z.unknown().optional(),
-  workerId: z.string().optional(),
+  output: z.optional(z.unknown()),
+  error: z.optional(z.unknown()),
+  workerId: z.optional(z.string()),
 };
 
 /**
@@ -47,9 +49,9 @@ const statusShape = {
  */
 export const upstreamStatusSchema = z.looseObject({
   ...statusShape,
-  delayTime: storableNumber.optional(),
-  executionTime: storableNumber.optional(),
-  retries: storableNumber.optional(),
+  delayTime: z.optional(storableNumber),
+  executionTime: z.optional(storableNumber),
+  retries: z.optional(storableNumber),
 });
 export type UpstreamStatus = z.infer<typeof upstreamStatusSchema> & {
   /** Numbers of an upstream answer the job record cannot take, as the upstream wrote them (see below). */
@@ -61,14 +63,14 @@ export type UpstreamStatus = z.infer<typeof upstreamStatusSchema> & {
  * numbers. A number the store cannot hold is left out of the parsed status (so never written to the record)
  * and named under UNSTORABLE; the raw bytes in result.json still carry it exactly as sent.
  */
-export const upstreamAnswerSchema = z
-  .looseObject({
+export const upstreamAnswerSchema = z.pipe(
+  z.looseObject({
     ...statusShape,
-    delayTime: anyNumber.optional(),
-    executionTime: anyNumber.optional(),
-    retries: anyNumber.optional(),
-  })
-  .transform((answer): UpstreamStatus => {
+    delayTime: z.optional(anyNumber),
+    executionTime: z.optional(anyNumber),
+    retries: z.optional(anyNumber),
+  }),
+  z.transform((answer): UpstreamStatus => {
     const unstorable: Record<string, string> = {};
     const kept: Record<string, unknown> = { ...answer };
     for (const name of [...RECORDED_NUMBERS, 'retries'] as const) {
@@ -79,11 +81,12 @@ export const upstreamAnswerSchema = z
     }
     if (Object.keys(unstorable).length === 0) return answer as UpstreamStatus;
     return Object.assign(kept as UpstreamStatus, { [UNSTORABLE]: unstorable });
-  });
+  }),
+);
 
 /** `/run` answer: `{id, status: "IN_QUEUE"}`. */
 export const runAcceptedSchema = z.looseObject({
-  id: z.string().min(1).max(256),
+  id: upstreamId,
   status: upstreamStatusName,
 });
 export type RunAccepted = z.infer<typeof runAcceptedSchema>;
@@ -91,7 +94,7 @@ export type RunAccepted = z.infer<typeof runAcceptedSchema>;
 /** `/stream/{id}` answer. */
 export const streamResponseSchema = z.looseObject({
   status: upstreamStatusName,
-  stream: z.array(z.looseObject({ output: z.unknown() })).default([]),
+  stream: z._default(z.array(z.looseObject({ output: z.unknown() })), []),
 });
 export type StreamResponse = z.infer<typeof streamResponseSchema>;
 
@@ -102,11 +105,11 @@ export type PurgeQueueResult = z.infer<typeof purgeQueueSchema>;
 /** `/health` answer. */
 export const healthSchema = z.looseObject({
   jobs: z.looseObject({
-    completed: z.number().optional(),
-    failed: z.number().optional(),
-    inProgress: z.number().optional(),
-    inQueue: z.number().optional(),
-    retried: z.number().optional(),
+    completed: z.optional(z.number()),
+    failed: z.optional(z.number()),
+    inProgress: z.optional(z.number()),
+    inQueue: z.optional(z.number()),
+    retried: z.optional(z.number()),
   }),
   workers: z.record(z.string(), z.number()),
 });

@@ -115,6 +115,49 @@ describe('function bundles, as synthesized', () => {
     },
   );
 
+  it("answers a bad request body in zod's English, which zod/mini only has because the bundle installs it", () => {
+    const entry = pathToFileURL(join(assetDirs.get('Submit') ?? '', 'index.mjs')).href;
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /jobs',
+      rawPath: '/jobs',
+      headers: { 'content-type': 'application/json' },
+      requestContext: { http: { method: 'POST', path: '/jobs' }, requestId: 'bundle-test' },
+      body: JSON.stringify({ input: {}, policy: { ttl: 1.5 }, stray: 1 }),
+      isBase64Encoded: false,
+    };
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(entry)}); const r = await m.handler(${JSON.stringify(event)}, {}); console.log(JSON.stringify(r));`,
+      ],
+      {
+        cwd: outdir,
+        env: {
+          PATH: process.env.PATH,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_REGION: 'us-east-1',
+          UPSTREAM_ENDPOINTS: JSON.stringify({ default: 'https://api.example.com/v2/ep' }),
+          UPSTREAM_API_KEYS: JSON.stringify({ default: 'key' }),
+          PUBLIC_BASE_URL: 'https://archiver.example.com',
+          WEBHOOK_SECRET: 'bundle-test-secret-0123456789abcdef',
+          JOBS_TABLE: 'jobs',
+          ARCHIVE_BUCKET: 'archive',
+          LOG_LEVEL: 'silent',
+        },
+        encoding: 'utf8',
+      },
+    );
+    const response = JSON.parse(out) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(400);
+    const messages = (
+      JSON.parse(response.body) as { error: { details: { issues: { message: string }[] } } }
+    ).error.details.issues.map((issue) => issue.message);
+    expect(messages).toEqual(['Invalid input: expected int, received number', 'Unrecognized key: "stray"']);
+  });
+
   it('carries the AWS SDK of package-lock.json, not the runtime one', () => {
     const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
       packages: Record<string, { version: string }>;
@@ -159,6 +202,18 @@ describe('per-function composition', () => {
     expect(has(inputs, /@aws-sdk\/client-dynamodb\//)).toBe(true);
     expect(has(inputs, /@aws-sdk\/s3-request-presigner\//)).toBe(true);
   });
+
+  it.each(['submit', 'webhook', 'sweeper', 'results'])(
+    'builds the %s schemas with zod/mini and only its English messages, not classic zod and its locales',
+    async (handler) => {
+      const inputs = await bundleInputs(handler);
+      expect(has(inputs, /zod\/v4\/mini\//)).toBe(true);
+      expect(has(inputs, /zod\/v4\/classic\//)).toBe(false);
+      expect(
+        inputs.filter((path) => /zod\/v4\/locales\//.test(path)).map((path) => path.replace(/^.*zod\//, '')),
+      ).toEqual(['v4/locales/en.js']);
+    },
+  );
 
   it('gives the sweeper no webhook secret reader and the page function no AWS SDK at all', async () => {
     expect(has(await bundleInputs('browser'), /@aws-sdk\//)).toBe(false);

@@ -1,5 +1,5 @@
 // Reading upstream bodies: strict UTF-8 JSON, then the tolerant zod schemas.
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { UpstreamInvalidResponseError } from '../../core/errors.ts';
 
 /** UTF-8 JSON or UpstreamInvalidResponseError. */
@@ -18,7 +18,7 @@ export function decodeJson(operation: string, raw: Uint8Array): unknown {
 }
 
 /** Schema-checked value (unknown fields kept by the loose schemas) or UpstreamInvalidResponseError. */
-export function validate<S extends z.ZodType>(operation: string, schema: S, json: unknown): z.output<S> {
+export function validate<S extends z.ZodMiniType>(operation: string, schema: S, json: unknown): z.output<S> {
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
