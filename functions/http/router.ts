@@ -3,30 +3,13 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { inInvocation } from '../composition/invocation.ts';
 import type { ServiceDeps } from '../core/services.ts';
 import { errorResponse, type HttpResult, json } from './responses.ts';
+import { matchPath, parseRoutePath } from './route-match.ts';
 
 /** A route gets the event (pathParameters filled) and this invocation's view of the runtime. */
 export type RouteHandler = (event: APIGatewayProxyEventV2, runtime: ServiceDeps) => Promise<HttpResult>;
 
 /** A job id in the path is named on every log line of the request; anything else there is not echoed. */
 const LOGGABLE_JOB_ID = /^[0-9A-Za-z]{1,64}$/;
-
-/** Matches `POST /jobs/{jobId}/cancel` against a method and a path, filling pathParameters. */
-function matchRoute(routeKey: string, method: string, path: string): Record<string, string> | undefined {
-  const [routeMethod, routePath = ''] = routeKey.split(' ');
-  if (routeMethod !== method) return undefined;
-  const want = routePath.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, part] of want.entries()) {
-    const actual = got[i] ?? '';
-    if (part.startsWith('{') && part.endsWith('}')) {
-      if (!actual) return undefined;
-      params[part.slice(1, -1)] = actual;
-    } else if (part !== actual) return undefined;
-  }
-  return params;
-}
 
 /**
  * Serves the given routes inside one invocation (composition/invocation.ts): every log line names the
@@ -66,7 +49,10 @@ function findRoute(
   const direct = routes[event.routeKey];
   if (direct) return { route: direct, event };
   for (const [key, route] of Object.entries(routes)) {
-    const params = matchRoute(key, event.requestContext.http.method, event.rawPath);
+    const [method, path = ''] = key.split(' ');
+    if (method !== event.requestContext.http.method) continue;
+    // Parameters stay percent-encoded, as API Gateway passes them: the handlers decode them (requests.ts).
+    const params = matchPath(parseRoutePath(path), event.rawPath, (segment) => segment);
     if (params) return { route, event: { ...event, pathParameters: { ...event.pathParameters, ...params } } };
   }
   return undefined;
