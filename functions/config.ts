@@ -1,4 +1,4 @@
-// The one typed configuration, parsed once from the environment; nothing else reads process.env.
+// The one typed configuration, parsed once from the environment; only variables AWS itself sets or reads are read elsewhere.
 import * as z from 'zod/mini';
 import './schemas/english-messages.ts';
 
@@ -199,7 +199,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; throws ConfigError naming every bad variable. */
+/**
+ * Parses the environment; throws ConfigError naming every bad variable. Every setting of the archiver is read
+ * here. process.env is otherwise read only by the compositions (to hand it here, and for the Lambda runtime's
+ * AWS_LAMBDA_FUNCTION_NAME and POWERTOOLS_SERVICE_NAME: composition/observability.ts) and by
+ * adapters/aws-clients.ts (AWS_ENDPOINT_URL_* and AWS_REGION, read as the SDK itself reads them).
+ */
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -37,8 +37,27 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     LOG_LEVEL: config.logLevel,
     METRICS_NAMESPACE: config.metricsNamespace,
     POWERTOOLS_SERVICE_NAME: config.serviceName,
+    NOT_FOUND_GRACE_MS: msOf(config.notFoundGraceSeconds),
+    SUBMIT_STALE_MS: msOf(config.submitStaleSeconds),
+    SWEEP_SAFETY_MS: msOf(config.sweepSafetySeconds),
+    UPSTREAM_TIMEOUT_MS: msOf(config.upstreamTimeoutSeconds),
+    STATUS_RATE_PER_10S: text(config.statusRatePer10s),
+    STATUS_CONCURRENCY: text(config.statusConcurrency),
+    RUN_RATE_PER_10S: text(config.runRatePer10s),
+    RUN_CONCURRENCY: text(config.runConcurrency),
+    CANCEL_RATE_PER_10S: text(config.cancelRatePer10s),
+    CANCEL_CONCURRENCY: text(config.cancelConcurrency),
+    VERIFY_AFTER_MS: msOf(config.verifyAfterSeconds),
+    VERIFY_PER_PASS: text(config.verifyPerPass),
+    ARTIFACTS_FETCH_URLS: text(config.artifactsFetchUrls),
+    ARTIFACT_FETCH_TIMEOUT_MS: msOf(config.artifactFetchTimeoutSeconds),
+    SECRET_CACHE_TTL_MS: msOf(config.secretCacheTtlSeconds),
   };
 }
+
+/** Unset settings stay out of the environment, so the function's own default applies. */
+const text = (value: number | boolean | undefined) => (value === undefined ? undefined : String(value));
+const msOf = (seconds: number | undefined) => (seconds === undefined ? undefined : String(seconds * 1000));
 
 /** JSON endpoint → policy for the endpoints whose verification differs from the stack's; undefined when none. */
 function byEndpointVerification(config: StackConfig): string | undefined {

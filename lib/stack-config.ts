@@ -181,6 +181,30 @@ export const stackConfigSchema = z
     runsyncWaitSeconds: int(1, MAX_RUNSYNC_WAIT_SECONDS).default(20),
     /** Base URL the upstream calls back on when a custom domain fronts the API; default: the API's own URL. */
     publicBaseUrl: httpsUrl.optional(),
+    // The function settings below are unset by default: the functions' own defaults apply (README "Settings").
+    /** A 404 younger than this is retried, not taken as expiry. */
+    notFoundGraceSeconds: int(0, 3600).optional(),
+    /** When a SUBMITTING job left by a crash is settled. */
+    submitStaleSeconds: int(1, 3600).optional(),
+    /** Time the sweeper keeps free before its own timeout. */
+    sweepSafetySeconds: int(1, 300).optional(),
+    /** Per upstream call, for every function but the webhook (which keeps 3 s to answer the callback in time). */
+    upstreamTimeoutSeconds: int(1, 60).optional(),
+    /** Client-side limits per endpoint and 10 s window, and concurrency caps, by call class. */
+    statusRatePer10s: int(1, 100_000).optional(),
+    statusConcurrency: int(1, 10_000).optional(),
+    runRatePer10s: int(1, 100_000).optional(),
+    runConcurrency: int(1, 10_000).optional(),
+    cancelRatePer10s: int(1, 100_000).optional(),
+    cancelConcurrency: int(1, 10_000).optional(),
+    /** Background verification: delay after the archive, and status calls one sweep pass may spend on it. */
+    verifyAfterSeconds: int(0, 86_400).optional(),
+    verifyPerPass: int(1, 10_000).optional(),
+    /** Also fetch image URLs found in outputs, through the SSRF guard; and the time cap per URL. */
+    artifactsFetchUrls: flag.optional(),
+    artifactFetchTimeoutSeconds: int(1, 60).optional(),
+    /** How long a Secrets Manager value is used before it is read again. */
+    secretCacheTtlSeconds: int(1, 86_400).optional(),
   })
   .superRefine((c, ctx) => {
     const names = Object.keys(c.endpoints);

@@ -1,4 +1,5 @@
-// Pure helpers of the archive browser: routes, list queries, sizes, times and JSON for display (no DOM).
+// Pure helpers of the archive browser: routes, list queries, sizes, times and JSON for display (no DOM); the CLI
+// formats sizes, durations, tags and principals with these too (cli/output/format.ts), so both read the same.
 
 /** The archiver's own job states (the API's `state` filter). */
 export const ARCHIVE_STATES = ['SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'];
@@ -90,15 +91,20 @@ export function formatTime(iso, ms = false) {
   return `${date} ${time}${ms ? `.${pad(t.getMilliseconds(), 3)}` : ''}`;
 }
 
-/** `250 ms`, `1.25 s`, `3 min 4 s`, `2 h 5 min`. */
+/**
+ * `250 ms`, `1.25 s`, `3 min 4 s`, `2 h 5 min` (the CLI prints the same: cli/output/format.ts). Whole seconds,
+ * then whole minutes, are rounded first, so 119.7 s reads `2 min 0 s`, never `1 min 60 s`.
+ */
 export function formatDuration(ms) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
   const sign = ms < 0 ? '−' : '';
   const abs = Math.abs(ms);
   if (abs < 1000) return `${sign}${Math.round(abs)} ms`;
   if (abs < 60_000) return `${sign}${Number((abs / 1000).toFixed(2))} s`;
-  if (abs < 3_600_000) return `${sign}${Math.floor(abs / 60_000)} min ${Math.round((abs % 60_000) / 1000)} s`;
-  return `${sign}${Math.floor(abs / 3_600_000)} h ${Math.round((abs % 3_600_000) / 60_000)} min`;
+  const totalS = Math.round(abs / 1000);
+  if (totalS < 3600) return `${sign}${Math.floor(totalS / 60)} min ${totalS % 60} s`;
+  const totalMin = Math.round(totalS / 60);
+  return `${sign}${Math.floor(totalMin / 60)} h ${totalMin % 60} min`;
 }
 
 /** `412 B`, `1.9 KB`, `6.8 MB` (binary units, as the demo prints them). */

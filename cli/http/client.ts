@@ -1,6 +1,7 @@
 // The CLI's HTTP client: JSON requests to the archiver API with bearer or SigV4 auth, timeouts, and errors mapped to exit codes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
+import { parseRetryAfterMs } from '../../functions/adapters/upstream/backoff.ts';
 import { ApiError, EXIT, InterruptedError } from '../errors.ts';
 import type { AuthMode } from './auth.ts';
 import { errorFromFetchFailure, errorFromResponse } from './errors.ts';
@@ -51,13 +52,12 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /** A Retry-After longer than this is not slept on: the error says when to come back instead. */
 export const MAX_RETRY_WAIT_MS = 60_000;
 
-/** Retry-After as seconds or an HTTP date; without one, 1 s, 2 s, 4 s... */
+/**
+ * Retry-After as seconds or an HTTP date, read by the same parser as the functions' upstream client;
+ * without one (or unreadable), 1 s, 2 s, 4 s...
+ */
 export function retryWaitMs(header: string | null, attempt: number, nowMs: number): number {
-  const fallback = 1000 * 2 ** (attempt - 1);
-  if (header === null || header.trim() === '') return fallback;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? fallback : Math.max(0, at - nowMs);
+  return parseRetryAfterMs(header, nowMs) ?? 1000 * 2 ** (attempt - 1);
 }
 
 /**

@@ -1,4 +1,4 @@
-// The logger and metrics every composition builds the same way: JSON logs, EMF lines in Lambda.
+// The logger and metrics every composition builds the same way: JSON logs, EMF lines batched per invocation.
 import { EmfMetrics } from '../adapters/emf-metrics.ts';
 import { JsonLogger } from '../adapters/logger.ts';
 import type { Config } from '../config.ts';
@@ -14,8 +14,12 @@ export function observability(
     metrics: new EmfMetrics({
       namespace: config.METRICS_NAMESPACE,
       service,
-      // In Lambda, EMF lines on stdout become CloudWatch metrics; elsewhere only the totals are kept.
-      ...(env.AWS_LAMBDA_FUNCTION_NAME && { write: (line: string) => process.stdout.write(`${line}\n`) }),
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? service,
+      // In Lambda, EMF lines on stdout become CloudWatch metrics. Elsewhere only the totals are kept, unless
+      // LOG_LEVEL=debug asks to see the same lines Lambda would write.
+      ...((env.AWS_LAMBDA_FUNCTION_NAME || config.LOG_LEVEL === 'debug') && {
+        write: (line: string) => process.stdout.write(`${line}\n`),
+      }),
     }),
   };
 }

@@ -98,10 +98,17 @@ export async function captureResult(
     // Numbers the record could not take (schemas/upstream.ts): result.json holds them as the upstream sent them.
     ...(obs.status[UNSTORABLE] && { unstorable: obs.status[UNSTORABLE] }),
   });
-  deps.metrics.count('JobsArchived');
-  deps.metrics.gauge('ArchivedBytes', stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0), 'Bytes');
+  const byEndpoint = { endpoint: archived.endpoint };
+  deps.metrics.count('JobsArchived', 1, byEndpoint);
+  deps.metrics.gauge(
+    'ArchivedBytes',
+    stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0),
+    'Bytes',
+    byEndpoint,
+  );
   deps.logger.info('job archived', {
     jobId: archived.jobId,
+    endpoint: archived.endpoint,
     source: obs.source,
     upstreamStatus: status.status,
     provenance: archived.provenance,
@@ -256,7 +263,7 @@ export async function recordDuplicate(
   source: CaptureSource,
   upstreamStatus: string | undefined,
 ): Promise<CaptureOutcome> {
-  deps.metrics.count('DuplicateCaptures');
+  deps.metrics.count('DuplicateCaptures', 1, { endpoint: job.endpoint });
   await audit(deps, job.jobId, source === 'webhook' ? 'webhook.duplicate' : 'capture.duplicate', source, {
     upstreamStatus: upstreamStatus ?? null,
     state: job.state,
@@ -268,7 +275,7 @@ async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Pr
   const current = await load(deps, jobId);
   if (isTerminal(current.state)) return duplicate(deps, current, obs);
   // Another capture holds a live lease: it will archive; this one is a duplicate in flight.
-  deps.metrics.count('DuplicateCaptures');
+  deps.metrics.count('DuplicateCaptures', 1, { endpoint: current.endpoint });
   await audit(deps, jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
   return { kind: 'in-progress', job: current };
 }

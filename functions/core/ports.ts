@@ -135,9 +135,15 @@ export type MetricName =
   | 'VerificationMismatches'
   | 'VerificationsUnverifiable';
 
+/** What a data point is about beyond the service: the endpoint of the job it counts, where there is one. */
+export interface MetricScope {
+  endpoint?: string;
+}
+
+/** Data points of one invocation (or one container outside an invocation); batched until it is flushed. */
 export interface Metrics {
-  count(name: MetricName, value?: number): void;
-  gauge(name: MetricName, value: number, unit: 'Milliseconds' | 'Bytes' | 'Count'): void;
+  count(name: MetricName, value?: number, scope?: MetricScope): void;
+  gauge(name: MetricName, value: number, unit: 'Milliseconds' | 'Bytes' | 'Count', scope?: MetricScope): void;
 }
 
 export interface Logger {

@@ -256,16 +256,17 @@ async function markSubmitted(
   try {
     // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).
     await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
-    deps.metrics.count('JobsSubmitted');
+    deps.metrics.count('JobsSubmitted', 1, { endpoint: job.endpoint });
     const updated = await persistently(() => deps.jobs.update(job.jobId, patch, { states: ['SUBMITTING'] }));
     await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus }, job.submittedBy);
     return updated;
   } catch (err) {
     if (!(err instanceof ConcurrentUpdateError)) {
       // Only the webhook (or an operator's reconcile with this id) can still tie the upstream job to ours.
-      deps.metrics.count('AmbiguousSubmits');
+      deps.metrics.count('AmbiguousSubmits', 1, { endpoint: job.endpoint });
       deps.logger.error('upstream accepted the job but recording its id failed', {
         jobId: job.jobId,
+        endpoint: job.endpoint,
         upstreamId,
         error: String(err),
       });
@@ -280,8 +281,8 @@ async function markSubmitted(
 
 async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamError): Promise<void> {
   if (!err.certainlyNotAccepted) {
-    deps.metrics.count('AmbiguousSubmits');
-    deps.logger.warn('ambiguous submit', { jobId: job.jobId, code: err.code });
+    deps.metrics.count('AmbiguousSubmits', 1, { endpoint: job.endpoint });
+    deps.logger.warn('ambiguous submit', { jobId: job.jobId, endpoint: job.endpoint, code: err.code });
     await persistently(() =>
       deps.jobs.update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] }),
     ).catch(ignoreConflict);
@@ -308,7 +309,7 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
     const key = scopedIdempotencyKey(idempotencyKey, job.submittedBy);
     await persistently(() => deps.jobs.releaseIdempotencyKey(key, job.jobId));
   }
-  deps.metrics.count('JobsRejected');
+  deps.metrics.count('JobsRejected', 1, { endpoint: job.endpoint });
   const detail = { code: err.code, message: err.message };
   await audit(deps, job.jobId, 'submit.rejected', 'api', detail, job.submittedBy);
   if (!rejected) return;

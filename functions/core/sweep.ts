@@ -210,7 +210,7 @@ async function look(
     summary.errors++;
     deps.metrics.count('StatusPollErrors');
     const code = err instanceof UpstreamError ? err.code : String(err);
-    deps.logger.warn('look failed', { jobId: job.jobId, code });
+    deps.logger.warn('look failed', { jobId: job.jobId, endpoint: job.endpoint, code });
     await audit(deps, job.jobId, 'status.failed', 'sweeper', { code });
     const looks = (job.looks ?? 0) + 1;
     const nowMs = deps.clock.now();
@@ -266,8 +266,9 @@ async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary)
     .catch(ignoreConflict);
   if (!expired) return;
   summary.expired++;
-  deps.metrics.count('JobsExpired');
-  deps.logger.error('job expired before capture', { jobId: job.jobId, upstreamId: job.upstreamId });
+  deps.metrics.count('JobsExpired', 1, { endpoint: job.endpoint });
+  const { jobId, endpoint, upstreamId } = job;
+  deps.logger.error('job expired before capture', { jobId, endpoint, upstreamId });
   await audit(deps, job.jobId, 'expired', 'sweeper', { upstreamStatus: job.upstreamStatus ?? null });
   await publishQuietly(deps, 'Job Expired', expired);
   await markAnnounced(deps, expired);
@@ -307,7 +308,7 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   if (!job.runAttemptedAt && job.idempotencyKey)
     await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
   summary.rejected++;
-  deps.metrics.count('JobsRejected');
+  deps.metrics.count('JobsRejected', 1, { endpoint: job.endpoint });
   await audit(deps, job.jobId, 'rejected', 'sweeper', { reason });
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);

@@ -1,50 +1,59 @@
 // Dispatches an HTTP API v2 event to its route, and turns every failure into a JSON error response.
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Logger } from '../core/ports.ts';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { inInvocation } from '../composition/invocation.ts';
+import type { ServiceDeps } from '../core/services.ts';
 import { errorResponse, type HttpResult, json } from './responses.ts';
+import { matchPath, parseRoutePath } from './route-match.ts';
 
-export type RouteHandler = (event: APIGatewayProxyEventV2) => Promise<HttpResult>;
+/** A route gets the event (pathParameters filled) and this invocation's view of the runtime. */
+export type RouteHandler = (event: APIGatewayProxyEventV2, runtime: ServiceDeps) => Promise<HttpResult>;
 
-/** Matches `POST /jobs/{jobId}/cancel` against a method and a path, filling pathParameters. */
-function matchRoute(routeKey: string, method: string, path: string): Record<string, string> | undefined {
-  const [routeMethod, routePath = ''] = routeKey.split(' ');
-  if (routeMethod !== method) return undefined;
-  const want = routePath.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, part] of want.entries()) {
-    const actual = got[i] ?? '';
-    if (part.startsWith('{') && part.endsWith('}')) {
-      if (!actual) return undefined;
-      params[part.slice(1, -1)] = actual;
-    } else if (part !== actual) return undefined;
-  }
-  return params;
-}
+/** A job id in the path is named on every log line of the request; anything else there is not echoed. */
+const LOGGABLE_JOB_ID = /^[0-9A-Za-z]{1,64}$/;
 
 /**
- * Serves the given routes. HTTP API sets routeKey; a Function URL or `$default` route sends `$default`,
- * so the path is matched here as well.
+ * Serves the given routes inside one invocation (composition/invocation.ts): every log line names the
+ * Lambda and API request ids and the path's job id, and the metrics are flushed once at the end.
+ * HTTP API sets routeKey; a Function URL or `$default` route sends `$default`, so the path is matched here
+ * as well.
  */
 export async function dispatch(
   event: APIGatewayProxyEventV2,
   routes: Record<string, RouteHandler>,
-  logger: () => Logger,
+  runtime: () => ServiceDeps,
+  context?: Partial<Pick<Context, 'awsRequestId' | 'functionName'>>,
 ): Promise<HttpResult> {
-  try {
-    const direct = routes[event.routeKey];
-    if (direct) return await direct(event);
-    const method = event.requestContext.http.method;
-    const path = event.rawPath;
-    for (const [key, route] of Object.entries(routes)) {
-      const params = matchRoute(key, method, path);
-      if (params) return await route({ ...event, pathParameters: { ...event.pathParameters, ...params } });
+  const requestId = event.requestContext.requestId;
+  const found = findRoute(event, routes);
+  const jobId = found?.event.pathParameters?.jobId;
+  // A runtime that cannot be built (a configuration error) fails the invocation: Lambda logs it whole.
+  const deps = runtime();
+  const fields = { requestId, ...(jobId && LOGGABLE_JOB_ID.test(jobId) && { jobId }) };
+  return inInvocation(deps, context, fields, async (rt) => {
+    try {
+      if (found) return await found.route(found.event, rt);
+      const { method } = event.requestContext.http;
+      return json(404, {
+        error: { code: 'ROUTE_NOT_FOUND', message: `No route for ${method} ${event.rawPath}`, details: {} },
+      });
+    } catch (err) {
+      return errorResponse(err, rt.logger, requestId);
     }
-    return json(404, {
-      error: { code: 'ROUTE_NOT_FOUND', message: `No route for ${method} ${path}`, details: {} },
-    });
-  } catch (err) {
-    return errorResponse(err, logger(), event.requestContext.requestId);
+  });
+}
+
+function findRoute(
+  event: APIGatewayProxyEventV2,
+  routes: Record<string, RouteHandler>,
+): { route: RouteHandler; event: APIGatewayProxyEventV2 } | undefined {
+  const direct = routes[event.routeKey];
+  if (direct) return { route: direct, event };
+  for (const [key, route] of Object.entries(routes)) {
+    const [method, path = ''] = key.split(' ');
+    if (method !== event.requestContext.http.method) continue;
+    // Parameters stay percent-encoded, as API Gateway passes them: the handlers decode them (requests.ts).
+    const params = matchPath(parseRoutePath(path), event.rawPath, (segment) => segment);
+    if (params) return { route, event: { ...event, pathParameters: { ...event.pathParameters, ...params } } };
   }
+  return undefined;
 }

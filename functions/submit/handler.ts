@@ -1,5 +1,5 @@
 // Lambda for POST /jobs, POST /jobs/track, POST /jobs/{jobId}/cancel and POST /jobs/{jobId}/reconcile.
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
 import { webhookSecret } from '../composition/secret-parts.ts';
@@ -33,12 +33,11 @@ const getRuntime = functionRuntime('submit', {
   urlFetcher,
 });
 
-export const handler = (event: APIGatewayProxyEventV2) =>
+export const handler = (event: APIGatewayProxyEventV2, context?: Context) =>
   dispatch(
     event,
     {
-      'POST /jobs': async (e) => {
-        const rt = getRuntime();
+      'POST /jobs': async (e, rt) => {
         const request = jsonBody(e, submitRequestSchema, rt.config.MAX_SUBMIT_BYTES);
         const rawKey = header(e, 'idempotency-key');
         const key =
@@ -53,22 +52,22 @@ export const handler = (event: APIGatewayProxyEventV2) =>
           },
         );
       },
-      'POST /jobs/track': async (e) => {
-        const rt = getRuntime();
+      'POST /jobs/track': async (e, rt) => {
         const request = jsonBody(e, trackRequestSchema, TRACK_MAX_BYTES);
         const { job, created } = await trackJob(rt, request, principalOf(e));
         return json(created ? 201 : 200, { job: publicJob(job) }, { location: `/jobs/${job.jobId}` });
       },
-      'POST /jobs/{jobId}/reconcile': async (e) => {
+      'POST /jobs/{jobId}/reconcile': async (e, rt) => {
         const jobId = pathParameter(e, 'jobId', jobIdSchema);
         const body = bodyBytes(e).length ? jsonBody(e, reconcileRequestSchema, TRACK_MAX_BYTES) : {};
-        const { job, outcome } = await reconcileJob(getRuntime(), jobId, body.upstreamId, principalOf(e));
+        const { job, outcome } = await reconcileJob(rt, jobId, body.upstreamId, principalOf(e));
         return json(200, { job: publicJob(job), outcome });
       },
-      'POST /jobs/{jobId}/cancel': async (e) => {
-        const job = await cancelJob(getRuntime(), pathParameter(e, 'jobId', jobIdSchema), principalOf(e));
+      'POST /jobs/{jobId}/cancel': async (e, rt) => {
+        const job = await cancelJob(rt, pathParameter(e, 'jobId', jobIdSchema), principalOf(e));
         return json(200, { job: publicJob(job) });
       },
     },
-    () => getRuntime().logger,
+    getRuntime,
+    context,
   );

@@ -2,6 +2,7 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
+import { inInvocation } from '../composition/invocation.ts';
 import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { type InvocationSummary, sweepInvocation } from '../core/sweep-invocation.ts';
@@ -21,12 +22,14 @@ const getRuntime = functionRuntime('sweeper', {
 
 export const handler = async (
   _event: ScheduledEvent,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  context?: Pick<Context, 'getRemainingTimeInMillis'> &
+    Partial<Pick<Context, 'awsRequestId' | 'functionName'>>,
 ): Promise<InvocationSummary> => {
   const started = Date.now();
   const remainingMs = context?.getRemainingTimeInMillis
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
-  const runtime = getRuntime();
-  return sweepInvocation(runtime, runtime.sweepLease, { remainingMs });
+  return inInvocation(getRuntime(), context, {}, (runtime) =>
+    sweepInvocation(runtime, runtime.sweepLease, { remainingMs }),
+  );
 };

@@ -1,5 +1,5 @@
 // Lambda for POST /webhooks/{jobId}/{token}: the upstream's unsigned callback, authenticated by the path token.
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
 import { webhookSecret } from '../composition/secret-parts.ts';
@@ -33,20 +33,20 @@ function decoded(raw: string | undefined): string {
   }
 }
 
-export const handler = (event: APIGatewayProxyEventV2) =>
+export const handler = (event: APIGatewayProxyEventV2, context?: Context) =>
   dispatch(
     event,
     {
-      'POST /webhooks/{jobId}/{token}': async (e) => {
+      'POST /webhooks/{jobId}/{token}': async (e, rt) => {
         // Path parameters arrive percent-encoded, as for the other handlers (pathParameter decodes them).
         const jobId = decoded(e.pathParameters?.jobId);
         const token = decoded(e.pathParameters?.token);
         // Malformed ids and tokens get the same answer as wrong ones: nothing to learn from the difference.
         if (!jobIdSchema.safeParse(jobId).success || !TOKEN.test(token)) {
-          getRuntime().metrics.count('WebhooksRejected');
+          rt.metrics.count('WebhooksRejected');
           throw new WebhookAuthError('malformed path');
         }
-        const outcome = await receiveWebhook(getRuntime(), {
+        const outcome = await receiveWebhook(rt, {
           jobId,
           token,
           body: bodyBytes(e),
@@ -55,5 +55,6 @@ export const handler = (event: APIGatewayProxyEventV2) =>
         return json(200, { received: true, outcome });
       },
     },
-    () => getRuntime().logger,
+    getRuntime,
+    context,
   );

@@ -1,5 +1,6 @@
 // Route table: HTTP API route keys ('POST /jobs/{jobId}/cancel', '{proxy+}') matched most-specific first.
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { comparePaths, matchPath, parseRoutePath, type Segment } from '../../functions/http/route-match.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'ANY';
 
@@ -23,11 +24,6 @@ export interface GatewayRoute {
   memoryLimitMB?: number;
 }
 
-type Segment =
-  | { kind: 'static'; value: string }
-  | { kind: 'param'; name: string }
-  | { kind: 'greedy'; name: string };
-
 export interface CompiledRoute {
   route: GatewayRoute;
   routeKey: string;
@@ -40,29 +36,13 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-function parseSegment(text: string, isLast: boolean, path: string): Segment {
-  const param = /^\{([A-Za-z0-9_.-]+)(\+?)\}$/.exec(text);
-  if (param === null) {
-    if (text.includes('{') || text.includes('}')) throw new Error(`bad path segment '${text}' in ${path}`);
-    return { kind: 'static', value: text };
-  }
-  const name = param[1] ?? '';
-  if (param[2] === '+') {
-    if (!isLast) throw new Error(`greedy {${name}+} must be the last segment in ${path}`);
-    return { kind: 'greedy', name };
-  }
-  return { kind: 'param', name };
-}
-
 export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] {
   const seen = new Set<string>();
   return routes.map((route) => {
-    if (!route.path.startsWith('/')) throw new Error(`route path must start with '/': ${route.path}`);
     const routeKey = `${route.method} ${route.path}`;
     if (seen.has(routeKey)) throw new Error(`duplicate route ${routeKey}`);
     seen.add(routeKey);
-    const parts = route.path.split('/').slice(1);
-    const segments = parts.map((part, i) => parseSegment(part, i === parts.length - 1, route.path));
+    const segments = parseRoutePath(route.path);
     const functionName =
       route.functionName ??
       routeKey
@@ -73,46 +53,10 @@ export function compileRoutes(routes: readonly GatewayRoute[]): CompiledRoute[] 
   });
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    const part = parts[i];
-    if (segment === undefined || part === undefined) return undefined;
-    if (segment.kind === 'greedy') {
-      const rest = parts.slice(i);
-      if (rest.join('') === '') return undefined;
-      params[segment.name] = rest.map(decode).join('/');
-      return params;
-    }
-    if (segment.kind === 'static') {
-      if (decode(part) !== segment.value) return undefined;
-    } else {
-      // A path variable never matches an empty segment ('/jobs/' is not '/jobs/{jobId}').
-      if (part === '') return undefined;
-      params[segment.name] = decode(part);
-    }
-  }
-  return parts.length === segments.length ? params : undefined;
-}
-
-const rank = { static: 0, param: 1, greedy: 2 } as const;
-
-/** Negative when a is more specific: static beats {param} beats {greedy+} at the first difference, then exact method beats ANY. */
+/** Negative when a is more specific: by path (functions/http/route-match.ts), then exact method beats ANY. */
 function compareSpecificity(a: CompiledRoute, b: CompiledRoute): number {
-  const length = Math.min(a.segments.length, b.segments.length);
-  for (let i = 0; i < length; i++) {
-    const diff = rank[a.segments[i]?.kind ?? 'greedy'] - rank[b.segments[i]?.kind ?? 'greedy'];
-    if (diff !== 0) return diff;
-  }
+  const byPath = comparePaths(a.segments, b.segments);
+  if (byPath !== 0) return byPath;
   return (a.route.method === 'ANY' ? 1 : 0) - (b.route.method === 'ANY' ? 1 : 0);
 }
 
@@ -122,11 +66,10 @@ export function matchRoute(
   method: string,
   rawPath: string,
 ): RouteMatch | undefined {
-  const parts = rawPath.split('/').slice(1);
   let best: RouteMatch | undefined;
   for (const compiled of routes) {
     if (compiled.route.method !== method && compiled.route.method !== 'ANY') continue;
-    const pathParameters = matchSegments(compiled.segments, parts);
+    const pathParameters = matchPath(compiled.segments, rawPath);
     if (pathParameters === undefined) continue;
     if (best === undefined || compareSpecificity(compiled, best.compiled) < 0)
       best = { compiled, pathParameters };

@@ -167,3 +167,91 @@ describe('loadStackConfig', () => {
     expect(app.node.children).toHaveLength(0);
   });
 });
+
+describe('README settings from the stack config', () => {
+  /** Set by the stack from the resources it creates (a binding in lib/), never by hand. */
+  const FROM_RESOURCES = [
+    'JOBS_TABLE',
+    'ARCHIVE_BUCKET',
+    'EVENT_BUS_NAME',
+    'WEBHOOK_SECRET_ID',
+    'UPSTREAM_API_KEY_SECRETS',
+    'RUNSYNC_WAIT_MS',
+  ];
+  /**
+   * Not for a deployment: local mode only (plain keys and secrets, the event forwarder, plain-HTTP fetch
+   * hosts), deprecated, fixed by Lambda's own limit, or DUE_SHARDS, which would strand the due jobs of the
+   * shards a smaller value no longer reads.
+   */
+  const NOT_DEPLOYED = [
+    'UPSTREAM_API_KEYS',
+    'WEBHOOK_SECRET',
+    'EVENTS_FORWARD_URL',
+    'ARTIFACT_FETCH_ALLOW_HOSTS',
+    'STRICT_WEBHOOKS',
+    'MAX_SUBMIT_BYTES',
+    'DUE_SHARDS',
+  ];
+
+  it('lets every function setting the README documents be set from the stack config', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { sharedEnvironment } = await import('../../lib/function-environment.ts');
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('| variable | default | meaning |'));
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+    const documented = new Set(
+      rows.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1])),
+    );
+    expect(documented.size).toBeGreaterThan(30);
+    const everySet = loadStackConfig(
+      from({
+        // An endpoint whose verification differs is what sets WEBHOOK_VERIFICATION_BY_ENDPOINT.
+        endpoints: { ...ENDPOINTS, other: { url: 'https://api.runpod.ai/v2/def456', verification: 'trust' } },
+        lookIntervalSeconds: 300,
+        notFoundGraceSeconds: 30,
+        submitStaleSeconds: 60,
+        sweepSafetySeconds: 5,
+        upstreamTimeoutSeconds: 8,
+        statusRatePer10s: 1000,
+        statusConcurrency: 100,
+        runRatePer10s: 500,
+        runConcurrency: 50,
+        cancelRatePer10s: 50,
+        cancelConcurrency: 5,
+        verifyAfterSeconds: 600,
+        verifyPerPass: 50,
+        artifactsFetchUrls: true,
+        artifactFetchTimeoutSeconds: 5,
+        secretCacheTtlSeconds: 60,
+      }),
+    );
+    const env = sharedEnvironment(everySet, 'https://api.example.com');
+    const lib = ['lib', 'lib/constructs']
+      .flatMap((dir) =>
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => readFileSync(`${dir}/${f}`, 'utf8')),
+      )
+      .join('\n');
+    const missing = [...documented].filter((name) => {
+      if (name === undefined || NOT_DEPLOYED.includes(name)) return false;
+      if (FROM_RESOURCES.includes(name)) return !lib.includes(`'${name}'`) && !lib.includes(`${name}:`);
+      return env[name as keyof typeof env] === undefined;
+    });
+    expect(missing).toEqual([]);
+    expect(env).toMatchObject({
+      NOT_FOUND_GRACE_MS: '30000',
+      STATUS_RATE_PER_10S: '1000',
+      ARTIFACTS_FETCH_URLS: 'true',
+      SECRET_CACHE_TTL_MS: '60000',
+    });
+  });
+
+  it('leaves unset function settings out, so the functions keep their own defaults', async () => {
+    const { sharedEnvironment } = await import('../../lib/function-environment.ts');
+    const env = sharedEnvironment(loadStackConfig(from({ endpoints: ENDPOINTS })), 'https://api.example.com');
+    expect(env.STATUS_RATE_PER_10S).toBeUndefined();
+    expect(env.SECRET_CACHE_TTL_MS).toBeUndefined();
+    expect(env.ARTIFACTS_FETCH_URLS).toBeUndefined();
+  });
+});

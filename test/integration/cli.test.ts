@@ -512,7 +512,7 @@ describe('archiver CLI', () => {
     expect(empty.stderr).not.toContain('back to');
     const short = await cli(['submit', '--input', '{}', '--policy-ttl', '3s']);
     expectExit(short, 1);
-    expect(short.stderr).toContain('--policy-ttl must be from 10.0 s to 7 days, got 3s');
+    expect(short.stderr).toContain('--policy-ttl must be from 10 s to 7 days, got 3s');
     const ok = await cli(['submit', '--input', '{}', '--policy-ttl', '90s', '--execution-timeout', '1m']);
     expectExit(ok, 0);
     expect((await view(ok.stdout.trim())).job.policy).toMatchObject({

@@ -90,6 +90,9 @@ describe('formatting', () => {
     expect(formatDuration(184_000)).toBe('3 min 4 s');
     expect(formatDuration(7_500_000)).toBe('2 h 5 min');
     expect(formatDuration(undefined)).toBe('');
+    // Rounded to whole seconds first: never "1 min 60 s".
+    expect(formatDuration(119_700)).toBe('2 min 0 s');
+    expect(formatDuration(-1500)).toBe('−1.5 s');
   });
 
   it('formats times in the local zone, with milliseconds on request', () => {

@@ -154,5 +154,8 @@ describe('ApiClient on 429 (the upstream rate limit passed on)', () => {
     expect(retryWaitMs('Sun, 29 Nov 2026 12:00:05 GMT', 1, now)).toBe(5000);
     expect(retryWaitMs(null, 1, now)).toBe(1000);
     expect(retryWaitMs(null, 3, now)).toBe(4000);
+    // Read like the upstream client reads it: fractions of seconds, and a bare negative number is no date.
+    expect(retryWaitMs('1.5', 1, now)).toBe(1500);
+    expect(retryWaitMs('-5', 2, now)).toBe(2000);
   });
 });

@@ -148,7 +148,7 @@ describe('job views', () => {
     const text = jobSummary(view).join('\n');
     expect(text).toContain(`Job ${JOB.jobId}  ARCHIVED (COMPLETED)`);
     expect(text).toContain('archived      2026-11-29 19:11:03Z by webhook');
-    expect(text).toContain('timings       queued 12 ms, ran 1.3 s');
+    expect(text).toContain('timings       queued 12 ms, ran 1.25 s');
     expect(text).toContain('result        jobs/2026/11/29/01M8MBK7D3CVFXHARRNW2KM3GN/result.json (1.9 KB)');
     expect(text).toMatch(/0-image\.png\s+image\/png\s+610 B\s+output\.image/);
     expect(text).not.toContain('reason');
