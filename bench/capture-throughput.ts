@@ -176,9 +176,9 @@ async function ceilingRun(
         }),
       );
       const now = new Date().toISOString();
-      await repository.update(
-        job.jobId,
-        {
+      await repository.apply(job.jobId, {
+        name: 'ceiling',
+        patch: {
           state: 'ARCHIVED',
           upstreamId: job.upstreamId ?? null,
           upstreamStatus: 'COMPLETED',
@@ -193,8 +193,8 @@ async function ceilingRun(
           executionTime: 4021,
           dueAt: null,
         },
-        { states: statesLeadingTo('ARCHIVED') },
-      );
+        condition: { states: statesLeadingTo('ARCHIVED') },
+      });
     }),
   );
   return items.length / (ms / 1000);

@@ -1,18 +1,19 @@
 // The capture service: the only path by which a job becomes ARCHIVED (webhook, sweeper, runsync, track, cancel).
 import { randomUUID } from 'node:crypto';
 import { isFinalUpstreamStatus, UNSTORABLE, type UpstreamStatus } from '../schemas/upstream.ts';
-import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
+import { markAnnounced } from './announce.ts';
 import { artifactKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
 import { audit } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
-import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { isTerminal } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { redactText } from './redaction.ts';
 import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
+import { LEASE_MS, SYNC_LEASE_MS } from './transitions.ts';
 
 /** What was seen upstream: a status object, and its exact bytes when known. */
 export interface Observation {
@@ -35,13 +36,6 @@ export type CaptureOutcome =
   | { kind: 'in-progress'; job: Job }
   | { kind: 'rescheduled'; job: Job };
 
-/** A capture that dies mid-way frees the job for the next attempt after this long. */
-const LEASE_MS = 120_000;
-/**
- * runsync results are kept upstream for 60 s only: a dead capture's lease on one must run out well inside
- * that, or nobody may capture the result before it is gone. Still longer than any capture takes.
- */
-export const SYNC_LEASE_MS = 25_000;
 const REASON_MAX = 1000;
 const SYNC_LOOK_INTERVAL_MS = 20_000;
 
@@ -66,23 +60,19 @@ export async function captureResult(
 
   const owner = randomUUID();
   const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
-  const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
-  if (!claimed) return lostClaim(deps, job.jobId, obs);
+  const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
+  if (!claim.claimed) return lostClaim(deps, claim.job ?? (await load(deps, job.jobId)), obs);
+  const claimed = claim.job;
 
   let archived: Job;
   try {
     archived = await archiveUnderLease(deps, claimed, owner, obs);
   } catch (err) {
-    if (err instanceof ConcurrentUpdateError) return lostClaim(deps, claimed.jobId, obs);
+    if (err instanceof ConcurrentUpdateError)
+      return lostClaim(deps, (err.current as Job | undefined) ?? (await load(deps, claimed.jobId)), obs);
     // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out; the
     // store error that failed the capture may well fail this too, so it is retried (persist.ts).
-    await persistently(() =>
-      deps.jobs.update(
-        claimed.jobId,
-        { leaseOwner: null, leaseUntil: null },
-        { states: ['SUBMITTING', 'PENDING'], leaseOwner: owner },
-      ),
-    ).catch(() => undefined);
+    await persistently(() => deps.jobs.releaseLease(claimed.jobId, owner)).catch(() => undefined);
     throw err;
   }
   const status = archivedStatus(archived);
@@ -106,31 +96,16 @@ export async function captureResult(
     provenance: archived.provenance,
   });
   await publishQuietly(deps, 'Job Archived', archived);
-  if (archived.verification === 'pending')
-    return { kind: 'archived', job: await awaitVerification(deps, archived) };
-  return { kind: 'archived', job: await markAnnounced(deps, archived) };
+  // Announced, and awaiting its /status look if it is to be verified: the job then stays in the due index,
+  // due at the look; `verifyDueAt` plans it. If this write fails the sweeper announces it again.
+  const verifyAt =
+    archived.verification === 'pending' ? verificationLookAt(deps.config, deps.clock.now()) : undefined;
+  return { kind: 'archived', job: await markAnnounced(deps, archived, verifyAt) };
 }
 
 /** When background verification looks at a job archived now: inside the retention window, after the rush. */
 export const verificationLookAt = (config: CaptureDeps['config'], nowMs: number) =>
   nowMs + Math.min(config.VERIFY_AFTER_MS ?? config.lookIntervalMs, config.RETENTION_MS / 2);
-
-/**
- * Announced, and awaiting its /status look: the job stays in the due index, due at the look. `verifyDueAt`
- * marks the announcement done, so a sweeper finding the job earlier knows its writer died before announcing.
- */
-async function awaitVerification(deps: CaptureDeps, job: Job): Promise<Job> {
-  const at = verificationLookAt(deps.config, deps.clock.now());
-  try {
-    return await persistently(() =>
-      deps.jobs.update(job.jobId, { dueAt: at, verifyDueAt: at }, { states: ['ARCHIVED'] }),
-    );
-  } catch (err) {
-    // Still due (at the announce deadline): the sweeper's verification dispatch handles it then.
-    deps.logger.warn('verification left to the sweeper', { jobId: job.jobId, error: String(err) });
-    return job;
-  }
-}
 
 /** Writes artifacts and result.json, then the one conditional move to ARCHIVED (fails if the lease was lost). */
 async function archiveUnderLease(
@@ -148,10 +123,10 @@ async function archiveUnderLease(
 
   const nowMs = deps.clock.now();
   const now = iso(nowMs);
-  return deps.jobs.update(
+  return deps.jobs.archive(
     claimed.jobId,
+    owner,
     {
-      state: 'ARCHIVED',
       upstreamId,
       upstreamStatus: status.status,
       submittedAt: claimed.submittedAt ?? now,
@@ -171,12 +146,8 @@ async function archiveUnderLease(
       delayTime: status.delayTime ?? null,
       executionTime: status.executionTime ?? null,
       reason: errorSummary(status.error) ?? null,
-      // Due until announced: if this process dies before the archived event, the sweeper announces it.
-      dueAt: nowMs + ANNOUNCE_AFTER_MS,
-      leaseOwner: null,
-      leaseUntil: null,
     },
-    { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+    nowMs,
   );
 }
 
@@ -208,28 +179,25 @@ async function load(deps: CaptureDeps, jobId: string): Promise<Job> {
 async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Promise<CaptureOutcome> {
   const nowMs = deps.clock.now();
   try {
-    const updated = await deps.jobs.update(
+    const updated = await deps.jobs.recordStatus(
       job.jobId,
       {
-        // An upstream status proves the upstream has the job: SUBMITTING becomes PENDING.
-        state: 'PENDING',
         upstreamId: job.upstreamId ?? obs.status.id,
         upstreamStatus: obs.status.status,
         submittedAt: job.submittedAt ?? iso(nowMs),
         lastSeenAt: iso(nowMs),
-        dueAt: nextLookAt(
-          nowMs,
-          {
-            firstLookMs: deps.config.FIRST_LOOK_MS,
-            // runsync results are kept upstream for 60 s only: look well inside that.
-            lookIntervalMs: job.sync
-              ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)
-              : deps.config.lookIntervalMs,
-          },
-          job.jobId,
-        ),
       },
-      { states: statesLeadingTo('PENDING') },
+      nextLookAt(
+        nowMs,
+        {
+          firstLookMs: deps.config.FIRST_LOOK_MS,
+          // runsync results are kept upstream for 60 s only: look well inside that.
+          lookIntervalMs: job.sync
+            ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)
+            : deps.config.lookIntervalMs,
+        },
+        job.jobId,
+      ),
     );
     await audit(deps, job.jobId, 'status.polled', obs.source, { upstreamStatus: obs.status.status });
     return { kind: 'rescheduled', job: updated };
@@ -259,12 +227,12 @@ export async function recordDuplicate(
   return { kind: 'duplicate', job };
 }
 
-async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Promise<CaptureOutcome> {
-  const current = await load(deps, jobId);
+/** The claim failed: the record as it found it says whether a capture settled the job or holds it. */
+async function lostClaim(deps: CaptureDeps, current: Job, obs: Observation): Promise<CaptureOutcome> {
   if (isTerminal(current.state)) return duplicate(deps, current, obs);
   // Another capture holds a live lease: it will archive; this one is a duplicate in flight.
   deps.metrics.count('DuplicateCaptures');
-  await audit(deps, jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
+  await audit(deps, current.jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
   return { kind: 'in-progress', job: current };
 }
 

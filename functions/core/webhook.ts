@@ -157,11 +157,7 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
     }
   }
   await deps.jobs
-    .update(
-      job.jobId,
-      { dueAt: deps.clock.now(), lastSeenAt: iso(deps.clock.now()) },
-      { states: ['SUBMITTING', 'PENDING'] },
-    )
+    .reschedule(job.jobId, { dueAt: deps.clock.now(), lastSeenAt: iso(deps.clock.now()) })
     .catch(ignoreConflict);
   return 'deferred';
 }

@@ -89,11 +89,8 @@ describe.each(targets)('DynamoJobRepository on $server', (target) => {
     const shardsWith = async () =>
       (await Promise.all([0, 1, 2, 3].map((s) => repo.queryDue(s, 5000, 100)))).flat().map((j) => j.jobId);
     expect(await shardsWith()).toContain(due.jobId);
-    await repo.update(
-      due.jobId,
-      { state: 'ARCHIVED', archivedAt: new Date().toISOString() },
-      { states: ['PENDING'] },
-    );
+    await repo.expire(due.jobId, 'gone', 2000);
+    await repo.markAnnounced(due.jobId, 'EXPIRED', 2000);
     expect(await shardsWith()).not.toContain(due.jobId);
     const stored = await repo.get(due.jobId);
     expect(stored?.dueAt).toBeUndefined();
