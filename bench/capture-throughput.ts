@@ -1,6 +1,8 @@
 // Item 1: webhooks fully archived per second at several concurrencies, against the bare storage ceiling.
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   GetCommand,
   type GetCommandInput,
   PutCommand,
@@ -126,6 +128,8 @@ function replaySteps(bench: BenchStack, steps: RecordedRequest[], from: Prepared
         return () => bench.dynamo.send(new PutCommand(input as PutCommandInput));
       case 'UpdateItemCommand':
         return () => bench.dynamo.send(new UpdateCommand(input as UpdateCommandInput));
+      case 'BatchWriteItemCommand':
+        return () => bench.dynamo.send(new BatchWriteCommand(input as BatchWriteCommandInput));
       case 'QueryCommand':
         return () => bench.dynamo.send(new QueryCommand(input as QueryCommandInput));
       default:

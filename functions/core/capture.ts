@@ -4,7 +4,7 @@ import { isFinalUpstreamStatus, UNSTORABLE, type UpstreamStatus } from '../schem
 import { markAnnounced } from './announce.ts';
 import { artifactKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
-import { audit } from './audit.ts';
+import { audit, auditEvent, auditTogether } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
 import { isTerminal } from './job-state.ts';
@@ -53,33 +53,48 @@ export async function captureResult(
   deps: CaptureDeps,
   jobOrId: Job | string,
   obs: Observation,
+  options: CaptureOptions = {},
 ): Promise<CaptureOutcome> {
-  const job = typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId;
+  const { held, received } = options;
+  const job = held?.job ?? (typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId);
   if (isTerminal(job.state)) return duplicate(deps, job, obs);
   if (!isFinalUpstreamStatus(obs.status.status)) return recordProgress(deps, job, obs);
 
-  const owner = randomUUID();
-  const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
-  const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
-  if (!claim.claimed) return lostClaim(deps, claim.job ?? (await load(deps, job.jobId)), obs);
-  const claimed = claim.job;
+  // The audit line of what led here, when its writer left it to this capture: written with the archive's
+  // own line on success, on its own (as always) otherwise.
+  const auditReceived = async () => {
+    if (received)
+      await audit(deps, job.jobId, received.event.type, received.event.source, received.event.detail);
+  };
+  const owner = held?.owner ?? randomUUID();
+  let claimed = held?.job;
+  if (!claimed) {
+    const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+    const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
+    if (!claim.claimed) {
+      await auditReceived();
+      return lostClaim(deps, claim.job ?? (await load(deps, job.jobId)), obs);
+    }
+    claimed = claim.job;
+  }
 
   let archived: Job;
   try {
     archived = await archiveUnderLease(deps, claimed, owner, obs);
   } catch (err) {
+    await auditReceived();
     if (err instanceof ConcurrentUpdateError)
-      return lostClaim(deps, (err.current as Job | undefined) ?? (await load(deps, claimed.jobId)), obs);
+      return lostClaim(deps, (err.current as Job | undefined) ?? (await load(deps, job.jobId)), obs);
     // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out; the
     // store error that failed the capture may well fail this too, so it is retried (persist.ts).
-    await persistently(() => deps.jobs.releaseLease(claimed.jobId, owner)).catch(() => undefined);
+    await persistently(() => deps.jobs.releaseLease(job.jobId, owner)).catch(() => undefined);
     throw err;
   }
   const status = archivedStatus(archived);
   const artifacts = archived.artifacts ?? [];
   const stored = { bytes: archived.resultBytes ?? 0 };
 
-  await audit(deps, archived.jobId, 'archived', obs.source, {
+  const archivedEvent = auditEvent(deps, archived.jobId, 'archived', obs.source, {
     upstreamStatus: status.status,
     resultBytes: stored.bytes,
     artifacts: artifacts.length,
@@ -87,6 +102,12 @@ export async function captureResult(
     // Numbers the record could not take (schemas/upstream.ts): result.json holds them as the upstream sent them.
     ...(obs.status[UNSTORABLE] && { unstorable: obs.status[UNSTORABLE] }),
   });
+  // The capture's audit lines in one request, beside the job event; both before the job is marked
+  // announced, so a crash before that leaves it to the sweeper, which writes whatever line is missing.
+  await Promise.all([
+    auditTogether(deps, received ? [received, archivedEvent] : [archivedEvent]),
+    publishQuietly(deps, 'Job Archived', archived),
+  ]);
   deps.metrics.count('JobsArchived');
   deps.metrics.gauge('ArchivedBytes', stored.bytes + artifacts.reduce((n, a) => n + a.bytes, 0), 'Bytes');
   deps.logger.info('job archived', {
@@ -95,12 +116,18 @@ export async function captureResult(
     upstreamStatus: status.status,
     provenance: archived.provenance,
   });
-  await publishQuietly(deps, 'Job Archived', archived);
   // Announced, and awaiting its /status look if it is to be verified: the job then stays in the due index,
   // due at the look; `verifyDueAt` plans it. If this write fails the sweeper announces it again.
   const verifyAt =
     archived.verification === 'pending' ? verificationLookAt(deps.config, deps.clock.now()) : undefined;
   return { kind: 'archived', job: await markAnnounced(deps, archived, verifyAt) };
+}
+
+export interface CaptureOptions {
+  /** A capture lease the caller already holds, taken as its read of the job (webhook.ts). */
+  held?: { owner: string; job: Job };
+  /** The caller's own audit line, left to the capture to write in one request with the archive's. */
+  received?: ReturnType<typeof auditEvent>;
 }
 
 /** When background verification looks at a job archived now: inside the retention window, after the rush. */
