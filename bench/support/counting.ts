@@ -142,7 +142,8 @@ function jobIdOf(input: Item): string | undefined {
   // A batch of one job's audit events: the job of its first item.
   const batch = isRecord(input.RequestItems) ? Object.values(input.RequestItems)[0] : undefined;
   const first = Array.isArray(batch) && isRecord(batch[0]) ? batch[0].PutRequest : undefined;
-  if (isRecord(first) && isRecord(first.Item) && typeof first.Item.jobId === 'string') return first.Item.jobId;
+  if (isRecord(first) && isRecord(first.Item) && typeof first.Item.jobId === 'string')
+    return first.Item.jobId;
   const values = isRecord(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
   const queried = values[':pk'];
   return typeof queried === 'string' && queried.startsWith('JOB#') ? queried.slice(4) : undefined;
