@@ -1,6 +1,8 @@
 // Item 1: webhooks fully archived per second at several concurrencies, against the bare storage ceiling.
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   GetCommand,
   type GetCommandInput,
   PutCommand,
@@ -126,6 +128,8 @@ function replaySteps(bench: BenchStack, steps: RecordedRequest[], from: Prepared
         return () => bench.dynamo.send(new PutCommand(input as PutCommandInput));
       case 'UpdateItemCommand':
         return () => bench.dynamo.send(new UpdateCommand(input as UpdateCommandInput));
+      case 'BatchWriteItemCommand':
+        return () => bench.dynamo.send(new BatchWriteCommand(input as BatchWriteCommandInput));
       case 'QueryCommand':
         return () => bench.dynamo.send(new QueryCommand(input as QueryCommandInput));
       default:
@@ -176,9 +180,9 @@ async function ceilingRun(
         }),
       );
       const now = new Date().toISOString();
-      await repository.update(
-        job.jobId,
-        {
+      await repository.apply(job.jobId, {
+        name: 'ceiling',
+        patch: {
           state: 'ARCHIVED',
           upstreamId: job.upstreamId ?? null,
           upstreamStatus: 'COMPLETED',
@@ -193,8 +197,8 @@ async function ceilingRun(
           executionTime: 4021,
           dueAt: null,
         },
-        { states: statesLeadingTo('ARCHIVED') },
-      );
+        condition: { states: statesLeadingTo('ARCHIVED') },
+      });
     }),
   );
   return items.length / (ms / 1000);

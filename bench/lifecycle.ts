@@ -200,11 +200,11 @@ async function rawStorageLatency(bench: BenchStack, samples: number): Promise<nu
         ContentLength: body.length,
       }),
     );
-    await repository.update(
-      job.jobId,
-      { state: 'ARCHIVED', archivedAt: new Date().toISOString(), dueAt: null },
-      { states: statesLeadingTo('ARCHIVED') },
-    );
+    await repository.apply(job.jobId, {
+      name: 'ceiling',
+      patch: { state: 'ARCHIVED', archivedAt: new Date().toISOString(), dueAt: null },
+      condition: { states: statesLeadingTo('ARCHIVED') },
+    });
     out.push(nowMs() - started);
   }
   return out;

@@ -176,6 +176,11 @@ function jobIdOf(input: Item): string | undefined {
   const pk = key?.pk;
   if (typeof pk === 'string' && pk.startsWith('JOB#')) return pk.slice(4);
   if (isRecord(input.Item) && typeof input.Item.jobId === 'string') return input.Item.jobId;
+  // A batch of one job's audit events: the job of its first item.
+  const batch = isRecord(input.RequestItems) ? Object.values(input.RequestItems)[0] : undefined;
+  const first = Array.isArray(batch) && isRecord(batch[0]) ? batch[0].PutRequest : undefined;
+  if (isRecord(first) && isRecord(first.Item) && typeof first.Item.jobId === 'string')
+    return first.Item.jobId;
   const values = isRecord(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
   const queried = values[':pk'];
   return typeof queried === 'string' && queried.startsWith('JOB#') ? queried.slice(4) : undefined;

@@ -1,8 +1,10 @@
-// JobRepository on DynamoDB: single-item conditional writes only (no transactions, no scans).
+// JobRepository on DynamoDB: single-item conditional writes and batched appends (no transactions, no scans).
 
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,17 +15,16 @@ import {
 import { canonicalJson } from '../core/canonical-json.ts';
 import { ConcurrentUpdateError, ValidationError } from '../core/errors.ts';
 import type { AuditEvent, Job } from '../core/job.ts';
-import { isWatched } from '../core/job-state.ts';
 import type {
   DueJob,
   EventPage,
   IdempotencyClaim,
-  JobPatch,
+  IdempotencyRequest,
   JobRepository,
   ListPage,
   ListQuery,
-  UpdateCondition,
 } from '../core/ports.ts';
+import { type JobTransition, TransitionRepository } from '../core/transitions.ts';
 import { DynamoJobListing } from './dynamo-job-listing.ts';
 import {
   dueShardValue,
@@ -64,7 +65,10 @@ function decodeEventCursor(cursor: string): string {
   return sk;
 }
 
-export class DynamoJobRepository implements JobRepository {
+/** BatchWriteItem takes at most this many items per request. */
+const BATCH_MAX = 25;
+
+export class DynamoJobRepository extends TransitionRepository implements JobRepository {
   private readonly db: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly shards: number;
@@ -72,6 +76,7 @@ export class DynamoJobRepository implements JobRepository {
   private readonly listing: DynamoJobListing;
 
   constructor(options: DynamoJobRepositoryOptions) {
+    super();
     this.db = options.client;
     this.table = options.tableName;
     this.shards = options.dueShards;
@@ -109,48 +114,53 @@ export class DynamoJobRepository implements JobRepository {
     return out.Item ? jobFromItem(out.Item) : undefined;
   }
 
-  async update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job> {
+  async apply(jobId: string, { name, patch, condition }: JobTransition): Promise<Job> {
     const names: Record<string, string> = { '#state': 'state' };
     const values: Record<string, unknown> = {};
     const sets = new Map<string, unknown>();
     const removes = new Set<string>();
-    for (const [name, value] of Object.entries(patch)) {
-      if (value === undefined || name === 'jobId') continue;
-      if (value === null) removes.add(name);
-      else sets.set(name, value);
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined || field === 'jobId') continue;
+      if (value === null) removes.add(field);
+      else sets.set(field, value);
     }
-    // The sparse due index follows dueAt; a terminal job leaves it unless the write keeps it due until it is
-    // announced (core/announce.ts).
-    if (patch.dueAt === null || (patch.state && !isWatched(patch.state) && patch.dueAt === undefined)) {
-      sets.delete('dueAt');
-      removes.add('dueShard').add('dueAt');
-    } else if (typeof patch.dueAt === 'number') {
-      sets.set('dueShard', dueShardValue(jobId, this.shards));
-    }
-    const alias = (name: string, i: number) => {
-      names[`#f${i}`] = name;
+    // The sparse due index follows dueAt (its shard is derived here: storage layout, not a rule).
+    if (patch.dueAt === null) removes.add('dueShard');
+    else if (typeof patch.dueAt === 'number') sets.set('dueShard', dueShardValue(jobId, this.shards));
+    const alias = (field: string, i: number) => {
+      names[`#f${i}`] = field;
       return `#f${i}`;
     };
     let n = 0;
-    const setParts = [...sets].map(([name, value]) => {
+    const setParts = [...sets].map(([field, value]) => {
       const i = n++;
       values[`:v${i}`] = value;
-      return `${alias(name, i)} = :v${i}`;
+      return `${alias(field, i)} = :v${i}`;
     });
-    const removeParts = [...removes].map((name) => alias(name, n++));
+    const removeParts = [...removes].map((field) => alias(field, n++));
     const states = condition.states.map((s, i) => {
       values[`:s${i}`] = s;
       return `:s${i}`;
     });
-    let conditionExpression = `attribute_exists(pk) AND #state IN (${states.join(', ')})`;
-    if (condition.leaseOwner) {
+    const conditions = [`attribute_exists(pk) AND #state IN (${states.join(', ')})`];
+    const owner = condition.leaseOwner ?? condition.leaseFree?.owner;
+    if (owner !== undefined) {
       names['#leaseOwner'] = 'leaseOwner';
-      values[':owner'] = condition.leaseOwner;
-      conditionExpression += ' AND #leaseOwner = :owner';
+      values[':owner'] = owner;
     }
-    for (const [i, name] of (condition.absent ?? []).entries()) {
-      names[`#a${i}`] = name;
-      conditionExpression += ` AND attribute_not_exists(#a${i})`;
+    if (condition.leaseOwner) conditions.push('#leaseOwner = :owner');
+    if (condition.leaseFree) {
+      names['#leaseUntil'] = 'leaseUntil';
+      values[':now'] = condition.leaseFree.nowMs;
+      conditions.push('(attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner)');
+    }
+    for (const [i, field] of (condition.absent ?? []).entries()) {
+      names[`#a${i}`] = field;
+      conditions.push(`attribute_not_exists(#a${i})`);
+    }
+    for (const [i, field] of (condition.present ?? []).entries()) {
+      names[`#p${i}`] = field;
+      conditions.push(`attribute_exists(#p${i})`);
     }
     const expression = [
       setParts.length ? `SET ${setParts.join(', ')}` : '',
@@ -164,7 +174,7 @@ export class DynamoJobRepository implements JobRepository {
           TableName: this.table,
           Key: jobKey(jobId),
           UpdateExpression: expression,
-          ConditionExpression: conditionExpression,
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -178,39 +188,12 @@ export class DynamoJobRepository implements JobRepository {
         const item = await this.item(jobKey(jobId));
         const ours =
           item !== undefined &&
-          [...sets].every(([name, value]) => canonicalJson(item[name]) === canonicalJson(value)) &&
-          [...removes].every((name) => item[name] === undefined);
+          [...sets].every(([field, value]) => canonicalJson(item[field]) === canonicalJson(value)) &&
+          [...removes].every((field) => item[field] === undefined);
         if (ours) return jobFromItem(item);
+        throw new ConcurrentUpdateError(jobId, name, item && jobFromItem(item));
       }
-      throw new ConcurrentUpdateError(jobId, 'updating it');
-    }
-  }
-
-  async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: jobKey(jobId),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND #state IN (:submitting, :pending) AND ' +
-            '(attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':owner': owner,
-            ':until': nowMs + leaseMs,
-            ':now': nowMs,
-            ':submitting': 'SUBMITTING',
-            ':pending': 'PENDING',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return jobFromItem(out.Attributes ?? {});
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
+      throw new ConcurrentUpdateError(jobId, name);
     }
   }
 
@@ -227,6 +210,23 @@ export class DynamoJobRepository implements JobRepository {
     } catch (err) {
       // The id is unique to this event: an item already under it is this event, written by an earlier try.
       if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async appendEvents(events: ReadonlyArray<{ event: AuditEvent; eventId: string }>): Promise<void> {
+    // A batch takes no conditions, and needs none: an item under an event's own id can only be that event.
+    for (let i = 0; i < events.length; i += BATCH_MAX) {
+      let requests: unknown[] | undefined = events
+        .slice(i, i + BATCH_MAX)
+        .map(({ event, eventId }) => ({ PutRequest: { Item: eventItem(event, eventId) } }));
+      for (let attempt = 0; requests?.length; attempt++) {
+        if (attempt > 8) throw new Error(`audit batch of job ${events[0]?.event.jobId} left items unwritten`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        const out: BatchWriteCommandOutput = await this.db.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } }),
+        );
+        requests = out.UnprocessedItems?.[this.table];
+      }
     }
   }
 
@@ -354,18 +354,17 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
-  async claimIdempotencyKey(
-    key: string,
-    requestHash: string,
-    jobId: string,
-    expiresAtMs: number,
-  ): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim> {
+    const { key, requestHash, jobId, nowMs, expiresAtMs } = request;
+    const now = Math.floor(nowMs / 1000);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { ...idempotencyKeyItem(key), jobId, requestHash, expiresAt: Math.floor(expiresAtMs / 1000) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // An expired claim no longer blocks, however late TTL deletion removes it.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       );
       return { claimed: true };
@@ -375,7 +374,7 @@ export class DynamoJobRepository implements JobRepository {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: idempotencyKeyItem(key), ConsistentRead: true }),
     );
-    if (!out.Item) return this.claimIdempotencyKey(key, requestHash, jobId, expiresAtMs);
+    if (!out.Item || Number(out.Item.expiresAt) <= now) return this.claimIdempotencyKey(request);
     // Job ids are never reused: a claim naming ours is our own put, landed by an attempt whose answer was lost.
     if (out.Item.jobId === jobId) return { claimed: true };
     return { claimed: false, jobId: String(out.Item.jobId), requestHash: String(out.Item.requestHash) };

@@ -6,13 +6,7 @@ import type { AuditEvent, Job } from './job.ts';
 import { isTerminal, type JobState } from './job-state.ts';
 import { persistently } from './persist.ts';
 import type { JobEventType, MetricName } from './ports.ts';
-import { iso, type ServiceDeps } from './services.ts';
-
-/**
- * A settled job stays in the due index this long (the capture lease's length): if the process that settled
- * it dies before announcing it, the sweeper finds it there and announces it then.
- */
-export const ANNOUNCE_AFTER_MS = 120_000;
+import type { ServiceDeps } from './services.ts';
 
 type Settled = Exclude<JobState, 'SUBMITTING' | 'PENDING'>;
 
@@ -27,15 +21,17 @@ const ANNOUNCEMENTS: Readonly<
 type AnnounceDeps = Pick<ServiceDeps, 'jobs' | 'events' | 'metrics' | 'logger' | 'clock'>;
 
 /**
- * The job was announced: it leaves the due index, marked announced so a sweeper holding a stale read of it
- * cannot claim it again. If this write fails, the sweeper announces it again (at least once).
+ * The job was announced: no longer pending, so a sweeper holding a stale read of it cannot claim it again;
+ * it leaves the due index unless its verification look is planned (`verifyAt`). If this write fails, the
+ * sweeper announces it again (at least once).
  */
-export async function markAnnounced(deps: AnnounceDeps, job: Job): Promise<Job> {
-  const patch = { dueAt: null, announcedAt: iso(deps.clock.now()), leaseOwner: null, leaseUntil: null };
+export async function markAnnounced(deps: AnnounceDeps, job: Job, verifyAt?: number): Promise<Job> {
   try {
-    return await persistently(() => deps.jobs.update(job.jobId, patch, { states: [job.state] }));
+    return await persistently(() =>
+      deps.jobs.markAnnounced(job.jobId, job.state, deps.clock.now(), verifyAt),
+    );
   } catch (err) {
-    deps.logger.warn('announced job left in the due index', { jobId: job.jobId, error: String(err) });
+    deps.logger.warn('announced job left pending', { jobId: job.jobId, error: String(err) });
     return job;
   }
 }
@@ -63,13 +59,8 @@ export async function announceLeftover(deps: AnnounceDeps, found: Job): Promise<
     await deps.events.publish(announcement.type, job);
   } catch (err) {
     // Due now and the claim given up: the next pass publishes it again.
-    const nowMs = deps.clock.now();
     await deps.jobs
-      .update(
-        job.jobId,
-        { leaseUntil: nowMs - 1, dueAt: nowMs },
-        { states: [job.state], leaseOwner: job.leaseOwner ?? '' },
-      )
+      .releaseAnnouncement(job.jobId, job.state, job.leaseOwner ?? '', deps.clock.now())
       .catch(() => undefined);
     deps.metrics.count('EventPublishFailures');
     deps.logger.error('event publish failed', {
@@ -86,23 +77,14 @@ export async function announceLeftover(deps: AnnounceDeps, found: Job): Promise<
  * Only one announcer publishes a leftover: the due index may answer with a job announced since (a sweep's
  * batch is read before its looks; an index read in AWS may lag), and two sweepers may hold the same leftover
  * (one whose lease ran out while it was slow, not dead). The claim is the job's lease, conditional on the
- * job not being announced and the lease being free or run out; a claimer that dies lets it run out, and the
- * next sweep announces the job then (at least once only where a process died).
+ * announcement still pending and the lease being free or run out (transitions.ts); a claimer that dies lets
+ * it run out, and the next sweep announces the job then (at least once only where a process died).
  */
 async function claimAnnouncement(deps: AnnounceDeps, found: Job): Promise<Job | undefined> {
   const nowMs = deps.clock.now();
   const current = await deps.jobs.get(found.jobId);
-  if (!current || !isTerminal(current.state) || current.announcedAt) return undefined;
+  if (!current || !isTerminal(current.state) || !current.announcePending) return undefined;
   if (current.dueAt === undefined || current.dueAt > nowMs) return undefined;
   if (current.leaseOwner && (current.leaseUntil ?? 0) >= nowMs) return undefined;
-  const patch = {
-    leaseOwner: randomUUID(),
-    leaseUntil: nowMs + ANNOUNCE_AFTER_MS,
-    // Due again when the claim runs out, so a claimer that dies is followed by another.
-    dueAt: nowMs + ANNOUNCE_AFTER_MS,
-  };
-  const condition = current.leaseOwner
-    ? { states: [current.state], leaseOwner: current.leaseOwner, absent: ['announcedAt' as const] }
-    : { states: [current.state], absent: ['announcedAt' as const, 'leaseOwner' as const] };
-  return deps.jobs.update(current.jobId, patch, condition).catch(ignoreConflict);
+  return deps.jobs.claimAnnouncement(current.jobId, current.state, randomUUID(), nowMs).catch(ignoreConflict);
 }

@@ -26,14 +26,17 @@ export const TALLIED_EVENTS: ReadonlySet<AuditEventType> = new Set([
 /** How many of each tallied type are kept as events of their own before only the tally grows. */
 export const TALLY_KEEPS_FIRST = 5;
 
-export async function audit(
-  deps: Pick<ServiceDeps, 'jobs' | 'logger' | 'clock'>,
+type AuditDeps = Pick<ServiceDeps, 'jobs' | 'logger' | 'clock'>;
+
+/** An audit event as it is stored, stamped now, with the one id every try of its write uses. */
+export function auditEvent(
+  deps: Pick<ServiceDeps, 'clock'>,
   jobId: string,
   type: AuditEvent['type'],
   source: AuditEvent['source'],
   detail?: Record<string, unknown>,
   actor?: string,
-): Promise<void> {
+): { event: AuditEvent; eventId: string } {
   const event: AuditEvent = {
     jobId,
     at: iso(deps.clock.now()),
@@ -44,7 +47,38 @@ export async function audit(
     ...(actor && { actor }),
   };
   // One id for every try, so a try whose answer was lost is not written (or counted) twice.
-  const eventId = randomUUID();
+  return { event, eventId: randomUUID() };
+}
+
+/**
+ * Several events of one job written in one request (a capture's), each in full: none is tallied, so only
+ * events that happen once per job, or once per capture, belong here.
+ */
+export async function auditTogether(
+  deps: AuditDeps,
+  entries: ReadonlyArray<{ event: AuditEvent; eventId: string }>,
+): Promise<void> {
+  try {
+    await persistently(() => deps.jobs.appendEvents(entries));
+  } catch (err) {
+    const first = entries[0]?.event;
+    deps.logger.error('audit append failed', {
+      jobId: first?.jobId,
+      types: entries.map((e) => e.event.type),
+      error: String(err),
+    });
+  }
+}
+
+export async function audit(
+  deps: AuditDeps,
+  jobId: string,
+  type: AuditEvent['type'],
+  source: AuditEvent['source'],
+  detail?: Record<string, unknown>,
+  actor?: string,
+): Promise<void> {
+  const { event, eventId } = auditEvent(deps, jobId, type, source, detail, actor);
   try {
     if (TALLIED_EVENTS.has(type)) {
       const seen = await persistently(() => deps.jobs.countEvent(event, eventId));

@@ -29,9 +29,9 @@ export async function cancelJob(deps: ServiceDeps, jobId: string, actor?: string
     deps.logger.warn('status after cancel failed; the sweeper will capture', { jobId, code: err.code });
   }
   // Not final yet (or status failed): let the sweeper look again now rather than on the usual schedule.
-  return deps.jobs.update(
-    jobId,
-    { upstreamStatus: answer.status, lastSeenAt: iso(deps.clock.now()), dueAt: deps.clock.now() },
-    { states: ['SUBMITTING', 'PENDING'] },
-  );
+  return deps.jobs.reschedule(jobId, {
+    upstreamStatus: answer.status,
+    lastSeenAt: iso(deps.clock.now()),
+    dueAt: deps.clock.now(),
+  });
 }

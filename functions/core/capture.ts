@@ -1,10 +1,10 @@
 // The capture service: the only path by which a job becomes ARCHIVED (webhook, sweeper, runsync, track, cancel).
 import { randomUUID } from 'node:crypto';
 import { isFinalUpstreamStatus, UNSTORABLE, type UpstreamStatus } from '../schemas/upstream.ts';
-import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
+import { markAnnounced } from './announce.ts';
 import { artifactKey } from './archive-keys.ts';
 import { findImageArtifacts } from './artifacts.ts';
-import { audit } from './audit.ts';
+import { audit, auditEvent, auditTogether } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
 import { isTerminal, statesLeadingTo } from './job-state.ts';
@@ -14,6 +14,7 @@ import { redactText } from './redaction.ts';
 import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
+import { LEASE_MS, SYNC_LEASE_MS } from './transitions.ts';
 
 /** What was seen upstream: a status object, and its exact bytes when known. */
 export interface Observation {
@@ -36,13 +37,6 @@ export type CaptureOutcome =
   | { kind: 'in-progress'; job: Job }
   | { kind: 'rescheduled'; job: Job };
 
-/** A capture that dies mid-way frees the job for the next attempt after this long. */
-const LEASE_MS = 120_000;
-/**
- * runsync results are kept upstream for 60 s only: a dead capture's lease on one must run out well inside
- * that, or nobody may capture the result before it is gone. Still longer than any capture takes.
- */
-export const SYNC_LEASE_MS = 25_000;
 const REASON_MAX = 1000;
 const SYNC_LOOK_INTERVAL_MS = 20_000;
 
@@ -60,37 +54,48 @@ export async function captureResult(
   deps: CaptureDeps,
   jobOrId: Job | string,
   obs: Observation,
+  options: CaptureOptions = {},
 ): Promise<CaptureOutcome> {
-  const job = typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId;
+  const { held, received } = options;
+  const job = held?.job ?? (typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId);
   if (isTerminal(job.state)) return duplicate(deps, job, obs);
   if (!isFinalUpstreamStatus(obs.status.status)) return recordProgress(deps, job, obs);
 
-  const owner = randomUUID();
-  const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
-  const claimed = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
-  if (!claimed) return lostClaim(deps, job.jobId, obs);
+  // The audit line of what led here, when its writer left it to this capture: written with the archive's
+  // own line on success, on its own (as always) otherwise.
+  const auditReceived = async () => {
+    if (received)
+      await audit(deps, job.jobId, received.event.type, received.event.source, received.event.detail);
+  };
+  const owner = held?.owner ?? randomUUID();
+  let claimed = held?.job;
+  if (!claimed) {
+    const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+    const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
+    if (!claim.claimed) {
+      await auditReceived();
+      return lostClaim(deps, claim.job ?? (await load(deps, job.jobId)), obs);
+    }
+    claimed = claim.job;
+  }
 
   let archived: Job;
   try {
     archived = await archiveUnderLease(deps, claimed, owner, obs);
   } catch (err) {
-    if (err instanceof ConcurrentUpdateError) return lostClaim(deps, claimed.jobId, obs);
+    await auditReceived();
+    if (err instanceof ConcurrentUpdateError)
+      return lostClaim(deps, (err.current as Job | undefined) ?? (await load(deps, job.jobId)), obs);
     // Free the lease at once so the next webhook or sweep can retry without waiting for it to run out; the
     // store error that failed the capture may well fail this too, so it is retried (persist.ts).
-    await persistently(() =>
-      deps.jobs.update(
-        claimed.jobId,
-        { leaseOwner: null, leaseUntil: null },
-        { states: ['SUBMITTING', 'PENDING'], leaseOwner: owner },
-      ),
-    ).catch(() => undefined);
+    await persistently(() => deps.jobs.releaseLease(job.jobId, owner)).catch(() => undefined);
     throw err;
   }
   const status = archivedStatus(archived);
   const artifacts = archived.artifacts ?? [];
   const stored = { bytes: archived.resultBytes ?? 0 };
 
-  await audit(deps, archived.jobId, 'archived', obs.source, {
+  const archivedEvent = auditEvent(deps, archived.jobId, 'archived', obs.source, {
     upstreamStatus: status.status,
     resultBytes: stored.bytes,
     artifacts: artifacts.length,
@@ -98,6 +103,12 @@ export async function captureResult(
     // Numbers the record could not take (schemas/upstream.ts): result.json holds them as the upstream sent them.
     ...(obs.status[UNSTORABLE] && { unstorable: obs.status[UNSTORABLE] }),
   });
+  // The capture's audit lines in one request, beside the job event; both before the job is marked
+  // announced, so a crash before that leaves it to the sweeper, which writes whatever line is missing.
+  await Promise.all([
+    auditTogether(deps, received ? [received, archivedEvent] : [archivedEvent]),
+    publishQuietly(deps, 'Job Archived', archived),
+  ]);
   const byEndpoint = { endpoint: archived.endpoint };
   deps.metrics.count('JobsArchived', 1, byEndpoint);
   deps.metrics.gauge(
@@ -113,32 +124,23 @@ export async function captureResult(
     upstreamStatus: status.status,
     provenance: archived.provenance,
   });
-  await publishQuietly(deps, 'Job Archived', archived);
-  if (archived.verification === 'pending')
-    return { kind: 'archived', job: await awaitVerification(deps, archived) };
-  return { kind: 'archived', job: await markAnnounced(deps, archived) };
+  // Announced, and awaiting its /status look if it is to be verified: the job then stays in the due index,
+  // due at the look; `verifyDueAt` plans it. If this write fails the sweeper announces it again.
+  const verifyAt =
+    archived.verification === 'pending' ? verificationLookAt(deps.config, deps.clock.now()) : undefined;
+  return { kind: 'archived', job: await markAnnounced(deps, archived, verifyAt) };
+}
+
+export interface CaptureOptions {
+  /** A capture lease the caller already holds, taken as its read of the job (webhook.ts). */
+  held?: { owner: string; job: Job };
+  /** The caller's own audit line, left to the capture to write in one request with the archive's. */
+  received?: ReturnType<typeof auditEvent>;
 }
 
 /** When background verification looks at a job archived now: inside the retention window, after the rush. */
 export const verificationLookAt = (config: CaptureDeps['config'], nowMs: number) =>
   nowMs + Math.min(config.VERIFY_AFTER_MS ?? config.lookIntervalMs, config.RETENTION_MS / 2);
-
-/**
- * Announced, and awaiting its /status look: the job stays in the due index, due at the look. `verifyDueAt`
- * marks the announcement done, so a sweeper finding the job earlier knows its writer died before announcing.
- */
-async function awaitVerification(deps: CaptureDeps, job: Job): Promise<Job> {
-  const at = verificationLookAt(deps.config, deps.clock.now());
-  try {
-    return await persistently(() =>
-      deps.jobs.update(job.jobId, { dueAt: at, verifyDueAt: at }, { states: ['ARCHIVED'] }),
-    );
-  } catch (err) {
-    // Still due (at the announce deadline): the sweeper's verification dispatch handles it then.
-    deps.logger.warn('verification left to the sweeper', { jobId: job.jobId, error: String(err) });
-    return job;
-  }
-}
 
 /** Writes artifacts and result.json, then the one conditional move to ARCHIVED (fails if the lease was lost). */
 async function archiveUnderLease(
@@ -156,10 +158,10 @@ async function archiveUnderLease(
 
   const nowMs = deps.clock.now();
   const now = iso(nowMs);
-  return deps.jobs.update(
+  return deps.jobs.archive(
     claimed.jobId,
+    owner,
     {
-      state: 'ARCHIVED',
       upstreamId,
       upstreamStatus: status.status,
       submittedAt: claimed.submittedAt ?? now,
@@ -179,12 +181,8 @@ async function archiveUnderLease(
       delayTime: status.delayTime ?? null,
       executionTime: status.executionTime ?? null,
       reason: errorSummary(status.error) ?? null,
-      // Due until announced: if this process dies before the archived event, the sweeper announces it.
-      dueAt: nowMs + ANNOUNCE_AFTER_MS,
-      leaseOwner: null,
-      leaseUntil: null,
     },
-    { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+    nowMs,
   );
 }
 
@@ -220,28 +218,25 @@ async function load(deps: CaptureDeps, jobId: string): Promise<Job> {
 async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Promise<CaptureOutcome> {
   const nowMs = deps.clock.now();
   try {
-    const updated = await deps.jobs.update(
+    const updated = await deps.jobs.recordStatus(
       job.jobId,
       {
-        // An upstream status proves the upstream has the job: SUBMITTING becomes PENDING.
-        state: 'PENDING',
         upstreamId: job.upstreamId ?? obs.status.id,
         upstreamStatus: obs.status.status,
         submittedAt: job.submittedAt ?? iso(nowMs),
         lastSeenAt: iso(nowMs),
-        dueAt: nextLookAt(
-          nowMs,
-          {
-            firstLookMs: deps.config.FIRST_LOOK_MS,
-            // runsync results are kept upstream for 60 s only: look well inside that.
-            lookIntervalMs: job.sync
-              ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)
-              : deps.config.lookIntervalMs,
-          },
-          job.jobId,
-        ),
       },
-      { states: statesLeadingTo('PENDING') },
+      nextLookAt(
+        nowMs,
+        {
+          firstLookMs: deps.config.FIRST_LOOK_MS,
+          // runsync results are kept upstream for 60 s only: look well inside that.
+          lookIntervalMs: job.sync
+            ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)
+            : deps.config.lookIntervalMs,
+        },
+        job.jobId,
+      ),
     );
     await audit(deps, job.jobId, 'status.polled', obs.source, { upstreamStatus: obs.status.status });
     return { kind: 'rescheduled', job: updated };
@@ -271,12 +266,12 @@ export async function recordDuplicate(
   return { kind: 'duplicate', job };
 }
 
-async function lostClaim(deps: CaptureDeps, jobId: string, obs: Observation): Promise<CaptureOutcome> {
-  const current = await load(deps, jobId);
+/** The claim failed: the record as it found it says whether a capture settled the job or holds it. */
+async function lostClaim(deps: CaptureDeps, current: Job, obs: Observation): Promise<CaptureOutcome> {
   if (isTerminal(current.state)) return duplicate(deps, current, obs);
   // Another capture holds a live lease: it will archive; this one is a duplicate in flight.
   deps.metrics.count('DuplicateCaptures', 1, { endpoint: current.endpoint });
-  await audit(deps, jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
+  await audit(deps, current.jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });
   return { kind: 'in-progress', job: current };
 }
 

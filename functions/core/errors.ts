@@ -78,8 +78,12 @@ export class JobStateConflictError extends ArchiverError {
 
 /** A conditional write lost a race; callers reload and decide again. */
 export class ConcurrentUpdateError extends ArchiverError {
-  constructor(jobId: string, what: string) {
+  /** The record as the failed write found it, when the store answered with it (so no read has to follow). */
+  current?: unknown;
+  constructor(jobId: string, what: string, current?: unknown) {
     super('CONCURRENT_UPDATE', `Job ${jobId} changed while ${what}`, { jobId });
+    // Not enumerable: the record is for the caller, never for a log line or an answer.
+    if (current !== undefined) Object.defineProperty(this, 'current', { value: current, enumerable: false });
   }
 }
 

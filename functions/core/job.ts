@@ -52,7 +52,12 @@ export interface Job {
   lastSeenAt?: string;
   finishedAt?: string;
   archivedAt?: string;
-  /** Its settlement was announced (audit, metric, job event): the sweeper never announces it again. */
+  /**
+   * Settled and not yet announced (audit, metric, job event): the sweeper announces it if its writer dies
+   * first (core/announce.ts). Set by every move to a settled state, removed by markAnnounced.
+   */
+  announcePending?: boolean;
+  /** When its settlement was announced. */
   announcedAt?: string;
   expiredAt?: string;
   rejectedAt?: string;
@@ -85,7 +90,11 @@ export interface Job {
   submittedBy?: string;
   /** The IAM principal (ARN) that adopted the job through POST /jobs/track. */
   trackedBy?: string;
-  /** Epoch ms of the sweeper's next look; present only while the job is watched. */
+  /**
+   * Epoch ms of the sweeper's next look (the sparse due index). Present while the job is watched, and on a
+   * settled job only while it awaits something of the sweeper: its announcement (`announcePending`, due when
+   * its writer's lease would have run out) or its background verification look (`verifyDueAt`).
+   */
   dueAt?: number;
   /** Number of /status looks so far. */
   looks?: number;

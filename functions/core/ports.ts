@@ -5,14 +5,36 @@ import type { JobState } from './job-state.ts';
 /** Fields to set on a job; `null` removes the attribute. */
 export type JobPatch = { [K in keyof Job]?: Job[K] | null };
 
+/** What must hold for a transition's write (core/transitions.ts builds them; adapters apply them). */
 export interface UpdateCondition {
   /** The job must be in one of these states. */
   states: readonly JobState[];
   /** The job must hold this capture lease. */
   leaseOwner?: string;
+  /** The lease must be absent, run out by `nowMs`, or already held by `owner`. */
+  leaseFree?: { owner: string; nowMs: number };
   /** The job must not have these fields yet (e.g. `runAttemptedAt`: only one request may call /run). */
   absent?: readonly (keyof Job)[];
+  /** The job must have these fields (e.g. `announcePending`: only a pending announcement is claimed). */
+  present?: readonly (keyof Job)[];
 }
+
+/** A watched job's next look, and what the look saw. */
+export interface ScheduleFields {
+  dueAt: number;
+  looks?: number;
+  lastSeenAt?: string;
+  upstreamStatus?: string;
+}
+
+/** What the move to ARCHIVED records (the state, the announcement marker and the lease are the transition's). */
+export type ArchiveFields = Omit<
+  JobPatch,
+  'state' | 'dueAt' | 'announcePending' | 'announcedAt' | 'leaseOwner' | 'leaseUntil'
+>;
+
+/** The capture lease, and the record as the claim found it either way (absent: no such job). */
+export type CaptureClaim = { claimed: true; job: Job } | { claimed: false; job?: Job };
 
 export interface DueJob extends Job {
   dueAt: number;
@@ -51,16 +73,64 @@ export interface EventPage {
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; jobId: string; requestHash: string };
 
+export interface IdempotencyRequest {
+  key: string;
+  requestHash: string;
+  jobId: string;
+  nowMs: number;
+  /** The claim blocks other requests with the key until then, and no longer (not until TTL deletion). */
+  expiresAtMs: number;
+}
+
+/**
+ * The job store. Every write to a job record is a named transition (core/transitions.ts) that owns its
+ * condition and its due-index and lease effects; callers never compose a patch of their own.
+ */
 export interface JobRepository {
   /** Creates the job; fails with ConcurrentUpdateError if the id exists. */
   create(job: Job): Promise<void>;
   get(jobId: string): Promise<Job | undefined>;
-  /** Conditional update; throws ConcurrentUpdateError when the condition fails. Returns the new record. */
-  update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job>;
+  /** SUBMITTING, run not yet claimed → the run claim is this request's (the input archived beside it). */
+  claimRun(
+    jobId: string,
+    fields: Pick<Job, 'inputKey' | 'inputBytes' | 'runAttemptedAt' | 'runClaim'>,
+  ): Promise<Job>;
+  /** SUBMITTING → PENDING with /run's answer, due at the first look. */
+  markSubmitted(
+    jobId: string,
+    fields: Pick<Job, 'upstreamId' | 'upstreamStatus' | 'submittedAt'>,
+    dueAt: number,
+  ): Promise<Job>;
+  markSubmitAmbiguous(jobId: string): Promise<Job>;
+  /** SUBMITTING or PENDING → PENDING with a non-final status seen, due at the next look. */
+  recordStatus(
+    jobId: string,
+    fields: Pick<Job, 'upstreamId' | 'upstreamStatus' | 'submittedAt' | 'lastSeenAt'>,
+    dueAt: number,
+  ): Promise<Job>;
+  /** A watched job's next look. */
+  reschedule(jobId: string, fields: ScheduleFields): Promise<Job>;
   /** Takes the capture lease if the job is watched and the lease is free, expired or already ours. */
-  claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined>;
+  claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<CaptureClaim>;
+  releaseLease(jobId: string, owner: string): Promise<Job>;
+  /** → ARCHIVED under the lease `owner` holds; pending its announcement (still due) until markAnnounced. */
+  archive(jobId: string, owner: string, fields: ArchiveFields, nowMs: number): Promise<Job>;
+  /** → EXPIRED, pending its announcement. */
+  expire(jobId: string, reason: string, nowMs: number): Promise<Job>;
+  /** → REJECTED, pending its announcement; `unsent` only while no request has claimed the run. */
+  reject(jobId: string, reason: string, nowMs: number, options?: { unsent?: boolean }): Promise<Job>;
+  /** The sweeper's claim on announcing a settled job its writer left pending. */
+  claimAnnouncement(jobId: string, state: JobState, owner: string, nowMs: number): Promise<Job>;
+  releaseAnnouncement(jobId: string, state: JobState, owner: string, nowMs: number): Promise<Job>;
+  /** Announced: no longer pending; out of the due index unless a verification look is planned at `verifyAt`. */
+  markAnnounced(jobId: string, state: JobState, nowMs: number, verifyAt?: number): Promise<Job>;
+  scheduleVerification(jobId: string, at: number): Promise<Job>;
+  /** The verification settled (its fields), the job leaves the due index. */
+  settleVerification(jobId: string, fields: JobPatch): Promise<Job>;
   /** Appends once per `eventId`: a retry with the same id never writes the event twice. */
   appendEvent(event: AuditEvent, eventId?: string): Promise<void>;
+  /** Appends several events of one job in one request, each once per its id (as appendEvent). */
+  appendEvents(events: ReadonlyArray<{ event: AuditEvent; eventId: string }>): Promise<void>;
   /**
    * Counts one more of a repeated event on the job's single tally item for its type (keeping it as the
    * latest), and returns how many there are in all. A retry with the same `eventId` is not counted twice.
@@ -77,12 +147,8 @@ export interface JobRepository {
   findByUpstream(endpoint: string, upstreamId: string): Promise<string | undefined>;
   /** Links `{endpoint, upstreamId}` to a job once; returns the job id that holds the link. */
   linkUpstream(endpoint: string, upstreamId: string, jobId: string): Promise<string>;
-  claimIdempotencyKey(
-    key: string,
-    requestHash: string,
-    jobId: string,
-    expiresAtMs: number,
-  ): Promise<IdempotencyClaim>;
+  /** Claims the key unless another request holds it unexpired; a claim naming `jobId` is ours already. */
+  claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim>;
   releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
 }
 

@@ -34,6 +34,7 @@ export function publicJob(job: Job): PublicJob {
     leaseUntil: _until,
     dueAt,
     announcedAt: _told,
+    announcePending: _pending,
     runClaim: _claim,
     ...rest
   } = job;

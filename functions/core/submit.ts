@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
-import { ANNOUNCE_AFTER_MS, markAnnounced } from './announce.ts';
+import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
 import { requestHash } from './canonical-json.ts';
@@ -11,7 +11,7 @@ import { captureResult, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, UpstreamError } from './errors.ts';
 import type { Job } from './job.ts';
-import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { isTerminal } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -46,12 +46,13 @@ export async function submitJob(
 
   if (idempotencyKey) {
     const hash = requestHash({ ...request, endpoint });
-    const claim = await deps.jobs.claimIdempotencyKey(
-      scopedIdempotencyKey(idempotencyKey, principal),
-      hash,
+    const claim = await deps.jobs.claimIdempotencyKey({
+      key: scopedIdempotencyKey(idempotencyKey, principal),
+      requestHash: hash,
       jobId,
-      nowMs + IDEMPOTENCY_TTL_MS,
-    );
+      nowMs,
+      expiresAtMs: nowMs + IDEMPOTENCY_TTL_MS,
+    });
     if (!claim.claimed) {
       if (claim.requestHash !== hash) throw new IdempotencyConflictError(idempotencyKey, claim.jobId);
       const existing = await awaitRecord(deps, claim.jobId);
@@ -159,11 +160,12 @@ async function sendJob(
   const runClaim = randomUUID();
   try {
     // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
-    job = await deps.jobs.update(
-      jobId,
-      { inputKey: stored.key, inputBytes: stored.bytes, runAttemptedAt: iso(deps.clock.now()), runClaim },
-      { states: ['SUBMITTING'], absent: ['runAttemptedAt'] },
-    );
+    job = await deps.jobs.claimRun(jobId, {
+      inputKey: stored.key,
+      inputBytes: stored.bytes,
+      runAttemptedAt: iso(deps.clock.now()),
+      runClaim,
+    });
   } catch (err) {
     // The write may have landed with only its answer lost (the SDK then retries it into its own condition):
     // the token says whether the claim is ours. Losing it unsent would leave a job nobody ever sends.
@@ -239,25 +241,20 @@ async function markSubmitted(
   upstreamStatus: string,
 ): Promise<Job> {
   const nowMs = deps.clock.now();
-  const patch = {
-    state: 'PENDING' as const,
-    upstreamId,
-    upstreamStatus,
-    submittedAt: iso(nowMs),
-    // A runsync job that outlived the wait is kept upstream for only 60 s after it ends: looked at on every
-    // sweep pass from now on, ahead of any backlog (schedule.ts).
-    dueAt: job.sync
-      ? syncLookAt(nowMs)
-      : firstLookAt(nowMs, {
-          firstLookMs: deps.config.FIRST_LOOK_MS,
-          lookIntervalMs: deps.config.lookIntervalMs,
-        }),
-  };
+  const fields = { upstreamId, upstreamStatus, submittedAt: iso(nowMs) };
+  // A runsync job that outlived the wait is kept upstream for only 60 s after it ends: looked at on every
+  // sweep pass from now on, ahead of any backlog (schedule.ts).
+  const dueAt = job.sync
+    ? syncLookAt(nowMs)
+    : firstLookAt(nowMs, {
+        firstLookMs: deps.config.FIRST_LOOK_MS,
+        lookIntervalMs: deps.config.lookIntervalMs,
+      });
   try {
     // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).
     await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
     deps.metrics.count('JobsSubmitted', 1, { endpoint: job.endpoint });
-    const updated = await persistently(() => deps.jobs.update(job.jobId, patch, { states: ['SUBMITTING'] }));
+    const updated = await persistently(() => deps.jobs.markSubmitted(job.jobId, fields, dueAt));
     await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus }, job.submittedBy);
     return updated;
   } catch (err) {
@@ -283,26 +280,18 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
   if (!err.certainlyNotAccepted) {
     deps.metrics.count('AmbiguousSubmits', 1, { endpoint: job.endpoint });
     deps.logger.warn('ambiguous submit', { jobId: job.jobId, endpoint: job.endpoint, code: err.code });
-    await persistently(() =>
-      deps.jobs.update(job.jobId, { submitAmbiguous: true }, { states: ['SUBMITTING'] }),
-    ).catch(ignoreConflict);
+    await persistently(() => deps.jobs.markSubmitAmbiguous(job.jobId)).catch(ignoreConflict);
     const detail = { code: err.code, message: err.message };
     await audit(deps, job.jobId, 'submit.ambiguous', 'api', detail, job.submittedBy);
     return;
   }
   // Recorded persistently: a refusal that fails to be written leaves a job nobody sends, waiting a whole job
   // life for a webhook that cannot come, while its client's retries get it back.
-  const nowMs = deps.clock.now();
-  const patch = {
-    state: 'REJECTED' as const,
-    rejectedAt: iso(nowMs),
-    reason: `${err.code}: ${err.message}`,
-    // Due until announced (announce.ts).
-    dueAt: nowMs + ANNOUNCE_AFTER_MS,
-  };
-  const rejected = await persistently(() =>
-    deps.jobs.update(job.jobId, patch, { states: statesLeadingTo('REJECTED') }),
-  ).catch(ignoreConflict);
+  const reason = `${err.code}: ${err.message}`;
+  // Pending its announcement until markAnnounced (announce.ts).
+  const rejected = await persistently(() => deps.jobs.reject(job.jobId, reason, deps.clock.now())).catch(
+    ignoreConflict,
+  );
   // The upstream certainly has no job: free the key so the client's retry can really try again.
   const { idempotencyKey } = job;
   if (idempotencyKey) {

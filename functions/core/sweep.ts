@@ -1,13 +1,13 @@
 // The sweeper service: looks at every due job, oldest first, so no result outlives the upstream's window.
-import { ANNOUNCE_AFTER_MS, announceLeftover, markAnnounced } from './announce.ts';
+import { announceLeftover, markAnnounced } from './announce.ts';
 import { audit } from './audit.ts';
 import { captureResult, publishQuietly } from './capture.ts';
 import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimitedError } from './errors.ts';
 import type { Job } from './job.ts';
-import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { isTerminal } from './job-state.ts';
 import type { DueJob } from './ports.ts';
 import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
-import { iso, type ServiceDeps } from './services.ts';
+import type { ServiceDeps } from './services.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
 
 export interface SweepSummary {
@@ -215,20 +215,17 @@ async function look(
     const looks = (job.looks ?? 0) + 1;
     const nowMs = deps.clock.now();
     await deps.jobs
-      .update(
-        job.jobId,
-        { dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks), looks },
-        { states: ['SUBMITTING', 'PENDING'] },
-      )
+      .reschedule(job.jobId, {
+        dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks),
+        looks,
+      })
       .catch(ignoreConflict);
   }
 }
 
 /** A runsync job still running stays ahead of the backlog, looked at on every pass (schedule.ts). */
 async function keepSyncAhead(deps: ServiceDeps, job: Job): Promise<void> {
-  await deps.jobs
-    .update(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }, { states: ['PENDING'] })
-    .catch(ignoreConflict);
+  await deps.jobs.reschedule(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }).catch(ignoreConflict);
 }
 
 const schedule = (deps: ServiceDeps) => ({
@@ -243,26 +240,13 @@ async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary)
   if (nowMs - since < deps.config.NOT_FOUND_GRACE_MS) {
     summary.rescheduled++;
     await deps.jobs
-      .update(
-        job.jobId,
-        { dueAt: nowMs + Math.max(1000, deps.config.NOT_FOUND_GRACE_MS / 4) },
-        { states: ['SUBMITTING', 'PENDING'] },
-      )
+      .reschedule(job.jobId, { dueAt: nowMs + Math.max(1000, deps.config.NOT_FOUND_GRACE_MS / 4) })
       .catch(ignoreConflict);
     return;
   }
+  // Pending its announcement until markAnnounced (announce.ts): an expiry must never go unalarmed.
   const expired = await deps.jobs
-    .update(
-      job.jobId,
-      {
-        state: 'EXPIRED',
-        expiredAt: iso(nowMs),
-        // Due until announced (announce.ts): an expiry must never go unalarmed.
-        dueAt: nowMs + ANNOUNCE_AFTER_MS,
-        reason: 'upstream answered 404 before the result was captured',
-      },
-      { states: statesLeadingTo('EXPIRED') },
-    )
+    .expire(job.jobId, 'upstream answered 404 before the result was captured', nowMs)
     .catch(ignoreConflict);
   if (!expired) return;
   summary.expired++;
@@ -288,20 +272,16 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   if (age < patience) {
     summary.rescheduled++;
     await deps.jobs
-      .update(job.jobId, { dueAt: nextLookAt(nowMs, schedule(deps), job.jobId) }, { states: ['SUBMITTING'] })
+      .reschedule(job.jobId, { dueAt: nextLookAt(nowMs, schedule(deps), job.jobId) })
       .catch(ignoreConflict);
     return;
   }
   const reason = job.runAttemptedAt
     ? 'SUBMIT_UNCONFIRMED: /run gave no answer and no webhook came within the job life'
     : 'SUBMIT_NOT_SENT: the submit stopped before /run was called';
+  // Never sent: only while no retry of its client has taken the run claim since this look read the job.
   const rejected = await deps.jobs
-    .update(
-      job.jobId,
-      { state: 'REJECTED', rejectedAt: iso(nowMs), reason, dueAt: nowMs + ANNOUNCE_AFTER_MS },
-      // Never sent: only while no retry of its client has taken the run claim since this look read the job.
-      { states: ['SUBMITTING'], ...(!job.runAttemptedAt && { absent: ['runAttemptedAt' as const] }) },
-    )
+    .reject(job.jobId, reason, nowMs, { unsent: !job.runAttemptedAt })
     .catch(ignoreConflict);
   if (!rejected) return;
   // Never sent: the client's retry with the same Idempotency-Key must be free to try again.

@@ -55,13 +55,11 @@ export type VerifyOutcome = 'confirmed' | 'mismatch' | 'unverifiable' | 'deferre
  * retention window is about to close on it.
  */
 export async function verifyArchived(deps: ServiceDeps, job: Job, pass: VerifyPass): Promise<VerifyOutcome> {
-  if (job.verifyDueAt === undefined) {
+  if (job.announcePending) {
     // Its writer died between the archive and the announcement: announce now, verify at the planned time.
     await announceLeftover(deps, job);
     const at = verificationLookAt(deps.config, deps.clock.now());
-    await deps.jobs
-      .update(job.jobId, { dueAt: at, verifyDueAt: at }, { states: ['ARCHIVED'] })
-      .catch(ignoreConflict);
+    await deps.jobs.scheduleVerification(job.jobId, at).catch(ignoreConflict);
     return 'announced';
   }
   const nowMs = deps.clock.now();
@@ -119,9 +117,7 @@ const lookSchedule = (deps: ServiceDeps) => ({
 });
 
 async function reschedule(deps: ServiceDeps, job: Job, at: number): Promise<void> {
-  await deps.jobs
-    .update(job.jobId, { dueAt: at, verifyDueAt: at }, { states: ['ARCHIVED'] })
-    .catch(ignoreConflict);
+  await deps.jobs.scheduleVerification(job.jobId, at).catch(ignoreConflict);
 }
 
 /** Records how the verification ended and takes the job out of the due index. */
@@ -132,11 +128,7 @@ async function settle(
   detail: Record<string, unknown>,
 ): Promise<VerifyOutcome> {
   const settled = await deps.jobs
-    .update(
-      job.jobId,
-      { verification, verifiedAt: iso(deps.clock.now()), dueAt: null, verifyDueAt: null },
-      { states: ['ARCHIVED'] },
-    )
+    .settleVerification(job.jobId, { verification, verifiedAt: iso(deps.clock.now()) })
     .catch(ignoreConflict);
   if (!settled) return 'deferred';
   deps.metrics.count(verification === 'confirmed' ? 'VerificationsConfirmed' : 'VerificationsUnverifiable');
@@ -167,25 +159,19 @@ async function replaceWithVerified(
   const stored = await writeResultDocument(deps, job, upstreamId, obs, 'verified');
   const evidenceKey = job.resultKey ?? null;
   const replaced = await deps.jobs
-    .update(
-      job.jobId,
-      {
-        provenance: 'verified',
-        verification: 'mismatch',
-        verifiedAt: iso(deps.clock.now()),
-        evidenceKey,
-        resultKey: stored.key,
-        resultBytes: stored.bytes,
-        artifacts,
-        upstreamStatus: status.status,
-        delayTime: status.delayTime ?? null,
-        executionTime: status.executionTime ?? null,
-        reason: errorSummary(status.error) ?? null,
-        dueAt: null,
-        verifyDueAt: null,
-      },
-      { states: ['ARCHIVED'] },
-    )
+    .settleVerification(job.jobId, {
+      provenance: 'verified',
+      verification: 'mismatch',
+      verifiedAt: iso(deps.clock.now()),
+      evidenceKey,
+      resultKey: stored.key,
+      resultBytes: stored.bytes,
+      artifacts,
+      upstreamStatus: status.status,
+      delayTime: status.delayTime ?? null,
+      executionTime: status.executionTime ?? null,
+      reason: errorSummary(status.error) ?? null,
+    })
     .catch(ignoreConflict);
   if (!replaced) return 'deferred';
   deps.metrics.count('VerificationMismatches');

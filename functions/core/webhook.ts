@@ -1,13 +1,17 @@
 // The webhook service: authenticate the callback, treat its body as a hint, capture from what is true.
+
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { isFinalUpstreamStatus, type UpstreamStatus, upstreamStatusSchema } from '../schemas/upstream.ts';
-import { audit } from './audit.ts';
+import { audit, auditEvent } from './audit.ts';
 import { type CaptureOutcome, captureResult, recordDuplicate } from './capture.ts';
 import { ignoreConflict, UpstreamError, ValidationError, WebhookAuthError } from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
+import { persistently } from './persist.ts';
 import { statusOnly } from './result-document.ts';
 import { iso, type ServiceDeps } from './services.ts';
+import { SYNC_LEASE_MS } from './transitions.ts';
 import { verificationPolicy } from './verify.ts';
 import { DEFAULT_JOB_LIFE_MS, tokenExpiresAt, verifyWebhookToken } from './webhook-token.ts';
 
@@ -32,6 +36,16 @@ function unusableBecause(job: Job, hint: UpstreamStatus | undefined, config: Con
   // unsigned body, or holding one job's callback URL would be enough to make the archiver fetch anything.
   if (config.ARTIFACTS_FETCH_URLS) return 'URL fetching confirms with /status';
   return undefined;
+}
+
+/** Whether any endpoint may have a body archived as delivered (else no webhook takes a lease with its read). */
+function bodyMayBeArchived(config: Config): boolean {
+  if (config.STRICT_WEBHOOKS || config.ARTIFACTS_FETCH_URLS) return false;
+  const policies = [
+    config.WEBHOOK_VERIFICATION ?? 'strict',
+    ...Object.values(config.WEBHOOK_VERIFICATION_BY_ENDPOINT ?? {}),
+  ];
+  return policies.some((policy) => policy !== 'strict');
 }
 
 interface Hint {
@@ -110,31 +124,52 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
   // The ULID's time is signed with it: no job can use its token past the longest job life, read nothing.
   if (nowMs > tokenExpiresAt(delivery.jobId, deps.config.RETENTION_MS)) throw refuse('token expired');
   const text = bodyText(delivery);
-  const job = await deps.jobs.get(delivery.jobId);
-  if (!job) throw refuse('no such job');
-  const life = job.policy?.ttl ?? DEFAULT_JOB_LIFE_MS;
-  if (nowMs > tokenExpiresAt(job.jobId, deps.config.RETENTION_MS, life)) throw refuse('token expired');
-  deps.metrics.count('WebhooksReceived');
-
   const parsed = parseHint(text);
   const hint = parsed?.status;
-  await audit(deps, job.jobId, 'webhook.received', 'webhook', {
-    bytes: delivery.body.length,
-    upstreamStatus: hint?.status ?? null,
-  });
+  // A final body that may be archived as it is: the capture lease is taken as the read of the job, one
+  // request instead of two. The lease is the short one (the job's kind is not known yet), still longer than
+  // a capture from a body in hand takes; it is given back at once if the body is not archived after all.
+  const speculate =
+    hint !== undefined && isFinalUpstreamStatus(hint.status) && bodyMayBeArchived(deps.config);
+  const owner = randomUUID();
+  const read = speculate
+    ? await deps.jobs.claimCapture(delivery.jobId, owner, nowMs, SYNC_LEASE_MS)
+    : undefined;
+  const job = read ? read.job : await deps.jobs.get(delivery.jobId);
+  let held = read?.claimed ? owner : undefined;
+  const giveBack = async () => {
+    if (!job || !held) return;
+    held = undefined;
+    await persistently(() => deps.jobs.releaseLease(job.jobId, owner)).catch(() => undefined);
+  };
+  if (!job) throw refuse('no such job');
+  const life = job.policy?.ttl ?? DEFAULT_JOB_LIFE_MS;
+  if (nowMs > tokenExpiresAt(job.jobId, deps.config.RETENTION_MS, life)) {
+    await giveBack();
+    throw refuse('token expired');
+  }
+  deps.metrics.count('WebhooksReceived');
+
+  const received = { bytes: delivery.body.length, upstreamStatus: hint?.status ?? null };
+  const problem = isTerminal(job.state) ? 'settled' : unusableBecause(job, hint, deps.config);
+  const observation = parsed && {
+    status: parsed.status,
+    raw: parsed.raw,
+    source: 'webhook' as const,
+    provenance: 'as-delivered' as const,
+    verifyLater: verificationPolicy(deps.config, job.endpoint) === 'background',
+  };
+  if (!problem && observation && held) {
+    // Its received line is written with the archive's, in one request (capture.ts).
+    const line = auditEvent(deps, job.jobId, 'webhook.received', 'webhook', received);
+    return (await captureResult(deps, job, observation, { held: { owner, job }, received: line })).kind;
+  }
+  await giveBack();
+  await audit(deps, job.jobId, 'webhook.received', 'webhook', received);
   if (isTerminal(job.state)) {
     return (await recordDuplicate(deps, job, 'webhook', hint?.status)).kind;
   }
-
-  const problem = unusableBecause(job, hint, deps.config);
-  if (!problem && parsed) {
-    const observation = {
-      status: parsed.status,
-      raw: parsed.raw,
-      source: 'webhook' as const,
-      provenance: 'as-delivered' as const,
-      verifyLater: verificationPolicy(deps.config, job.endpoint) === 'background',
-    };
+  if (!problem && observation) {
     return (await captureResult(deps, job, observation)).kind;
   }
 
@@ -157,11 +192,7 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
     }
   }
   await deps.jobs
-    .update(
-      job.jobId,
-      { dueAt: deps.clock.now(), lastSeenAt: iso(deps.clock.now()) },
-      { states: ['SUBMITTING', 'PENDING'] },
-    )
+    .reschedule(job.jobId, { dueAt: deps.clock.now(), lastSeenAt: iso(deps.clock.now()) })
     .catch(ignoreConflict);
   return 'deferred';
 }

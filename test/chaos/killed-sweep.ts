@@ -54,9 +54,9 @@ function claimsNoted(jobs: JobRepository, claimed: Set<string>): JobRepository {
     get(target, property, receiver) {
       if (property === 'claimCapture') {
         return async (...args: Parameters<JobRepository['claimCapture']>) => {
-          const job = await target.claimCapture(...args);
-          if (job) claimed.add(job.jobId);
-          return job;
+          const claim = await target.claimCapture(...args);
+          if (claim.claimed) claimed.add(claim.job.jobId);
+          return claim;
         };
       }
       const value: unknown = Reflect.get(target, property, receiver);

@@ -102,7 +102,11 @@ describe.each(targets)('listing on $server', (target) => {
     // Listing reads the job itself: a state changed after create is what the filter sees.
     const archived = new Set<string>();
     for (const j of jobs.filter((_, i) => i % 5 === 0)) {
-      await repo.update(j.jobId, { state: 'ARCHIVED', upstreamStatus: 'COMPLETED' }, { states: ['PENDING'] });
+      await repo.apply(j.jobId, {
+        name: 'arrange',
+        patch: { state: 'ARCHIVED', upstreamStatus: 'COMPLETED' },
+        condition: { states: ['PENDING'] },
+      });
       archived.add(j.jobId);
     }
     const range = { from: '2026-10-10T00:00:00.000Z', to: '2026-10-14T00:00:00.000Z' };
@@ -147,18 +151,22 @@ describe.each(targets)('listing on $server', (target) => {
       for (const key of Object.keys(indexWrites)) delete indexWrites[key];
       const j = job(Date.parse('2026-10-25T06:00:00Z'), { state: 'SUBMITTING', dueAt: 1000 });
       await repo.create(j);
-      await repo.update(
-        j.jobId,
-        { state: 'PENDING', upstreamId: 'up-1', dueAt: 2000 },
-        { states: ['SUBMITTING'] },
-      );
-      await repo.update(j.jobId, { upstreamStatus: 'IN_PROGRESS', dueAt: 3000 }, { states: ['PENDING'] });
+      await repo.apply(j.jobId, {
+        name: 'arrange',
+        patch: { state: 'PENDING', upstreamId: 'up-1', dueAt: 2000 },
+        condition: { states: ['SUBMITTING'] },
+      });
+      await repo.apply(j.jobId, {
+        name: 'arrange',
+        patch: { upstreamStatus: 'IN_PROGRESS', dueAt: 3000 },
+        condition: { states: ['PENDING'] },
+      });
       await repo.claimCapture(j.jobId, 'me', 10_000, 60_000);
-      await repo.update(
-        j.jobId,
-        { state: 'ARCHIVED', upstreamStatus: 'COMPLETED', resultKey: 'k', dueAt: null },
-        { states: ['PENDING'], leaseOwner: 'me' },
-      );
+      await repo.apply(j.jobId, {
+        name: 'arrange',
+        patch: { state: 'ARCHIVED', upstreamStatus: 'COMPLETED', resultKey: 'k', dueAt: null },
+        condition: { states: ['PENDING'], leaseOwner: 'me' },
+      });
       expect(indexWrites.byDay).toBe(1);
       expect(indexWrites.byEndpointDay).toBe(1);
       // The sparse due index still follows the job's schedule: that is what it is for.

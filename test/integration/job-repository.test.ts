@@ -1,4 +1,5 @@
-// The DynamoDB job repository on real DynamoDB servers (dynalite, DynamoDB Local): listing, due index, the audit trail.
+// The DynamoDB job repository's listings on real DynamoDB servers (dynalite, DynamoDB Local); the rest of the
+// port is job-repository-contract.test.ts, shared with the in-memory fake.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../functions/adapters/aws-clients.ts';
 import { DynamoJobRepository } from '../../functions/adapters/dynamo-job-repository.ts';
-import type { AuditEvent, Job } from '../../functions/core/job.ts';
+import type { Job } from '../../functions/core/job.ts';
 import { type LocalStores, startLocalStores } from '../../local/stores/index.ts';
 import { dynamoTargets } from '../support/e2e-stack.ts';
 
@@ -81,85 +82,6 @@ describe.each(targets)('DynamoJobRepository on $server', (target) => {
       .reverse();
     expect(seen).toEqual(expected);
     expect(new Set(seen).size).toBe(seen.length);
-  });
-
-  it('finds due jobs through the sparse index only while they are watched', async () => {
-    const due = job(Date.parse('2026-11-21T00:00:00Z'), { dueAt: 1000 });
-    await repo.create(due);
-    const shardsWith = async () =>
-      (await Promise.all([0, 1, 2, 3].map((s) => repo.queryDue(s, 5000, 100)))).flat().map((j) => j.jobId);
-    expect(await shardsWith()).toContain(due.jobId);
-    await repo.update(
-      due.jobId,
-      { state: 'ARCHIVED', archivedAt: new Date().toISOString() },
-      { states: ['PENDING'] },
-    );
-    expect(await shardsWith()).not.toContain(due.jobId);
-    const stored = await repo.get(due.jobId);
-    expect(stored?.dueAt).toBeUndefined();
-  });
-
-  it('keeps the audit trail append-only and in order', async () => {
-    const j = job(Date.parse('2026-11-22T00:00:00Z'));
-    await repo.create(j);
-    for (const type of ['created', 'submitted', 'archived'] as const) {
-      await repo.appendEvent({ jobId: j.jobId, at: new Date().toISOString(), type });
-    }
-    expect((await repo.listEvents(j.jobId)).map((e) => e.type)).toEqual(['created', 'submitted', 'archived']);
-  });
-
-  it('tallies repeats on one item, counting a retried event once, with reserved attribute names', async () => {
-    const j = job(Date.parse('2026-11-23T00:00:00Z'));
-    await repo.create(j);
-    const at = (s: number) => `2026-11-23T00:00:${String(s).padStart(2, '0')}.000Z`;
-    const dup = (s: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
-      jobId: j.jobId,
-      at: at(s),
-      type: 'webhook.duplicate',
-      source: 'webhook',
-      detail: { upstreamStatus: 'COMPLETED', n: s },
-      ...extra,
-    });
-    expect(await repo.countEvent(dup(1), 'e1')).toBe(1);
-    expect(await repo.countEvent(dup(1), 'e1')).toBe(1);
-    expect(await repo.countEvent(dup(2, { actor: 'arn:aws:iam::1:user/a' }), 'e2')).toBe(2);
-    expect(await repo.countEvent(dup(3), 'e3')).toBe(3);
-    await repo.appendEvent({ jobId: j.jobId, at: at(0), type: 'archived' });
-
-    const events = await repo.listEvents(j.jobId);
-    expect(events.map((e) => e.type)).toEqual(['archived', 'webhook.duplicate']);
-    // The latest event's fields, none left over from an earlier one (no actor since the third had none).
-    expect(events[1]).toEqual({
-      ...dup(3),
-      count: 3,
-      firstAt: at(1),
-    });
-  });
-
-  it('pages the audit trail oldest first, tallies last, each event once', async () => {
-    const j = job(Date.parse('2026-11-24T00:00:00Z'));
-    await repo.create(j);
-    const total = 23;
-    for (let i = 0; i < total; i++) {
-      await repo.appendEvent({
-        jobId: j.jobId,
-        at: new Date(Date.parse('2026-11-24T00:00:00Z') + i).toISOString(),
-        type: 'status.polled',
-        detail: { i },
-      });
-    }
-    await repo.countEvent({ jobId: j.jobId, at: '2026-11-24T00:00:00.000Z', type: 'links.issued' }, 'x');
-    const seen: unknown[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await repo.listEventPage(j.jobId, 5, cursor);
-      expect(page.events.length).toBeLessThanOrEqual(5);
-      seen.push(...page.events.map((e) => e.detail?.i ?? e.type));
-      cursor = page.cursor;
-      pages++;
-    } while (cursor && pages < 20);
-    expect(seen).toEqual([...[...Array(total).keys()], 'links.issued']);
   });
 
   it('filters a listing by principal, submitted or tracked', async () => {

@@ -1,11 +1,11 @@
 // An in-memory JobRepository with the same conditional semantics as the DynamoDB one, for service unit tests.
 import { ConcurrentUpdateError, ValidationError } from '../../functions/core/errors.ts';
 import type { AuditEvent, Job } from '../../functions/core/job.ts';
-import { isWatched } from '../../functions/core/job-state.ts';
 import type {
   DueJob,
   EventPage,
   IdempotencyClaim,
+  IdempotencyRequest,
   JobPatch,
   JobRepository,
   ListPage,
@@ -13,6 +13,7 @@ import type {
   UpdateCondition,
 } from '../../functions/core/ports.ts';
 import { dueShardOf } from '../../functions/core/schedule.ts';
+import { type JobTransition, TransitionRepository } from '../../functions/core/transitions.ts';
 import { isStorableNumber } from '../../functions/schemas/upstream.ts';
 
 /** Copies a value as DynamoDB would store it: a number it cannot hold fails the write, as the SDK's does. */
@@ -26,15 +27,30 @@ const clone = <T>(v: T): T => {
   return structuredClone(v);
 };
 
-export class InMemoryJobRepository implements JobRepository {
+/** Whether a record meets a transition's condition, as the DynamoDB adapter's ConditionExpression reads it. */
+function holds(job: Job | undefined, condition: UpdateCondition): job is Job {
+  if (!job || !condition.states.includes(job.state)) return false;
+  if (condition.leaseOwner && job.leaseOwner !== condition.leaseOwner) return false;
+  const free = condition.leaseFree;
+  if (free && job.leaseUntil !== undefined && job.leaseUntil >= free.nowMs && job.leaseOwner !== free.owner)
+    return false;
+  if ((condition.absent ?? []).some((name) => job[name] !== undefined)) return false;
+  return (condition.present ?? []).every((name) => job[name] !== undefined);
+}
+
+export class InMemoryJobRepository extends TransitionRepository implements JobRepository {
   readonly jobs = new Map<string, Job>();
   readonly events: AuditEvent[] = [];
+  /** The ids of the events appended, so a retry with the same id is not written twice. */
+  private readonly eventIds = new Set<string>();
   /** Tally items by `${jobId}#${type}`, with the id of the event last counted. */
   readonly tallies = new Map<string, AuditEvent & { lastEventId: string }>();
   readonly links = new Map<string, string>();
-  readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
+  readonly idempotency = new Map<string, { jobId: string; requestHash: string; expiresAtMs: number }>();
 
-  constructor(readonly shards = 4) {}
+  constructor(readonly shards = 4) {
+    super();
+  }
 
   async create(job: Job): Promise<void> {
     if (this.jobs.has(job.jobId)) throw new ConcurrentUpdateError(job.jobId, 'creating it');
@@ -46,38 +62,36 @@ export class InMemoryJobRepository implements JobRepository {
     return job && clone(job);
   }
 
-  async update(jobId: string, patch: JobPatch, condition: UpdateCondition): Promise<Job> {
+  async apply(jobId: string, { name, patch, condition }: JobTransition): Promise<Job> {
     const job = this.jobs.get(jobId);
-    if (
-      !job ||
-      !condition.states.includes(job.state) ||
-      (condition.leaseOwner && job.leaseOwner !== condition.leaseOwner) ||
-      (condition.absent ?? []).some((name) => job[name] !== undefined)
-    ) {
-      throw new ConcurrentUpdateError(jobId, 'updating it');
-    }
+    if (!holds(job, condition)) throw new ConcurrentUpdateError(jobId, name);
     const next: Record<string, unknown> = { ...job };
     for (const [k, v] of Object.entries(patch)) {
-      if (v === undefined) continue;
+      if (v === undefined || k === 'jobId') continue;
       if (v === null) delete next[k];
       else next[k] = clone(v);
     }
-    if (patch.state && !isWatched(patch.state) && patch.dueAt === undefined) delete next.dueAt;
     this.jobs.set(jobId, next as unknown as Job);
     return clone(next as unknown as Job);
   }
 
-  async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {
+  /** Sets fields as a test arranges a record (a crash's leftovers, a rewind): no transition, no condition. */
+  async arrange(jobId: string, patch: JobPatch): Promise<Job> {
     const job = this.jobs.get(jobId);
-    if (!job || !isWatched(job.state)) return undefined;
-    if (job.leaseUntil !== undefined && job.leaseUntil >= nowMs && job.leaseOwner !== owner) return undefined;
-    job.leaseOwner = owner;
-    job.leaseUntil = nowMs + leaseMs;
-    return clone(job);
+    if (!job) throw new Error(`no job ${jobId} to arrange`);
+    return this.apply(jobId, { name: 'arrange', patch, condition: { states: [job.state] } });
   }
 
-  async appendEvent(event: AuditEvent): Promise<void> {
+  async appendEvent(event: AuditEvent, eventId?: string): Promise<void> {
+    if (eventId !== undefined) {
+      if (this.eventIds.has(`${event.jobId}#${eventId}`)) return;
+      this.eventIds.add(`${event.jobId}#${eventId}`);
+    }
     this.events.push(clone(event));
+  }
+
+  async appendEvents(events: ReadonlyArray<{ event: AuditEvent; eventId: string }>): Promise<void> {
+    for (const { event, eventId } of events) await this.appendEvent(event, eventId);
   }
 
   async countEvent(event: AuditEvent, eventId: string): Promise<number> {
@@ -155,10 +169,14 @@ export class InMemoryJobRepository implements JobRepository {
     return jobId;
   }
 
-  async claimIdempotencyKey(key: string, requestHash: string, jobId: string): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim> {
+    const { key, requestHash, jobId, nowMs, expiresAtMs } = request;
     const existing = this.idempotency.get(key);
-    if (existing) return { claimed: false, ...existing };
-    this.idempotency.set(key, { jobId, requestHash });
+    // Whole seconds, as the DynamoDB TTL attribute holds them: an expired claim no longer blocks.
+    const live = existing && Math.floor(existing.expiresAtMs / 1000) > Math.floor(nowMs / 1000);
+    if (live && existing.jobId !== jobId)
+      return { claimed: false, jobId: existing.jobId, requestHash: existing.requestHash };
+    if (!live) this.idempotency.set(key, { jobId, requestHash, expiresAtMs });
     return { claimed: true };
   }
 

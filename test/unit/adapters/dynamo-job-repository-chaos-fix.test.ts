@@ -25,11 +25,11 @@ describe('DynamoJobRepository under retried writes (chaos fix)', () => {
     ddb.on(GetCommand).resolves({
       Item: { pk: 'JOB#x', sk: 'JOB', jobId: 'x', state: 'ARCHIVED', archivedAt, resultKey: 'k' },
     });
-    const updated = await repo.update(
-      'x',
-      { state: 'ARCHIVED', archivedAt, resultKey: 'k', leaseOwner: null },
-      { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'me' },
-    );
+    const updated = await repo.apply('x', {
+      name: 'archive',
+      patch: { state: 'ARCHIVED', archivedAt, resultKey: 'k', leaseOwner: null },
+      condition: { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'me' },
+    });
     expect(updated).toMatchObject({ jobId: 'x', state: 'ARCHIVED', archivedAt });
   });
 
@@ -46,12 +46,12 @@ describe('DynamoJobRepository under retried writes (chaos fix)', () => {
       },
     });
     const patch = { state: 'ARCHIVED' as const, archivedAt: 'mine', resultKey: 'k' };
-    const condition = { states: ['PENDING' as const] };
-    await expect(repo.update('x', patch, condition)).rejects.toThrow(ConcurrentUpdateError);
+    const transition = { name: 'archive', patch, condition: { states: ['PENDING' as const] } };
+    await expect(repo.apply('x', transition)).rejects.toThrow(ConcurrentUpdateError);
     // Not retried by the SDK: nothing of ours can have landed, so the item is not even read.
     ddb.reset();
     ddb.on(UpdateCommand).rejects(conditionFailedOnRetry(1));
-    await expect(repo.update('x', patch, condition)).rejects.toThrow(ConcurrentUpdateError);
+    await expect(repo.apply('x', transition)).rejects.toThrow(ConcurrentUpdateError);
     expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
   });
 
@@ -59,7 +59,7 @@ describe('DynamoJobRepository under retried writes (chaos fix)', () => {
     ddb
       .on(UpdateCommand)
       .resolves({ Attributes: { pk: 'JOB#x', sk: 'JOB', jobId: 'x', state: 'SUBMITTING' } });
-    await repo.update('x', { runAttemptedAt: 'now' }, { states: ['SUBMITTING'], absent: ['runAttemptedAt'] });
+    await repo.claimRun('x', { runAttemptedAt: 'now' });
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
       'attribute_exists(pk) AND #state IN (:s0) AND attribute_not_exists(#a0)',
@@ -86,13 +86,14 @@ describe('DynamoJobRepository under retried writes (chaos fix)', () => {
   });
 
   it('takes its own idempotency claim, landed by a lost attempt, for a claim', async () => {
+    const claim = { key: 'key-12345678', requestHash: 'h', jobId: 'mine', nowMs: 0, expiresAtMs: 1 };
     ddb.on(PutCommand).rejects(conditionFailedOnRetry());
     ddb.on(GetCommand).resolves({ Item: { jobId: 'mine', requestHash: 'h' } });
-    await expect(repo.claimIdempotencyKey('key-12345678', 'h', 'mine', 1)).resolves.toEqual({
+    await expect(repo.claimIdempotencyKey(claim)).resolves.toEqual({
       claimed: true,
     });
     ddb.on(GetCommand).resolves({ Item: { jobId: 'theirs', requestHash: 'h' } });
-    await expect(repo.claimIdempotencyKey('key-12345678', 'h', 'mine', 1)).resolves.toEqual({
+    await expect(repo.claimIdempotencyKey(claim)).resolves.toEqual({
       claimed: false,
       jobId: 'theirs',
       requestHash: 'h',

@@ -41,13 +41,13 @@ describe('DynamoJobRepository', () => {
     await expect(repo.create(job)).rejects.toThrow(ConcurrentUpdateError);
   });
 
-  it('updates conditionally on the states of the state machine, and leaves the due index on a terminal move', async () => {
+  it('updates conditionally on the states of the state machine, and leaves the due index when announced', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { pk: 'JOB#x', sk: 'JOB', jobId: 'x', state: 'ARCHIVED' } });
-    const updated = await repo.update(
-      'x',
-      { state: 'ARCHIVED', resultKey: 'k', reason: null },
-      { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'me' },
-    );
+    const updated = await repo.apply('x', {
+      name: 'test',
+      patch: { state: 'ARCHIVED', resultKey: 'k', reason: null, dueAt: null },
+      condition: { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'me' },
+    });
     expect(updated).toEqual({ jobId: 'x', state: 'ARCHIVED' });
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
@@ -66,14 +66,18 @@ describe('DynamoJobRepository', () => {
 
   it('maps a failed condition to ConcurrentUpdateError', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(
-      repo.update('x', { upstreamStatus: 'IN_PROGRESS' }, { states: ['PENDING'] }),
-    ).rejects.toThrow(ConcurrentUpdateError);
+    await expect(repo.reschedule('x', { upstreamStatus: 'IN_PROGRESS', dueAt: 1 })).rejects.toThrow(
+      ConcurrentUpdateError,
+    );
   });
 
-  it('answers a lost capture claim with undefined, not an error', async () => {
+  it('answers a lost capture claim with the record as it is, not an error', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    expect(await repo.claimCapture('x', 'me', 1000, 60_000)).toBeUndefined();
+    ddb.on(GetCommand).resolves({ Item: { pk: 'JOB#x', sk: 'JOB', jobId: 'x', state: 'ARCHIVED' } });
+    expect(await repo.claimCapture('x', 'me', 1000, 60_000)).toEqual({
+      claimed: false,
+      job: { jobId: 'x', state: 'ARCHIVED' },
+    });
   });
 
   it('queries one due shard oldest-first through the sparse index, never scanning', async () => {
@@ -91,7 +95,9 @@ describe('DynamoJobRepository', () => {
   it('reports the existing claim of an Idempotency-Key', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: { jobId: 'j1', requestHash: 'h1' } });
-    expect(await repo.claimIdempotencyKey('k', 'h2', 'j2', 0)).toEqual({
+    expect(
+      await repo.claimIdempotencyKey({ key: 'k', requestHash: 'h2', jobId: 'j2', nowMs: 0, expiresAtMs: 1 }),
+    ).toEqual({
       claimed: false,
       jobId: 'j1',
       requestHash: 'h1',

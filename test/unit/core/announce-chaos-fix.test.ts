@@ -1,8 +1,8 @@
 // Chaos fixes: settled jobs stay due until announced; leases of failed or dead captures are bounded and skipped.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ANNOUNCE_AFTER_MS } from '../../../functions/core/announce.ts';
-import { captureResult, SYNC_LEASE_MS } from '../../../functions/core/capture.ts';
+import { captureResult } from '../../../functions/core/capture.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
+import { ANNOUNCE_AFTER_MS, SYNC_LEASE_MS } from '../../../functions/core/transitions.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { seedDueJob } from '../../support/jobs.ts';
 
@@ -34,9 +34,10 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
   });
 
   it('the sweeper announces an archive whose capture died between its write and its events', async () => {
-    // What a capture killed right after the ARCHIVED write leaves: archived, still due, nothing announced.
+    // What a capture killed right after the ARCHIVED write leaves: archived, still due, announcement pending.
     const job = await seed({
       state: 'ARCHIVED',
+      announcePending: true,
       captureSource: 'webhook',
       upstreamStatus: 'COMPLETED',
       resultKey: 'jobs/r.json',
@@ -52,7 +53,11 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
   });
 
   it('an expiry whose sweeper died before its alarm metric still raises it', async () => {
-    const job = await seed({ state: 'EXPIRED', expiredAt: new Date(deps.clock.now()).toISOString() });
+    const job = await seed({
+      state: 'EXPIRED',
+      announcePending: true,
+      expiredAt: new Date(deps.clock.now()).toISOString(),
+    });
     await deps.jobs.appendEvent({ jobId: job.jobId, at: job.createdAt, type: 'created' });
     await sweep(deps, { remainingMs: plenty });
     expect(deps.jobs.eventTypes(job.jobId)).toEqual(['created', 'expired']);
@@ -61,7 +66,12 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
   });
 
   it('announces once: an event already written is not written again, only the job event is re-sent', async () => {
-    const job = await seed({ state: 'ARCHIVED', captureSource: 'sweeper', upstreamStatus: 'COMPLETED' });
+    const job = await seed({
+      state: 'ARCHIVED',
+      announcePending: true,
+      captureSource: 'sweeper',
+      upstreamStatus: 'COMPLETED',
+    });
     await deps.jobs.appendEvent({ jobId: job.jobId, at: job.createdAt, type: 'archived', source: 'sweeper' });
     await sweep(deps, { remainingMs: plenty });
     expect(deps.jobs.eventTypes(job.jobId)).toEqual(['archived']);
@@ -106,12 +116,13 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
 
   it('a capture that fails frees its lease even when the store error that failed it lingers', async () => {
     const job = await seed();
-    const update = deps.jobs.update.bind(deps.jobs);
+    const apply = deps.jobs.apply.bind(deps.jobs);
     let failures = 3; // the ARCHIVED write, then the first two tries of the lease release
-    deps.jobs.update = async (jobId, patch, condition) => {
+    deps.jobs.apply = async (jobId, transition) => {
+      const { patch } = transition;
       if ((patch.state === 'ARCHIVED' || patch.leaseOwner === null) && failures-- > 0)
         throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
-      return update(jobId, patch, condition);
+      return apply(jobId, transition);
     };
     await expect(
       captureResult(deps, job, {

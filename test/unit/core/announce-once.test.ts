@@ -1,9 +1,10 @@
 // A settled job is announced once unless a process died: concurrent or stale announcers of a leftover publish nothing.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ANNOUNCE_AFTER_MS, announceLeftover } from '../../../functions/core/announce.ts';
+import { announceLeftover } from '../../../functions/core/announce.ts';
 import { captureResult } from '../../../functions/core/capture.ts';
 import type { Job } from '../../../functions/core/job.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
+import { ANNOUNCE_AFTER_MS } from '../../../functions/core/transitions.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { seedDueJob } from '../../support/jobs.ts';
 
@@ -17,6 +18,7 @@ describe('announcing a settled job once', () => {
   const leftover = () =>
     seedDueJob(deps, {
       state: 'ARCHIVED',
+      announcePending: true,
       captureSource: 'sweeper',
       upstreamStatus: 'COMPLETED',
       resultKey: 'jobs/r.json',
@@ -66,11 +68,10 @@ describe('announcing a settled job once', () => {
 
   it('a claim whose holder vanished without a word is taken over after ANNOUNCE_AFTER_MS', async () => {
     const job = await leftover();
-    await deps.jobs.update(
-      job.jobId,
-      { leaseOwner: 'dead-sweeper', leaseUntil: deps.clock.now() + ANNOUNCE_AFTER_MS },
-      { states: ['ARCHIVED'] },
-    );
+    await deps.jobs.arrange(job.jobId, {
+      leaseOwner: 'dead-sweeper',
+      leaseUntil: deps.clock.now() + ANNOUNCE_AFTER_MS,
+    });
     await announceLeftover(deps, job);
     expect(archivedEvents()).toHaveLength(0);
     deps.clock.advance(ANNOUNCE_AFTER_MS + 1);

@@ -20,14 +20,15 @@ describe('submit under store failures (chaos fixes)', () => {
   });
 
   it('a retry with the same key sends the job its first request recorded but never sent', async () => {
-    const update = deps.jobs.update.bind(deps.jobs);
+    const apply = deps.jobs.apply.bind(deps.jobs);
     let failRunClaim = true;
-    deps.jobs.update = async (jobId, patch, condition) => {
+    deps.jobs.apply = async (jobId, transition) => {
+      const { patch } = transition;
       if (failRunClaim && patch.runAttemptedAt) {
         failRunClaim = false;
         throw storeError();
       }
-      return update(jobId, patch, condition);
+      return apply(jobId, transition);
     };
     await expect(submitJob(deps, request, KEY)).rejects.toThrow('Throughput');
     expect(deps.upstream.count('run')).toBe(0);
@@ -44,11 +45,12 @@ describe('submit under store failures (chaos fixes)', () => {
   it('of two requests sending the same unsent job at once, exactly one calls /run', async () => {
     const { job } = await submitJob(deps, request, KEY);
     // Rewind it to "recorded, never sent", as a crash between the record and /run leaves it.
-    await deps.jobs.update(
-      job.jobId,
-      { state: 'SUBMITTING', runAttemptedAt: null, upstreamId: null, submittedAt: null },
-      { states: ['PENDING'] },
-    );
+    await deps.jobs.arrange(job.jobId, {
+      state: 'SUBMITTING',
+      runAttemptedAt: null,
+      upstreamId: null,
+      submittedAt: null,
+    });
     deps.upstream.calls.length = 0;
     const [a, b] = await Promise.all([submitJob(deps, request, KEY), submitJob(deps, request, KEY)]);
     expect(deps.upstream.count('run')).toBe(1);
@@ -57,7 +59,7 @@ describe('submit under store failures (chaos fixes)', () => {
 
   it('the sweeper never rejects as unsent a job whose run claim was taken after it read the job', async () => {
     const { job } = await submitJob(deps, request, KEY);
-    await deps.jobs.update(job.jobId, { state: 'SUBMITTING', upstreamId: null }, { states: ['PENDING'] });
+    await deps.jobs.arrange(job.jobId, { state: 'SUBMITTING', upstreamId: null });
     deps.clock.advance(deps.config.SUBMIT_STALE_MS + 1);
     // The due query answers with the record as it was before the claim.
     const queryDue = deps.jobs.queryDue.bind(deps.jobs);
@@ -66,7 +68,7 @@ describe('submit under store failures (chaos fixes)', () => {
         ...stale,
         dueAt: stale.dueAt,
       }));
-    await deps.jobs.update(job.jobId, { dueAt: deps.clock.now() - 1 }, { states: ['SUBMITTING'] });
+    await deps.jobs.arrange(job.jobId, { dueAt: deps.clock.now() - 1 });
 
     await sweep(deps, { remainingMs: () => 600_000 });
     expect((await deps.jobs.get(job.jobId))?.state).toBe('SUBMITTING');
@@ -76,11 +78,12 @@ describe('submit under store failures (chaos fixes)', () => {
     deps.upstream.runImpl = async () => {
       throw new UpstreamUnreachableError('run', 'ECONNREFUSED');
     };
-    const update = deps.jobs.update.bind(deps.jobs);
+    const apply = deps.jobs.apply.bind(deps.jobs);
     let failures = 2;
-    deps.jobs.update = async (jobId, patch, condition) => {
+    deps.jobs.apply = async (jobId, transition) => {
+      const { patch } = transition;
       if (patch.state === 'REJECTED' && failures-- > 0) throw storeError();
-      return update(jobId, patch, condition);
+      return apply(jobId, transition);
     };
     await expect(submitJob(deps, request, KEY)).rejects.toThrow(UpstreamUnreachableError);
     const [job] = deps.jobs.jobs.values();
@@ -116,7 +119,13 @@ describe('a retried submit that resumes a record whose first request stopped bef
     const deps = testDeps();
     // As the store holds it: scoped to its caller (here none).
     const stored = scopedIdempotencyKey('key-resume-0001', undefined);
-    const first = await deps.jobs.claimIdempotencyKey(stored, 'h', '01JDXKQ5N8Y3V7M2R6T4W9Z0AA', 0);
+    const first = await deps.jobs.claimIdempotencyKey({
+      key: stored,
+      requestHash: 'h',
+      jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
+      nowMs: deps.clock.now(),
+      expiresAtMs: deps.clock.now() + 3_600_000,
+    });
     expect(first.claimed).toBe(true);
     // The first request's record landed, but it stopped before writing `created` (its process died).
     await deps.jobs.create({
@@ -130,6 +139,7 @@ describe('a retried submit that resumes a record whose first request stopped bef
     deps.jobs.idempotency.set(stored, {
       jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA',
       requestHash: requestHash({ input: { p: 1 }, endpoint: 'default' }),
+      expiresAtMs: deps.clock.now() + 3_600_000,
     });
     const { job, created } = await submitJob(deps, { input: { p: 1 } }, 'key-resume-0001');
     expect({ jobId: job.jobId, created }).toEqual({ jobId: '01JDXKQ5N8Y3V7M2R6T4W9Z0AA', created: false });
@@ -142,7 +152,13 @@ describe('a retried submit that resumes a record whose first request stopped bef
     const jobId = '01JDXKQ5N8Y3V7M2R6T4W9Z0AB';
     const key = 'key-resume-0002';
     const stored = scopedIdempotencyKey(key, undefined);
-    await deps.jobs.claimIdempotencyKey(stored, 'h', jobId, 0);
+    await deps.jobs.claimIdempotencyKey({
+      key: stored,
+      requestHash: 'h',
+      jobId,
+      nowMs: deps.clock.now(),
+      expiresAtMs: deps.clock.now() + 3_600_000,
+    });
     await deps.jobs.create({
       jobId,
       endpoint: 'default',
@@ -154,6 +170,7 @@ describe('a retried submit that resumes a record whose first request stopped bef
     deps.jobs.idempotency.set(stored, {
       jobId,
       requestHash: requestHash({ input: { p: 2 }, endpoint: 'default' }),
+      expiresAtMs: deps.clock.now() + 3_600_000,
     });
     const answers = await Promise.all([1, 2, 3].map(() => submitJob(deps, { input: { p: 2 } }, key)));
     expect(answers.map((a) => a.job.jobId)).toEqual([jobId, jobId, jobId]);

@@ -19,15 +19,16 @@ describe('the run claim when its answer is lost', () => {
 
   /** The claim write lands, then the SDK retries it (its answer was lost) and meets its own condition. */
   const loseClaimAnswer = (answer: 'conflict' | 'error') => {
-    const update = deps.jobs.update.bind(deps.jobs);
+    const apply = deps.jobs.apply.bind(deps.jobs);
     let once = true;
-    deps.jobs.update = async (jobId, patch, condition) => {
-      const result = await update(jobId, patch, condition);
+    deps.jobs.apply = async (jobId, transition) => {
+      const { patch } = transition;
+      const result = await apply(jobId, transition);
       if (once && patch.runAttemptedAt) {
         once = false;
         if (answer === 'error') throw appliedThenError();
         // The retry of the applied write: runAttemptedAt is no longer absent.
-        await update(jobId, patch, condition);
+        await apply(jobId, transition);
         throw new ConcurrentUpdateError(jobId, 'taking the run claim');
       }
       return result;
@@ -54,15 +55,19 @@ describe('the run claim when its answer is lost', () => {
   });
 
   it('a request that lost the claim to another one does not call /run', async () => {
-    const update = deps.jobs.update.bind(deps.jobs);
+    const apply = deps.jobs.apply.bind(deps.jobs);
     let once = true;
-    deps.jobs.update = async (jobId, patch, condition) => {
+    deps.jobs.apply = async (jobId, transition) => {
+      const { patch } = transition;
       if (once && patch.runAttemptedAt) {
         once = false;
         // Another request with the same key took the claim a moment earlier.
-        await update(jobId, { runAttemptedAt: new Date(deps.clock.now()).toISOString() }, condition);
+        await apply(jobId, {
+          ...transition,
+          patch: { runAttemptedAt: new Date(deps.clock.now()).toISOString() },
+        });
       }
-      return update(jobId, patch, condition);
+      return apply(jobId, transition);
     };
     const { job } = await submitJob(deps, request, KEY);
     expect(deps.upstream.count('run')).toBe(0);

@@ -181,10 +181,11 @@ describe('submitJob', () => {
       const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
       await deps.jobs.claimCapture(jobId, 'webhook-capture', deps.clock.now(), 120_000);
       setTimeout(() => {
-        void deps.jobs.update(
+        void deps.jobs.archive(
           jobId,
-          { state: 'ARCHIVED', captureSource: 'webhook', upstreamStatus: 'COMPLETED', leaseOwner: null },
-          { states: ['SUBMITTING', 'PENDING'], leaseOwner: 'webhook-capture' },
+          'webhook-capture',
+          { captureSource: 'webhook', upstreamStatus: 'COMPLETED' },
+          deps.clock.now(),
         );
       }, 150);
       return { status, raw: Buffer.from(JSON.stringify(status)) };

@@ -130,7 +130,11 @@ describe('sweep', () => {
       idempotencyKey: 'key-crashed-1',
       createdAt: new Date(deps.clock.now() - deps.config.SUBMIT_STALE_MS - 1).toISOString(),
     });
-    deps.jobs.idempotency.set('key-crashed-1', { jobId: job.jobId, requestHash: 'h' });
+    deps.jobs.idempotency.set('key-crashed-1', {
+      jobId: job.jobId,
+      requestHash: 'h',
+      expiresAtMs: deps.clock.now() + 3_600_000,
+    });
     const summary = await sweep(deps, { remainingMs: plenty });
     expect(summary.rejected).toBe(1);
     expect((await deps.jobs.get(job.jobId))?.reason).toMatch(/^SUBMIT_NOT_SENT/);

@@ -203,6 +203,7 @@ describe('webhook verification policies', () => {
         archivedAt: new Date(deps.clock.now()).toISOString(),
         provenance: 'as-delivered',
         verification: 'pending',
+        announcePending: true,
         resultKey: deliveredJson(job.jobId),
         dueAt: deps.clock.now() + 120_000,
       });

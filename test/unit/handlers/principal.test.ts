@@ -90,7 +90,7 @@ describe('the principal of IAM-signed calls', () => {
 
   it('audits who was issued download links, by GET /jobs/{jobId} and by /result', async () => {
     const jobId = (await submitAs()).json?.job.jobId;
-    await deps.jobs.update(jobId, { resultKey: 'jobs/r.json' }, { states: ['PENDING'] });
+    await deps.jobs.arrange(jobId, { resultKey: 'jobs/r.json' });
     const read = { routeKey: 'GET /jobs/{jobId}', path: `/jobs/${jobId}`, pathParameters: { jobId } };
     expect((await results(signedBy(read, OTHER))).statusCode).toBe(200);
     const result = { ...read, routeKey: 'GET /jobs/{jobId}/result', path: `/jobs/${jobId}/result` };
