@@ -1,6 +1,7 @@
 // The one typed configuration, parsed once from the environment; nothing else reads process.env.
 // A namespace import lets the bundler drop zod's unused parts (its locales alone are 258 KB).
 import * as z from 'zod';
+import { safeLookIntervalMs } from './core/schedule.ts';
 
 const jsonRecord = <T extends z.ZodType>(value: T) =>
   z
@@ -67,15 +68,28 @@ export const envSchema = z
     EVENTS_FORWARD_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** How long the upstream keeps a finished result (30 min for /run). */
     RETENTION_MS: ms(30 * 60_000, 1000),
-    /** First sweeper look after submit, leaving the webhook time to arrive. */
-    FIRST_LOOK_MS: ms(120_000),
-    /** Later looks; keep several inside RETENTION_MS. Defaults to RETENTION_MS / 6. */
+    /**
+     * How long before a result could expire the sweeper looks (core/schedule.ts): its worst lag
+     * (OldestDueAgeMs) must stay under this. Default RETENTION_MS / 6 (5 min of 30).
+     */
+    LOOK_MARGIN_MS: z.coerce.number().int().min(0).optional(),
+    /** First sweeper look after submit; default and upper bound RETENTION_MS − LOOK_MARGIN_MS. */
+    FIRST_LOOK_MS: z.coerce.number().int().min(0).optional(),
+    /**
+     * Later looks at a running job; default and upper bound RETENTION_MS − LOOK_MARGIN_MS. Shorter looks
+     * capture a result whose webhook was lost sooner, for more status calls.
+     */
     LOOK_INTERVAL_MS: z.coerce.number().int().min(100).optional(),
     /** A 404 for a job submitted less than this long ago is retried, not taken as expiry. */
     NOT_FOUND_GRACE_MS: ms(60_000),
     /** SUBMITTING jobs older than this were left by a crash or an ambiguous /run. */
     SUBMIT_STALE_MS: ms(120_000),
     DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
+    /**
+     * Groups of due shards swept apart, each by its own invocation under its own lease (sweep-groups.ts);
+     * at most DUE_SHARDS.
+     */
+    SWEEP_GROUPS: z.coerce.number().int().min(1).max(64).default(1),
     SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
     /** Time the sweeper keeps free before its own timeout. */
     SWEEP_SAFETY_MS: ms(10_000),
@@ -169,6 +183,17 @@ export const envSchema = z
     if (names.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['UPSTREAM_ENDPOINTS'], message: 'name at least one endpoint' });
     }
+    if (env.SWEEP_GROUPS > env.DUE_SHARDS) {
+      ctx.addIssue({ code: 'custom', path: ['SWEEP_GROUPS'], message: 'at most DUE_SHARDS' });
+    }
+    const margin = env.LOOK_MARGIN_MS ?? Math.floor(env.RETENTION_MS / 6);
+    if (env.RETENTION_MS - margin < 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOOK_MARGIN_MS'],
+        message: 'must leave at least 1 s of RETENTION_MS between looks',
+      });
+    }
     if (env.DEFAULT_ENDPOINT && !names.includes(env.DEFAULT_ENDPOINT)) {
       ctx.addIssue({ code: 'custom', path: ['DEFAULT_ENDPOINT'], message: `not one of ${names.join(', ')}` });
     }
@@ -179,6 +204,9 @@ export type Env = z.output<typeof envSchema>;
 /** The configuration services use, with derived values filled in. */
 export interface Config extends Env {
   defaultEndpoint: string;
+  /** Before a result could expire, the sweeper looks this early (LOOK_MARGIN_MS's value). */
+  lookMarginMs: number;
+  firstLookMs: number;
   lookIntervalMs: number;
 }
 
@@ -194,9 +222,14 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const lookMarginMs = e.LOOK_MARGIN_MS ?? Math.floor(e.RETENTION_MS / 6);
+  // Never further apart than the rule allows (core/schedule.ts), whatever is configured.
+  const safe = safeLookIntervalMs(e.RETENTION_MS, lookMarginMs);
   return {
     ...e,
     defaultEndpoint: e.DEFAULT_ENDPOINT ?? Object.keys(e.UPSTREAM_ENDPOINTS)[0] ?? 'default',
-    lookIntervalMs: e.LOOK_INTERVAL_MS ?? Math.max(1000, Math.floor(e.RETENTION_MS / 6)),
+    lookMarginMs,
+    firstLookMs: Math.min(e.FIRST_LOOK_MS ?? safe, safe),
+    lookIntervalMs: Math.min(e.LOOK_INTERVAL_MS ?? safe, safe),
   };
 }

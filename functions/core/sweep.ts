@@ -186,11 +186,13 @@ async function look(
     }
     summary.polled++;
     deps.metrics.count('StatusPolls');
+    const askedAt = deps.clock.now();
     const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
     const outcome = await captureResult(deps, job, {
       status: fetched.status,
       raw: fetched.raw,
       source: 'sweeper',
+      askedAt,
     });
     if (outcome.kind === 'archived') summary.archived++;
     else if (outcome.kind === 'rescheduled') {
@@ -217,7 +219,12 @@ async function look(
     await deps.jobs
       .update(
         job.jobId,
-        { dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks), looks },
+        {
+          dueAt: job.sync
+            ? syncLookAt(nowMs)
+            : retryLookAt(nowMs, deps.config, looks, deps.config.lookMarginMs),
+          looks,
+        },
         { states: ['SUBMITTING', 'PENDING'] },
       )
       .catch(ignoreConflict);
@@ -230,11 +237,6 @@ async function keepSyncAhead(deps: ServiceDeps, job: Job): Promise<void> {
     .update(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }, { states: ['PENDING'] })
     .catch(ignoreConflict);
 }
-
-const schedule = (deps: ServiceDeps) => ({
-  firstLookMs: deps.config.FIRST_LOOK_MS,
-  lookIntervalMs: deps.config.lookIntervalMs,
-});
 
 /** 404: gone upstream. Young jobs get another look (the upstream may not list them yet); old ones expire. */
 async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<void> {
@@ -286,9 +288,9 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
     : deps.config.SUBMIT_STALE_MS;
   if (age < patience) {
     summary.rescheduled++;
-    await deps.jobs
-      .update(job.jobId, { dueAt: nextLookAt(nowMs, schedule(deps), job.jobId) }, { states: ['SUBMITTING'] })
-      .catch(ignoreConflict);
+    // No status call is made for it: looked at again when its patience ends, or a look interval on.
+    const dueAt = Math.min(nextLookAt(nowMs, deps.config, job.jobId), Date.parse(job.createdAt) + patience);
+    await deps.jobs.update(job.jobId, { dueAt }, { states: ['SUBMITTING'] }).catch(ignoreConflict);
     return;
   }
   const reason = job.runAttemptedAt
