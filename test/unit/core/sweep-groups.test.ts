@@ -37,7 +37,10 @@ describe('sweep groups', () => {
       });
     const taken: string[] = [];
     const lease = {
-      take: async (group: string) => (taken.push(group), true),
+      take: async (group: string) => {
+        taken.push(group);
+        return true;
+      },
       release: async () => undefined,
     };
     const summary = await sweepInvocation(deps, lease, { remainingMs: () => 60_000, group: '1of2' });
