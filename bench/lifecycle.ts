@@ -34,8 +34,9 @@ export type Path = 'ok' | 'lost' | 'sdk' | 'probe';
 
 /** The AWS defaults (config.ts), scaled. */
 const ARCHIVER_CONFIG: Record<string, string> = {
-  FIRST_LOOK_MS: String(scaled(120_000)),
-  LOOK_INTERVAL_MS: String(scaled(300_000)),
+  // The defaults of the safe rule (core/schedule.ts): retention (30 min) less the margin (5 min).
+  FIRST_LOOK_MS: String(scaled(1_500_000)),
+  LOOK_INTERVAL_MS: String(scaled(1_500_000)),
   NOT_FOUND_GRACE_MS: String(scaled(60_000)),
   SWEEP_SAFETY_MS: String(scaled(10_000)),
   // One invocation a minute that sweeps on while jobs come due within it (sweep-invocation.ts).

@@ -1,5 +1,6 @@
 // The one typed configuration, parsed once from the environment; only variables AWS itself sets or reads are read elsewhere.
 import * as z from 'zod/mini';
+import { safeLookIntervalMs } from './core/schedule.ts';
 import './schemas/english-messages.ts';
 
 const jsonText = z.pipe(
@@ -83,15 +84,28 @@ export const envSchema = z
     EVENTS_FORWARD_URL: z.optional(httpUrl()),
     /** How long the upstream keeps a finished result (30 min for /run). */
     RETENTION_MS: ms(30 * 60_000, 1000),
-    /** First sweeper look after submit, leaving the webhook time to arrive. */
-    FIRST_LOOK_MS: ms(120_000),
-    /** Later looks; keep several inside RETENTION_MS. Defaults to RETENTION_MS / 6. */
+    /**
+     * How long before a result could expire the sweeper looks (core/schedule.ts): its worst lag
+     * (OldestDueAgeMs) must stay under this. Default RETENTION_MS / 6 (5 min of 30).
+     */
+    LOOK_MARGIN_MS: z.optional(count(0)),
+    /** First sweeper look after submit; default and upper bound RETENTION_MS − LOOK_MARGIN_MS. */
+    FIRST_LOOK_MS: z.optional(count(0)),
+    /**
+     * Later looks at a running job; default and upper bound RETENTION_MS − LOOK_MARGIN_MS. Shorter looks
+     * capture a result whose webhook was lost sooner, for more status calls.
+     */
     LOOK_INTERVAL_MS: z.optional(count(100)),
     /** A 404 for a job submitted less than this long ago is retried, not taken as expiry. */
     NOT_FOUND_GRACE_MS: ms(60_000),
     /** SUBMITTING jobs older than this were left by a crash or an ambiguous /run. */
     SUBMIT_STALE_MS: ms(120_000),
     DUE_SHARDS: z._default(countUpTo(1, 64), 8),
+    /**
+     * Groups of due shards swept apart, each by its own invocation under its own lease (sweep-groups.ts);
+     * at most DUE_SHARDS.
+     */
+    SWEEP_GROUPS: z._default(countUpTo(1, 64), 1),
     SWEEP_BATCH: z._default(countUpTo(1, 1000), 100),
     /** Time the sweeper keeps free before its own timeout. */
     SWEEP_SAFETY_MS: ms(10_000),
@@ -177,6 +191,17 @@ export const envSchema = z
       if (names.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['UPSTREAM_ENDPOINTS'], message: 'name at least one endpoint' });
       }
+      if (env.SWEEP_GROUPS > env.DUE_SHARDS) {
+        ctx.addIssue({ code: 'custom', path: ['SWEEP_GROUPS'], message: 'at most DUE_SHARDS' });
+      }
+      const margin = env.LOOK_MARGIN_MS ?? Math.floor(env.RETENTION_MS / 6);
+      if (env.RETENTION_MS - margin < 1000) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOOK_MARGIN_MS'],
+          message: 'must leave at least 1 s of RETENTION_MS between looks',
+        });
+      }
       if (env.DEFAULT_ENDPOINT && !names.includes(env.DEFAULT_ENDPOINT)) {
         ctx.addIssue({
           code: 'custom',
@@ -192,6 +217,9 @@ export type Env = z.output<typeof envSchema>;
 /** The configuration services use, with derived values filled in. */
 export interface Config extends Env {
   defaultEndpoint: string;
+  /** Before a result could expire, the sweeper looks this early (LOOK_MARGIN_MS's value). */
+  lookMarginMs: number;
+  firstLookMs: number;
   lookIntervalMs: number;
 }
 
@@ -212,9 +240,14 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  const lookMarginMs = e.LOOK_MARGIN_MS ?? Math.floor(e.RETENTION_MS / 6);
+  // Never further apart than the rule allows (core/schedule.ts), whatever is configured.
+  const safe = safeLookIntervalMs(e.RETENTION_MS, lookMarginMs);
   return {
     ...e,
     defaultEndpoint: e.DEFAULT_ENDPOINT ?? Object.keys(e.UPSTREAM_ENDPOINTS)[0] ?? 'default',
-    lookIntervalMs: e.LOOK_INTERVAL_MS ?? Math.max(1000, Math.floor(e.RETENTION_MS / 6)),
+    lookMarginMs,
+    firstLookMs: Math.min(e.FIRST_LOOK_MS ?? safe, safe),
+    lookIntervalMs: Math.min(e.LOOK_INTERVAL_MS ?? safe, safe),
   };
 }

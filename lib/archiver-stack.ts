@@ -1,6 +1,7 @@
 // The production stack: storage, secrets, events, functions, API, sweeper schedule and monitoring.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { sweepGroupNames } from '../functions/core/sweep-groups.ts';
 import { ArchiveStorage } from './constructs/archive-storage.ts';
 import { ArchiverApi } from './constructs/archiver-api.ts';
 import { ArchiverFunctions } from './constructs/archiver-functions.ts';
@@ -9,7 +10,7 @@ import { Monitoring } from './constructs/monitoring.ts';
 import { SweeperSchedule } from './constructs/sweeper-schedule.ts';
 import { UpstreamSecrets } from './constructs/upstream-secrets.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
-import type { StackConfig } from './stack-config.ts';
+import { lookMarginSecondsOf, type StackConfig } from './stack-config.ts';
 
 export interface ArchiverStackProps extends StackProps {
   readonly config: StackConfig;
@@ -49,11 +50,13 @@ export class ArchiverStack extends Stack {
     this.schedule = new SweeperSchedule(this, 'SweeperSchedule', {
       sweeper: this.functions.sweeper,
       everyMinutes: config.sweepEveryMinutes,
+      groups: sweepGroupNames(config.sweepGroups),
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       metricsNamespace: config.metricsNamespace,
       serviceName: config.serviceName,
       retentionMinutes: config.retentionMinutes,
+      lookMarginSeconds: lookMarginSecondsOf(config),
       sweepEveryMinutes: config.sweepEveryMinutes,
       alarmEmail: config.alarmEmail,
       functions: this.functions.all,

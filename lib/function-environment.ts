@@ -24,10 +24,13 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     DEFAULT_ENDPOINT: config.defaultEndpoint ?? endpointNames[0],
     PUBLIC_BASE_URL: config.publicBaseUrl ?? publicBaseUrl,
     RETENTION_MS: String(config.retentionMinutes * 60_000),
-    FIRST_LOOK_MS: String(config.firstLookSeconds * 1000),
+    LOOK_MARGIN_MS:
+      config.lookMarginSeconds === undefined ? undefined : String(config.lookMarginSeconds * 1000),
+    FIRST_LOOK_MS: config.firstLookSeconds === undefined ? undefined : String(config.firstLookSeconds * 1000),
     LOOK_INTERVAL_MS:
       config.lookIntervalSeconds === undefined ? undefined : String(config.lookIntervalSeconds * 1000),
     SWEEP_BATCH: String(config.sweepBatch),
+    SWEEP_GROUPS: String(config.sweepGroups),
     WEBHOOK_VERIFICATION: config.webhookVerification,
     WEBHOOK_VERIFICATION_BY_ENDPOINT: byEndpointVerification(config),
     ARTIFACTS_DECODE_BASE64: String(config.artifactsDecodeBase64),

@@ -113,12 +113,22 @@ export const stackConfigSchema = z
     defaultEndpoint: endpointName.optional(),
     /** How long the upstream keeps a finished result (30 min for /run). */
     retentionMinutes: int(1, 1440).default(30),
-    /** First sweeper look after submit, leaving the webhook time to arrive. */
-    firstLookSeconds: int(0, 3600).default(120),
-    /** Later sweeper looks; defaults to retention / 6 in the runtime. */
+    /**
+     * How long before a result seen unfinished could expire the sweeper looks again; the sweeper's lag must
+     * stay under it (the SweeperBehind alarm fires at half). Defaults to retention / 6 in the runtime.
+     */
+    lookMarginSeconds: int(1, 86_400).optional(),
+    /** First sweeper look after submit; default and most: retention less the look margin. */
+    firstLookSeconds: int(0, 86_400).optional(),
+    /** Later sweeper looks at a running job; default and most: retention less the look margin. */
     lookIntervalSeconds: int(1, 86_400).optional(),
     /** Sweeper schedule. */
     sweepEveryMinutes: int(1, 60).default(1),
+    /**
+     * Groups of due shards (8) swept side by side, one schedule and one lease each; the sweeper's status
+     * limits are shared out among them.
+     */
+    sweepGroups: int(1, 8).default(4),
     /**
      * Reserved concurrency of the sweeper; unset (the default) reserves none. Reserving any needs an account
      * concurrency quota of at least 100 + this (Lambda keeps 100 unreserved); new accounts may have 10.
@@ -240,19 +250,23 @@ export const stackConfigSchema = z
       });
     }
     const retentionSeconds = c.retentionMinutes * 60;
-    if (c.firstLookSeconds >= retentionSeconds) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['firstLookSeconds'],
-        message: 'must be shorter than the retention',
-      });
+    const marginSeconds = lookMarginSecondsOf(c);
+    // A look later than retention − margin after the last one could come after the result is gone.
+    for (const key of ['firstLookSeconds', 'lookIntervalSeconds'] as const) {
+      const value = c[key];
+      if (value !== undefined && value > retentionSeconds - marginSeconds)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'must be at most the retention less the look margin',
+        });
     }
-    // Several looks per retention window, or a finished result can expire between two looks.
-    if (c.lookIntervalSeconds !== undefined && c.lookIntervalSeconds * 3 > retentionSeconds) {
+    // The margin absorbs the sweeper's lag: at least two schedule periods of it.
+    if (marginSeconds < c.sweepEveryMinutes * 60 * 2 || marginSeconds >= retentionSeconds) {
       ctx.addIssue({
         code: 'custom',
-        path: ['lookIntervalSeconds'],
-        message: 'must be at most a third of the retention',
+        path: ['lookMarginSeconds'],
+        message: 'must be at least two sweep periods and shorter than the retention',
       });
     }
     if (c.sweepEveryMinutes * 60 * 3 > retentionSeconds) {
@@ -275,6 +289,11 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
+
+/** The look margin in force: the configured one, or the runtime's default of retention / 6. */
+export function lookMarginSecondsOf(c: Pick<StackConfig, 'lookMarginSeconds' | 'retentionMinutes'>): number {
+  return c.lookMarginSeconds ?? Math.floor((c.retentionMinutes * 60) / 6);
+}
 export type EndpointConfig = StackConfig['endpoints'][string];
 
 /** Every key of the config, for reading context and environment. */

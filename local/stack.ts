@@ -7,16 +7,9 @@ import type { InvocationSummary } from '../functions/core/sweep-invocation.ts';
 import { handler as resultsHandler } from '../functions/results/handler.ts';
 import { type BuiltRuntime, createRuntime, type RuntimeClients, setRuntime } from '../functions/runtime.ts';
 import { handler as submitHandler } from '../functions/submit/handler.ts';
-import { handler as sweeperHandler } from '../functions/sweeper/handler.ts';
 import { handler as webhookHandler } from '../functions/webhook/handler.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from './emulator/index.ts';
-import {
-  createGateway,
-  type Gateway,
-  type GatewayRoute,
-  type Schedule,
-  startSchedule,
-} from './gateway/index.ts';
+import { createGateway, type Gateway, type GatewayRoute, type Schedule } from './gateway/index.ts';
 import {
   type DynamoStoreChoice,
   type LocalStores,
@@ -24,6 +17,7 @@ import {
   type S3StoreChoice,
   startLocalStores,
 } from './stores/index.ts';
+import { startSweeperSchedules } from './sweeper-schedules.ts';
 import { allowBrowserReads, createWebServer } from './web-server.ts';
 
 export const LOCAL_TABLE = 'submodel-archiver-jobs';
@@ -161,11 +155,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   setRuntime(runtime);
-  const sweeper = startSchedule({
+  // One timer per group of due shards, as the stack has one schedule per group.
+  const sweeper = startSweeperSchedules({
+    groups: runtime.config.SWEEP_GROUPS,
     intervalMs: options.sweepIntervalMs ?? 2000,
-    handler: sweeperHandler,
-    timeoutMs: 60_000,
-    functionName: 'sweeper',
     onError: (error) => runtime.logger.error('sweep failed', { error: String(error) }),
   });
 

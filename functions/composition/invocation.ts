@@ -8,6 +8,8 @@ export interface InvocationFields {
   /** The API's request id, which error answers carry as `details.requestId`. */
   requestId?: string | undefined;
   jobId?: string | undefined;
+  /** The group of due shards a sweeper invocation sweeps. */
+  sweepGroup?: string | undefined;
 }
 
 /** A logger that can add fields to every line (adapters/logger.ts); test fakes may not. */

@@ -29,6 +29,11 @@ export interface Observation {
   provenance?: Provenance;
   /** An as-delivered result to be confirmed by one later /status look (the `background` policy). */
   verifyLater?: boolean;
+  /**
+   * Epoch ms when the /status request behind `status` was sent. A status not final proves the job unfinished
+   * then, and the next look is scheduled from it (core/schedule.ts).
+   */
+  askedAt?: number;
 }
 
 export type CaptureOutcome =
@@ -226,10 +231,11 @@ async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Pr
         submittedAt: job.submittedAt ?? iso(nowMs),
         lastSeenAt: iso(nowMs),
       },
+      // Unknown ask time: the answer may be as old as one request's timeout.
       nextLookAt(
-        nowMs,
+        obs.askedAt ?? nowMs - deps.config.UPSTREAM_TIMEOUT_MS,
         {
-          firstLookMs: deps.config.FIRST_LOOK_MS,
+          firstLookMs: deps.config.firstLookMs,
           // runsync results are kept upstream for 60 s only: look well inside that.
           lookIntervalMs: job.sync
             ? Math.min(deps.config.lookIntervalMs, SYNC_LOOK_INTERVAL_MS)

@@ -31,6 +31,7 @@ export async function reconcileJob(
   const target = job.upstreamId ?? upstreamId;
   if (!target) return { job, outcome: 'unchanged' };
 
+  const askedAt = deps.clock.now();
   const fetched = await deps.upstream.status(job.endpoint, target);
   if (!job.upstreamId) {
     const holder = await deps.jobs.linkUpstream(job.endpoint, target, jobId);
@@ -49,6 +50,7 @@ export async function reconcileJob(
     status: fetched.status,
     raw: fetched.raw,
     source: 'reconcile',
+    askedAt,
   });
   return { job: outcome.job, outcome: outcome.kind };
 }

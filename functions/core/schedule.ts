@@ -1,9 +1,14 @@
 // When the sweeper looks at a job next: pure arithmetic over the retention window.
+//
+// The rule (docs/architecture.md "Sweeper schedule"): a look asked at time t that finds the job unfinished
+// proves the job finishes after t, so the upstream keeps its result until at least t + retention (the
+// retention runs from the finish). The next look is due before that, by a margin the sweeper's own lag
+// (OldestDueAgeMs) must stay under: then the first look after the finish still finds the result.
 
 export interface ScheduleSettings {
-  /** First look after submit, giving the webhook its chance. */
+  /** First look after submit; at most `lookIntervalMs` (the safe bound), shorter only if configured so. */
   firstLookMs: number;
-  /** Later looks; RETENTION_MS / 6 by default, so a finished job is seen about six times before expiry. */
+  /** Later looks: at most retention − margin after the last look that found the job unfinished. */
   lookIntervalMs: number;
 }
 
@@ -17,17 +22,36 @@ export function dueShardOf(jobId: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
-export const firstLookAt = (nowMs: number, s: ScheduleSettings) => nowMs + s.firstLookMs;
+/**
+ * The longest safe wait after a look that found the job unfinished: the retention less the margin. Looks
+ * configured further apart are brought back to it (functions/config.ts).
+ */
+export const safeLookIntervalMs = (retentionMs: number, marginMs: number) => retentionMs - marginMs;
 
-/** After a look that found the job unfinished; a little jitter keeps batches from moving in lockstep. */
-export function nextLookAt(nowMs: number, s: ScheduleSettings, jobId: string): number {
-  const jitter = (dueShardOf(jobId, 1000) / 1000) * Math.min(5000, s.lookIntervalMs * 0.1);
-  return nowMs + s.lookIntervalMs + Math.floor(jitter);
+/** Jitter spreads batches so they do not move in lockstep; it only ever brings a look earlier. */
+const jitterOf = (jobId: string, intervalMs: number) =>
+  Math.floor((dueShardOf(jobId, 1000) / 1000) * Math.min(5000, intervalMs * 0.1));
+
+/**
+ * The first look, counted from `runAttemptedMs` (just before /run was called: the job cannot have finished
+ * earlier, so that moment is the first look that found it unfinished).
+ */
+export const firstLookAt = (runAttemptedMs: number, s: ScheduleSettings) => runAttemptedMs + s.firstLookMs;
+
+/**
+ * After a look asked at `askedAtMs` found the job unfinished. `askedAtMs` is when the /status request was
+ * sent, not when its answer came: the answer describes a moment at or after the sending.
+ */
+export function nextLookAt(askedAtMs: number, s: ScheduleSettings, jobId: string): number {
+  return askedAtMs + s.lookIntervalMs - jitterOf(jobId, s.lookIntervalMs);
 }
 
-/** After a failed look (5xx, timeout): retry soon but not in the same pass. */
-export function retryLookAt(nowMs: number, s: ScheduleSettings, attempt: number): number {
-  const backoff = Math.min(s.lookIntervalMs, 5000 * 2 ** Math.min(attempt, 6));
+/**
+ * After a failed look (5xx, timeout): retry soon but not in the same pass. The last successful look's
+ * guarantee still runs, so retries come at most a quarter of the margin apart: several fit in it.
+ */
+export function retryLookAt(nowMs: number, s: ScheduleSettings, attempt: number, marginMs: number): number {
+  const backoff = Math.min(s.lookIntervalMs, Math.max(1000, marginMs / 4), 5000 * 2 ** Math.min(attempt, 6));
   return nowMs + backoff;
 }
 

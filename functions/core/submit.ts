@@ -244,12 +244,10 @@ async function markSubmitted(
   const fields = { upstreamId, upstreamStatus, submittedAt: iso(nowMs) };
   // A runsync job that outlived the wait is kept upstream for only 60 s after it ends: looked at on every
   // sweep pass from now on, ahead of any backlog (schedule.ts).
+  // Any other job cannot have finished before its run claim, the first look that found it unfinished.
   const dueAt = job.sync
     ? syncLookAt(nowMs)
-    : firstLookAt(nowMs, {
-        firstLookMs: deps.config.FIRST_LOOK_MS,
-        lookIntervalMs: deps.config.lookIntervalMs,
-      });
+    : firstLookAt(job.runAttemptedAt ? Date.parse(job.runAttemptedAt) : nowMs, deps.config);
   try {
     // The upstream id exists only in this answer now: a store hiccup must not cost it (see persist.ts).
     await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));

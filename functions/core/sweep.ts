@@ -33,6 +33,8 @@ export interface SweepOptions {
   concurrency?: number;
   /** How the urgent lane waits between its looks (tests move a clock instead). */
   pause?: (ms: number) => Promise<void>;
+  /** The due shards this pass sweeps (its group's, sweep-groups.ts); every shard when absent. */
+  shards?: readonly number[];
 }
 
 /** Endpoints that answered 429, each until the time it asked for. */
@@ -78,6 +80,8 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   const concurrency = options.concurrency ?? 32;
   const outOfTime = () => options.remainingMs() < deps.config.SWEEP_SAFETY_MS;
   const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const shards = options.shards ?? allShards(deps);
+  const dueBatch = (nowMs: number, perShard: number) => dueBatchOf(deps, shards, nowMs, perShard);
 
   let roundsDone = false;
   let roundsEnded: () => void = () => undefined;
@@ -100,11 +104,8 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
         );
       // A fair share per shard reads about one item per job looked at; only when every item read was already
       // seen this pass (jobs held by a capture lease stay due) does a round read deeper, so none is starved.
-      let batch = fresh(
-        await dueBatch(deps, nowMs, Math.ceil(deps.config.SWEEP_BATCH / deps.config.DUE_SHARDS)),
-      );
-      if (batch.length === 0 && seen.size > 0)
-        batch = fresh(await dueBatch(deps, nowMs, deps.config.SWEEP_BATCH));
+      let batch = fresh(await dueBatch(nowMs, Math.ceil(deps.config.SWEEP_BATCH / shards.length)));
+      if (batch.length === 0 && seen.size > 0) batch = fresh(await dueBatch(nowMs, deps.config.SWEEP_BATCH));
       // Runsync jobs sort ahead on purpose (schedule.ts): the lag is the oldest of the others.
       const oldest = batch.find((j) => !j.sync);
       if (round === 0 && oldest) summary.oldestDueAgeMs = Math.max(0, nowMs - oldest.dueAt);
@@ -133,7 +134,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
       await Promise.race([pause(deps.config.SWEEP_REPEAT_MS), roundsOver]);
       if (roundsDone) break;
       const nowMs = deps.clock.now();
-      const urgent = await dueBatch(deps, nowMs - SYNC_PRIORITY_MS, URGENT_PER_SHARD).catch(() => []);
+      const urgent = await dueBatch(nowMs - SYNC_PRIORITY_MS, URGENT_PER_SHARD).catch(() => []);
       for (const job of urgent) {
         const lookedAt = seen.get(job.jobId) ?? Number.NEGATIVE_INFINITY;
         if (roundsDone || pausedEndpoints.has(job.endpoint)) continue;
@@ -150,9 +151,17 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   return summary;
 }
 
-/** Oldest-first merge of every shard's due jobs, `perShard` from each; every item read is looked at. */
-async function dueBatch(deps: ServiceDeps, nowMs: number, perShard: number): Promise<DueJob[]> {
-  const shards = Array.from({ length: deps.config.DUE_SHARDS }, (_, i) => i);
+/** Every due shard's number. */
+export const allShards = (deps: Pick<ServiceDeps, 'config'>) =>
+  Array.from({ length: deps.config.DUE_SHARDS }, (_, i) => i);
+
+/** Oldest-first merge of the shards' due jobs, `perShard` from each; every item read is looked at. */
+async function dueBatchOf(
+  deps: ServiceDeps,
+  shards: readonly number[],
+  nowMs: number,
+  perShard: number,
+): Promise<DueJob[]> {
   const pages = await Promise.all(shards.map((s) => deps.jobs.queryDue(s, nowMs, perShard)));
   return pages.flat().sort((a, b) => a.dueAt - b.dueAt);
 }
@@ -186,11 +195,13 @@ async function look(
     }
     summary.polled++;
     deps.metrics.count('StatusPolls');
+    const askedAt = deps.clock.now();
     const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
     const outcome = await captureResult(deps, job, {
       status: fetched.status,
       raw: fetched.raw,
       source: 'sweeper',
+      askedAt,
     });
     if (outcome.kind === 'archived') summary.archived++;
     else if (outcome.kind === 'rescheduled') {
@@ -216,7 +227,9 @@ async function look(
     const nowMs = deps.clock.now();
     await deps.jobs
       .reschedule(job.jobId, {
-        dueAt: job.sync ? syncLookAt(nowMs) : retryLookAt(nowMs, schedule(deps), looks),
+        dueAt: job.sync
+          ? syncLookAt(nowMs)
+          : retryLookAt(nowMs, deps.config, looks, deps.config.lookMarginMs),
         looks,
       })
       .catch(ignoreConflict);
@@ -227,11 +240,6 @@ async function look(
 async function keepSyncAhead(deps: ServiceDeps, job: Job): Promise<void> {
   await deps.jobs.reschedule(job.jobId, { dueAt: syncLookAt(deps.clock.now()) }).catch(ignoreConflict);
 }
-
-const schedule = (deps: ServiceDeps) => ({
-  firstLookMs: deps.config.FIRST_LOOK_MS,
-  lookIntervalMs: deps.config.lookIntervalMs,
-});
 
 /** 404: gone upstream. Young jobs get another look (the upstream may not list them yet); old ones expire. */
 async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<void> {
@@ -271,9 +279,9 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
     : deps.config.SUBMIT_STALE_MS;
   if (age < patience) {
     summary.rescheduled++;
-    await deps.jobs
-      .reschedule(job.jobId, { dueAt: nextLookAt(nowMs, schedule(deps), job.jobId) })
-      .catch(ignoreConflict);
+    // No status call is made for it: looked at again when its patience ends, or a look interval on.
+    const dueAt = Math.min(nextLookAt(nowMs, deps.config, job.jobId), Date.parse(job.createdAt) + patience);
+    await deps.jobs.reschedule(job.jobId, { dueAt }).catch(ignoreConflict);
     return;
   }
   const reason = job.runAttemptedAt

@@ -7,7 +7,7 @@ import { captureResult } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError } from './errors.ts';
 import type { Job } from './job.ts';
-import { firstLookAt } from './schedule.ts';
+import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 
 export interface TrackResult {
@@ -29,6 +29,7 @@ export async function trackJob(
   const known = knownId ? await deps.jobs.get(knownId) : undefined;
   if (known) return { job: known, created: false };
 
+  const askedAt = deps.clock.now();
   const fetched = await deps.upstream.status(endpoint, request.upstreamId);
   const nowMs = deps.clock.now();
   const jobId = await deps.jobs.linkUpstream(endpoint, request.upstreamId, knownId ?? ulid(nowMs));
@@ -44,9 +45,8 @@ export async function trackJob(
     lastSeenAt: iso(nowMs),
     ...(request.metadata && { metadata: request.metadata }),
     ...(principal && { trackedBy: principal }),
-    dueAt:
-      firstLookAt(nowMs, { firstLookMs: 0, lookIntervalMs: deps.config.lookIntervalMs }) +
-      deps.config.lookIntervalMs,
+    // The track's own /status found it unfinished (a finished one is captured below).
+    dueAt: nextLookAt(askedAt, deps.config, jobId),
   };
   try {
     await deps.jobs.create(job);

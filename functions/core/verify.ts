@@ -88,7 +88,11 @@ export async function verifyArchived(deps: ServiceDeps, job: Job, pass: VerifyPa
     pass.summary.errors++;
     deps.metrics.count('StatusPollErrors');
     await audit(deps, job.jobId, 'status.failed', 'sweeper', { code: err.code, verification: true });
-    await reschedule(deps, job, retryLookAt(nowMs, lookSchedule(deps), (job.looks ?? 0) + 1));
+    await reschedule(
+      deps,
+      job,
+      retryLookAt(nowMs, deps.config, (job.looks ?? 0) + 1, deps.config.lookMarginMs),
+    );
     return 'deferred';
   }
   const status = statusOnly(fetched.status);
@@ -99,7 +103,7 @@ export async function verifyArchived(deps: ServiceDeps, job: Job, pass: VerifyPa
       upstreamStatus: status.status,
       verification: true,
     });
-    await reschedule(deps, job, nextLookAt(nowMs, lookSchedule(deps), job.jobId));
+    await reschedule(deps, job, nextLookAt(nowMs, deps.config, job.jobId));
     return 'deferred';
   }
   if (sameStatus(job, status)) return settle(deps, job, 'confirmed', {});
@@ -110,11 +114,6 @@ function sameStatus(job: Job, status: Parameters<typeof statusDigest>[0]): boole
   const digest = statusDigest(status);
   return digest !== undefined && digest === job.deliveredDigest;
 }
-
-const lookSchedule = (deps: ServiceDeps) => ({
-  firstLookMs: deps.config.FIRST_LOOK_MS,
-  lookIntervalMs: deps.config.lookIntervalMs,
-});
 
 async function reschedule(deps: ServiceDeps, job: Job, at: number): Promise<void> {
   await deps.jobs.scheduleVerification(job.jobId, at).catch(ignoreConflict);

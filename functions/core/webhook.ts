@@ -180,9 +180,10 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
   const upstreamId = job.upstreamId ?? (await unclaimedBodyId(deps, job, hint));
   if (upstreamId) {
     try {
+      const askedAt = deps.clock.now();
       const fetched = await deps.upstream.status(job.endpoint, upstreamId);
-      return (await captureResult(deps, job, { status: fetched.status, raw: fetched.raw, source: 'webhook' }))
-        .kind;
+      const observation = { status: fetched.status, raw: fetched.raw, source: 'webhook' as const, askedAt };
+      return (await captureResult(deps, job, observation)).kind;
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       deps.logger.warn('status after webhook failed; the sweeper will look now', {

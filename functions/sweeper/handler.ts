@@ -5,7 +5,7 @@ import { functionRuntime } from '../composition/function-runtime.ts';
 import { inInvocation } from '../composition/invocation.ts';
 import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
-import { type InvocationSummary, sweepInvocation } from '../core/sweep-invocation.ts';
+import { type InvocationSummary, sweepEveryGroup, sweepInvocation } from '../core/sweep-invocation.ts';
 
 /** Without a Lambda context (a manual call), allow one minute. */
 const DEFAULT_BUDGET_MS = 60_000;
@@ -20,16 +20,26 @@ const getRuntime = functionRuntime('sweeper', {
   sweepLease: dynamoSweepLease,
 });
 
+/**
+ * The schedule of one group sends `{group}` as its input (lib/constructs/sweeper-schedule.ts); an event without
+ * one (a manual call, a plain scheduled event) sweeps every group at once, each under its own lease.
+ */
+export type SweeperEvent = ScheduledEvent | { group?: string };
+
 export const handler = async (
-  _event: ScheduledEvent,
+  event: SweeperEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'> &
     Partial<Pick<Context, 'awsRequestId' | 'functionName'>>,
 ): Promise<InvocationSummary> => {
+  const group = (event as { group?: unknown } | undefined)?.group;
+  if (group !== undefined && typeof group !== 'string') throw new TypeError('event.group must be a string');
   const started = Date.now();
   const remainingMs = context?.getRemainingTimeInMillis
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
-  return inInvocation(getRuntime(), context, {}, (runtime) =>
-    sweepInvocation(runtime, runtime.sweepLease, { remainingMs }),
+  return inInvocation(getRuntime(), context, { sweepGroup: group }, (runtime) =>
+    group === undefined
+      ? sweepEveryGroup(runtime, runtime.sweepLease, { remainingMs })
+      : sweepInvocation(runtime, runtime.sweepLease, { remainingMs, group }),
   );
 };

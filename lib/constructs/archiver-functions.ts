@@ -20,6 +20,13 @@ export interface ArchiverFunctionsProps {
 /** The sweeper's budget per run; it stops itself before this (context.getRemainingTimeInMillis). */
 export const SWEEPER_TIMEOUT = Duration.minutes(5);
 
+/**
+ * The runtime's status limits per endpoint (functions/config.ts defaults, below the documented 2000 per 10 s
+ * and 400 at once). Each group's sweeper runs in its own container with its own limiter, so each gets its
+ * share and the groups together stay under them.
+ */
+export const SWEEPER_STATUS_LIMITS = { ratePer10s: 1900, concurrency: 300 } as const;
+
 export class ArchiverFunctions extends Construct {
   readonly submit: ArchiverFunction;
   readonly webhook: ArchiverFunction;
@@ -85,6 +92,9 @@ export class ArchiverFunctions extends Construct {
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindApiKeySecrets(secrets.apiKeys);
+    const share = (limit: number) => String(Math.max(1, Math.floor(limit / config.sweepGroups)));
+    this.sweeper.addEnvironment('STATUS_RATE_PER_10S', share(SWEEPER_STATUS_LIMITS.ratePer10s));
+    this.sweeper.addEnvironment('STATUS_CONCURRENCY', share(SWEEPER_STATUS_LIMITS.concurrency));
 
     this.results = new ArchiverFunction(this, 'Results', {
       ...common,

@@ -33,8 +33,9 @@ export const APP_METRICS = [
 type AppMetric = (typeof APP_METRICS)[number];
 
 /**
- * The sweeper alarms when its oldest due job waited half the retention window: late enough to be real,
- * early enough to act before results expire upstream.
+ * The sweeper alarms when its oldest due job waited half the look margin: looks come that margin before a
+ * result could expire (functions/core/schedule.ts), so a lag past it could lose one. Late enough to be real,
+ * early enough to act.
  */
 export const SWEEPER_LAG_FRACTION = 0.5;
 
@@ -42,6 +43,8 @@ export interface MonitoringProps {
   readonly metricsNamespace: string;
   readonly serviceName: string;
   readonly retentionMinutes: number;
+  /** How long before a result could expire the sweeper looks: the lag it must stay under. */
+  readonly lookMarginSeconds: number;
   readonly sweepEveryMinutes: number;
   readonly alarmEmail?: string;
   readonly functions: Readonly<Record<string, IFunction>>;
@@ -129,15 +132,16 @@ export class Monitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    const retentionMs = props.retentionMinutes * 60_000;
+    const marginMs = props.lookMarginSeconds * 1000;
     // Several sweeps per period, so one slow sweep does not alarm; a silent sweeper (no data) does.
     const lagPeriod = Duration.minutes(Math.max(5, props.sweepEveryMinutes * 2));
     this.sweeperBehindAlarm = alarm('SweeperBehind', {
       alarmDescription:
-        `The oldest due job waited over ${SWEEPER_LAG_FRACTION * 100}% of the ${props.retentionMinutes}-minute ` +
-        'retention window, or the sweeper stopped reporting. Results may expire before capture.',
+        `The oldest due job waited over ${SWEEPER_LAG_FRACTION * 100}% of the ${props.lookMarginSeconds}-second ` +
+        `look margin (of the ${props.retentionMinutes}-minute retention), or the sweeper stopped reporting. ` +
+        'Results may expire before capture.',
       metric: appMetric('OldestDueAgeMs', 'Maximum', lagPeriod),
-      threshold: retentionMs * SWEEPER_LAG_FRACTION,
+      threshold: marginMs * SWEEPER_LAG_FRACTION,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.BREACHING,
@@ -217,8 +221,8 @@ export class Monitoring extends Construct {
         width: 12,
         left: [appMetric('OldestDueAgeMs', 'Maximum', Duration.minutes(1))],
         leftAnnotations: [
-          { value: retentionMs * SWEEPER_LAG_FRACTION, label: 'alarm' },
-          { value: retentionMs, label: 'upstream retention' },
+          { value: marginMs * SWEEPER_LAG_FRACTION, label: 'alarm' },
+          { value: marginMs, label: 'look margin: results may expire past it' },
         ],
       }),
     );

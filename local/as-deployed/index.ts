@@ -7,6 +7,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { EMULATOR_DEFAULT_REGION } from '../../functions/adapters/aws-clients.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../emulator/index.ts';
 import {
+  allSchedules,
   createGateway,
   type Gateway,
   type GatewayRoute,
@@ -292,7 +293,7 @@ export async function startAsDeployedStack(options: AsDeployedOptions): Promise<
     for (const fn of Object.values(functions)) await fn.pool.warm();
 
     const schedules: Record<string, Schedule<unknown>> = {};
-    let sweeper: Schedule<unknown> | undefined;
+    const sweepers: Schedule<unknown>[] = [];
     for (const rule of templateSchedules(template)) {
       const fn = byLogicalId.get(rule.functionLogicalId);
       if (fn === undefined) throw new Error(`rule ${rule.ruleLogicalId}: unknown function`);
@@ -307,12 +308,15 @@ export async function startAsDeployedStack(options: AsDeployedOptions): Promise<
         region,
         accountId: LOCAL_ACCOUNT_ID,
         onError: (error) => gatewayErrors.push(`schedule ${rule.ruleLogicalId}: ${String(error)}`),
+        ...(rule.input && { input: rule.input }),
       });
       stopping.push(() => schedule.stop());
       schedules[rule.ruleLogicalId] = schedule;
-      if (fn.spec.id === 'Sweeper') sweeper = schedule;
+      if (fn.spec.id === 'Sweeper') sweepers.push(schedule);
     }
-    if (sweeper === undefined) throw new Error('no scheduled rule starts the Sweeper');
+    if (sweepers.length === 0) throw new Error('no scheduled rule starts the Sweeper');
+    // One rule per group of due shards: running "the sweeper" runs every group once.
+    const sweeper = allSchedules(sweepers);
 
     return {
       url: gateway.url,

@@ -7,12 +7,16 @@ export interface TemplateRoute {
   /** AWS_IAM routes are signed in AWS; locally they take the gateway's optional bearer token. */
   iam: boolean;
   functionLogicalId: string;
+  /** The target's constant input, when it has one. */
+  input?: Record<string, unknown>;
 }
 
 export interface TemplateSchedule {
   ruleLogicalId: string;
   expression: string;
   functionLogicalId: string;
+  /** The target's constant input, when it has one. */
+  input?: Record<string, unknown>;
 }
 
 /** The logical id inside a `{Ref}` / `{Fn::GetAtt}` anywhere in a value. */
@@ -57,7 +61,7 @@ export function templateSchedules(template: CfnTemplate): TemplateSchedule[] {
   return Object.entries(template.Resources).flatMap(([ruleLogicalId, resource]) => {
     if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.ScheduleExpression === undefined)
       return [];
-    const targets = (resource.Properties.Targets ?? []) as { Arn: unknown }[];
+    const targets = (resource.Properties.Targets ?? []) as { Arn: unknown; Input?: unknown }[];
     return targets.map((target) => {
       const functionLogicalId = referencedId(target.Arn, 'Fn::GetAtt');
       if (functionLogicalId === undefined)
@@ -66,6 +70,10 @@ export function templateSchedules(template: CfnTemplate): TemplateSchedule[] {
         ruleLogicalId,
         expression: String(resource.Properties?.ScheduleExpression),
         functionLogicalId,
+        // A constant input (the sweeper's group) replaces the scheduled event, as EventBridge does.
+        ...(typeof target.Input === 'string' && {
+          input: JSON.parse(target.Input) as Record<string, unknown>,
+        }),
       };
     });
   });

@@ -9,6 +9,7 @@ export {
 } from './principal.ts';
 export type { GatewayRoute, HttpHandler, HttpMethod } from './routes.ts';
 export {
+  allSchedules,
   type LocalScheduledEvent,
   type Schedule,
   type ScheduledHandler,

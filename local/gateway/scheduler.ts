@@ -5,7 +5,11 @@ import { createLambdaContext } from './context.ts';
 import { invokeWithTimeout } from './invoke.ts';
 
 export type LocalScheduledEvent = ScheduledEvent<Record<string, never>>;
-export type ScheduledHandler<R = unknown> = (event: LocalScheduledEvent, context: Context) => Promise<R>;
+/** A rule target with a constant input receives that input instead of the scheduled event, as in EventBridge. */
+export type ScheduledHandler<R = unknown> = (
+  event: LocalScheduledEvent | Record<string, unknown>,
+  context: Context,
+) => Promise<R>;
 
 export interface ScheduleOptions<R> {
   intervalMs: number;
@@ -24,6 +28,8 @@ export interface ScheduleOptions<R> {
   runOnStart?: boolean;
   /** Timer runs' failures (runNow rejects instead). Default console.error. */
   onError?: (error: unknown) => void;
+  /** The target's constant input: delivered as the event instead of the scheduled event. */
+  input?: Record<string, unknown>;
 }
 
 export interface Schedule<R> {
@@ -72,7 +78,7 @@ export function startSchedule<R>(options: ScheduleOptions<R>): Schedule<R> {
       detail: {},
     };
     const context = createLambdaContext({ functionName, timeoutMs, region, accountId, startedAt });
-    const work = Promise.resolve().then(() => handler(event, context));
+    const work = Promise.resolve().then(() => handler(options.input ?? event, context));
     const outcome = await invokeWithTimeout(() => work, timeoutMs);
     if (outcome.status === 'timeout') {
       // Lambda would kill the run here; locally it cannot be killed, so wait it out before the next one may
@@ -117,6 +123,25 @@ export function startSchedule<R>(options: ScheduleOptions<R>): Schedule<R> {
     },
     get skipped() {
       return skipped;
+    },
+  };
+}
+
+/** Several schedules as one: `runNow` runs each once, side by side, and merges their results. */
+export function allSchedules<R, M = R[]>(
+  schedules: readonly Schedule<R>[],
+  merge: (results: R[]) => M = (results) => results as M,
+): Schedule<M> {
+  return {
+    runNow: async () => merge(await Promise.all(schedules.map((s) => s.runNow()))),
+    stop: async () => {
+      await Promise.all(schedules.map((s) => s.stop()));
+    },
+    get runs() {
+      return schedules.reduce((n, s) => n + s.runs, 0);
+    },
+    get skipped() {
+      return schedules.reduce((n, s) => n + s.skipped, 0);
     },
   };
 }

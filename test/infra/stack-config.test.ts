@@ -60,8 +60,8 @@ describe('loadStackConfig', () => {
     expect(config).toMatchObject({
       stackName: 'SubmodelArchiver',
       retentionMinutes: 30,
-      firstLookSeconds: 120,
       sweepEveryMinutes: 1,
+      sweepGroups: 4,
       sweepBatch: 100,
       webhookVerification: 'strict',
       artifactsDecodeBase64: true,
@@ -107,11 +107,11 @@ describe('loadStackConfig', () => {
   it('lets ARCHIVER_* environment variables override the context', () => {
     expect(envNameFor('alarmEmail')).toBe('ARCHIVER_ALARM_EMAIL');
     const config = loadStackConfig(from({ endpoints: ENDPOINTS, sweepEveryMinutes: 1 }), {
-      ARCHIVER_SWEEP_EVERY_MINUTES: '5',
+      ARCHIVER_SWEEP_EVERY_MINUTES: '2',
       ARCHIVER_ALARM_EMAIL: 'ops@example.com',
       ARCHIVER_ARCHIVE_ENCRYPTION: 'kms',
     });
-    expect(config.sweepEveryMinutes).toBe(5);
+    expect(config.sweepEveryMinutes).toBe(2);
     expect(config.alarmEmail).toBe('ops@example.com');
     expect(config.archiveEncryption).toBe('kms');
   });
@@ -132,7 +132,9 @@ describe('loadStackConfig', () => {
     [{ endpoints: ENDPOINTS, archiveEncryption: 'aes' }, 'archiveEncryption'],
     [{ endpoints: ENDPOINTS, objectLockMode: 'STRICT' }, 'objectLockMode'],
     [{ endpoints: ENDPOINTS, sweepEveryMinutes: 15 }, 'sweepEveryMinutes'],
-    [{ endpoints: ENDPOINTS, lookIntervalSeconds: 900 }, 'lookIntervalSeconds'],
+    [{ endpoints: ENDPOINTS, lookIntervalSeconds: 1501 }, 'lookIntervalSeconds'],
+    [{ endpoints: ENDPOINTS, lookMarginSeconds: 60 }, 'lookMarginSeconds'],
+    [{ endpoints: ENDPOINTS, sweepGroups: 9 }, 'sweepGroups'],
     [{ endpoints: ENDPOINTS, webhookVerification: 'yes' }, 'webhookVerification'],
     [{ endpoints: { a: { url: 'https://x.example/v2/a', verification: 'sometimes' } } }, 'endpoints'],
     [{ endpoints: ENDPOINTS, presignTtlSeconds: 86_400 }, 'presignTtlSeconds'],

@@ -6,7 +6,10 @@ describe('configuration', () => {
   it('parses the environment once, with defaults derived from the retention window', () => {
     const config = parseConfig({ ...TEST_ENV, RETENTION_MS: '600000' });
     expect(config.defaultEndpoint).toBe('default');
-    expect(config.lookIntervalMs).toBe(100_000);
+    // A look may wait until the margin (retention / 6) before a result seen unfinished could expire.
+    expect(config.lookMarginMs).toBe(100_000);
+    expect(config.lookIntervalMs).toBe(500_000);
+    expect(config.firstLookMs).toBe(500_000);
     expect(config.PUBLIC_BASE_URL).toBe('https://archiver.example.com');
     expect(config.STRICT_WEBHOOKS).toBe(false);
   });

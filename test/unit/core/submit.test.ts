@@ -43,7 +43,7 @@ describe('submitJob', () => {
     expect(route).toBe('webhooks');
     expect(jobId).toBe(job.jobId);
     expect(verifyWebhookToken(WEBHOOK_SECRET, job.jobId, token ?? '')).toBe(true);
-    expect(job.dueAt).toBe(deps.clock.now() + deps.config.FIRST_LOOK_MS);
+    expect(job.dueAt).toBe(Date.parse(job.runAttemptedAt ?? '') + deps.config.firstLookMs);
     expect(await deps.jobs.findByUpstream('default', 'up-1')).toBe(job.jobId);
     expect(deps.jobs.eventTypes(job.jobId)).toEqual(['created', 'input.archived', 'submitted']);
   });
