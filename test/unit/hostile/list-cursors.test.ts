@@ -1,7 +1,7 @@
 // Listing bounds and cursors from a hostile client: pre-1970 bounds and forged cursors are 400s, never 500s,
 // and no cursor makes a listing wider than its query could ask for.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,18 @@ describe('GET /jobs bounds and cursors', () => {
       Items: [{ jobId: '01JDXKQ5N8Y3V7M2R6T4W00001', state: 'PENDING' }],
       LastEvaluatedKey: { x: 1 },
     });
+    // The listing indexes hold keys only: the page reads its jobs back by key.
+    ddb
+      .on(BatchGetCommand)
+      .callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => ({
+        Responses: {
+          t: (input.RequestItems.t?.Keys ?? []).map((key) => ({
+            ...key,
+            jobId: key.pk.slice(4),
+            state: 'PENDING',
+          })),
+        },
+      }));
     setRuntime({
       ...testDeps(),
       jobs: new DynamoJobRepository({ client: doc, tableName: 't', dueShards: 4 }),
