@@ -7,23 +7,24 @@ import { ValidationError } from '../core/errors.ts';
 import type { ListQuery } from '../core/ports.ts';
 import { LIST_DEFAULT_RANGE_MS, LIST_MAX_RANGE_MS } from '../schemas/api.ts';
 
-const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
-
-const cursorSchema = z.strictObject({
-  v: z.literal(2),
-  /** Which filters and given bounds the cursor belongs to: a cursor is only valid for the same query. */
-  q: z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/)),
-  /**
-   * The listing's time range, fixed by its first page. A range left to its default ends "now", which is
-   * later on every request: the cursor keeps the first one, so its pages neither shift nor get refused.
-   */
-  f: z.iso.datetime(),
-  t: z.iso.datetime(),
-  /** The UTC day (partition) to resume in. */
-  d: day,
-  /** Resume strictly below this job id. */
-  k: z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)),
-});
+// Built on the first cursor read (z.lazy), not at every cold start: most requests carry none.
+const cursorSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    v: z.literal(2),
+    /** Which filters and given bounds the cursor belongs to: a cursor is only valid for the same query. */
+    q: z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/)),
+    /**
+     * The listing's time range, fixed by its first page. A range left to its default ends "now", which is
+     * later on every request: the cursor keeps the first one, so its pages neither shift nor get refused.
+     */
+    f: z.iso.datetime(),
+    t: z.iso.datetime(),
+    /** The UTC day (partition) to resume in. */
+    d: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)),
+    /** Resume strictly below this job id. */
+    k: z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)),
+  }),
+);
 export type ListCursor = z.infer<typeof cursorSchema>;
 
 /**

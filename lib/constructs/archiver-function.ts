@@ -143,6 +143,9 @@ export class ArchiverFunction extends NodejsFunction {
         sourceMap: false,
         mainFields: [...FUNCTION_BUNDLE.mainFields],
         banner: FUNCTION_BUNDLE.banner,
+        esbuildArgs: {
+          '--alias': Object.entries(FUNCTION_BUNDLE.alias).map(([from, to]) => `${from}=${to}`),
+        },
         // The SDK and @smithy are bundled at the versions of package-lock.json, never the runtime's own copy.
         bundleAwsSDK: true,
         externalModules: [],

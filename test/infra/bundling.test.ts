@@ -1,10 +1,13 @@
 // The function bundles as synth writes them: local esbuild, minified ESM carrying its own AWS SDK, loadable anywhere.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { isBuiltin } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
@@ -19,6 +22,19 @@ import { FUNCTION_IDS, type FunctionId, lambdaFunction } from './support/templat
  * archiver never uses; without them the SDK would throw a clear error naming the package, and nothing here asks.
  */
 const OPTIONAL_SDK_PEERS = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
+
+/** The configuration a handler reads at init, as the stack sets it (values that reach nothing real). */
+const HANDLER_ENV = {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AWS_REGION: 'us-east-1',
+  UPSTREAM_ENDPOINTS: JSON.stringify({ default: 'https://api.example.com/v2/ep' }),
+  UPSTREAM_API_KEYS: JSON.stringify({ default: 'key' }),
+  PUBLIC_BASE_URL: 'https://archiver.example.com',
+  WEBHOOK_SECRET: 'bundle-test-secret-0123456789abcdef',
+  JOBS_TABLE: 'jobs',
+  ARCHIVE_BUCKET: 'archive',
+  LOG_LEVEL: 'silent',
+};
 
 interface TemplateJson {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -137,15 +153,7 @@ describe('function bundles, as synthesized', () => {
         cwd: outdir,
         env: {
           PATH: process.env.PATH,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          AWS_REGION: 'us-east-1',
-          UPSTREAM_ENDPOINTS: JSON.stringify({ default: 'https://api.example.com/v2/ep' }),
-          UPSTREAM_API_KEYS: JSON.stringify({ default: 'key' }),
-          PUBLIC_BASE_URL: 'https://archiver.example.com',
-          WEBHOOK_SECRET: 'bundle-test-secret-0123456789abcdef',
-          JOBS_TABLE: 'jobs',
-          ARCHIVE_BUCKET: 'archive',
-          LOG_LEVEL: 'silent',
+          ...HANDLER_ENV,
         },
         encoding: 'utf8',
       },
@@ -156,6 +164,83 @@ describe('function bundles, as synthesized', () => {
       JSON.parse(response.body) as { error: { details: { issues: { message: string }[] } } }
     ).error.details.issues.map((issue) => issue.message);
     expect(messages).toEqual(['Invalid input: expected int, received number', 'Unrecognized key: "stray"']);
+  });
+
+  it.each(FUNCTION_IDS)(
+    '%s carries no SSO, INI profile, credential process or web identity provider',
+    (id) => {
+      const text = code(id);
+      // Names only those providers read: the shared config keys, and web identity's token file variable.
+      for (const marker of [
+        'sso_start_url',
+        'sso_session',
+        'credential_process',
+        'AWS_WEB_IDENTITY_TOKEN_FILE',
+      ]) {
+        expect({ marker, found: text.includes(marker) }).toEqual({ marker, found: false });
+      }
+    },
+  );
+
+  it('signs its DynamoDB calls with the credentials of the environment, session token included', async () => {
+    const seen: { authorization?: string; token?: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({
+        authorization: req.headers.authorization,
+        token: req.headers['x-amz-security-token'] as string | undefined,
+      });
+      req.resume();
+      req.on('end', () => {
+        // An empty GetItem answer: the job is unknown.
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const entry = pathToFileURL(join(assetDirs.get('Results') ?? '', 'index.mjs')).href;
+      const jobId = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+      const event = {
+        version: '2.0',
+        routeKey: 'GET /jobs/{jobId}',
+        rawPath: `/jobs/${jobId}`,
+        headers: {},
+        pathParameters: { jobId },
+        requestContext: { http: { method: 'GET', path: `/jobs/${jobId}` }, requestId: 'bundle-signing' },
+        isBase64Encoded: false,
+      };
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(entry)}); const r = await m.handler(${JSON.stringify(event)}, {}); console.log(JSON.stringify(r));`,
+        ],
+        {
+          cwd: outdir,
+          env: {
+            PATH: process.env.PATH,
+            ...HANDLER_ENV,
+            AWS_ACCESS_KEY_ID: 'AKIABUNDLESIGNING01',
+            AWS_SECRET_ACCESS_KEY: 'bundle-signing-secret',
+            AWS_SESSION_TOKEN: 'bundle-signing-session-token',
+            AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`,
+          },
+          encoding: 'utf8',
+        },
+      );
+      expect((JSON.parse(stdout) as { statusCode: number }).statusCode).toBe(404);
+      expect(seen.length).toBeGreaterThan(0);
+      for (const request of seen) {
+        expect(request.authorization).toMatch(
+          /^AWS4-HMAC-SHA256 Credential=AKIABUNDLESIGNING01\/\d{8}\/us-east-1\/dynamodb\//,
+        );
+        expect(request.token).toBe('bundle-signing-session-token');
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('carries the AWS SDK of package-lock.json, not the runtime one', () => {
@@ -212,6 +297,23 @@ describe('per-function composition', () => {
       expect(
         inputs.filter((path) => /zod\/v4\/locales\//.test(path)).map((path) => path.replace(/^.*zod\//, '')),
       ).toEqual(['v4/locales/en.js']);
+    },
+  );
+
+  it.each(['submit', 'webhook', 'sweeper', 'results'])(
+    "gives %s Lambda's credential sources only: environment and container endpoint, no default chain",
+    async (handler) => {
+      const inputs = await bundleInputs(handler);
+      expect(has(inputs, /functions\/adapters\/lambda-credentials\.ts$/)).toBe(true);
+      expect(has(inputs, /@aws-sdk\/credential-provider-env\//)).toBe(true);
+      expect(has(inputs, /@aws-sdk\/credential-provider-http\//)).toBe(true);
+      expect(
+        inputs.filter((path) =>
+          /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|client-sso|client-sts|nested-clients)\//.test(
+            path,
+          ),
+        ),
+      ).toEqual([]);
     },
   );
 
