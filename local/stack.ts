@@ -22,6 +22,7 @@ import {
   type LocalStores,
   type LocalStoresOptions,
   type S3StoreChoice,
+  type SqsStoreChoice,
   startLocalStores,
 } from './stores/index.ts';
 import { allowBrowserReads, createWebServer } from './web-server.ts';
@@ -39,6 +40,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   dynamo?: DynamoStoreChoice;
   s3?: S3StoreChoice;
+  /** The submit queue's SQS: embedded fauxqs by default. */
+  sqs?: SqsStoreChoice;
   /** Keep DynamoDB in memory (tests). */
   dynamoInMemory?: boolean;
   /** The key pair the stores accept; default the data folder's own (see local/stores/credentials.ts). */
@@ -116,6 +119,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bucketName: LOCAL_BUCKET,
     ...(options.dynamo && { dynamo: options.dynamo }),
     ...(options.s3 && { s3: options.s3 }),
+    ...(options.sqs && { sqs: options.sqs }),
     ...(options.dynamoInMemory && { dynamoInMemory: true }),
     ...(options.storeCredentials && { credentials: options.storeCredentials }),
   });
