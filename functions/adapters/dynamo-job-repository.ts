@@ -190,6 +190,15 @@ export class DynamoJobRepository implements JobRepository {
     }
   }
 
+  claimForSubmit(jobId: string, dueAt: number): Promise<Job> {
+    return this.update(jobId, { state: 'SUBMITTING', dueAt }, { states: ['QUEUED'] });
+  }
+
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job> {
+    const dropped = { runAttemptedAt: null, runClaim: null, dueAt: null };
+    return this.update(jobId, { ...patch, ...dropped, state: 'QUEUED' }, { states: ['SUBMITTING'] });
+  }
+
   async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {
     try {
       const out = await this.db.send(

@@ -45,6 +45,8 @@ export const submitRequestSchema = z.strictObject({
   policy: policySchema.optional(),
   metadata: metadataSchema.optional(),
   sync: z.boolean().optional(),
+  /** Accept into the submit queue (QUEUED) instead of calling /run within the request. */
+  queue: z.boolean().optional(),
 });
 export type SubmitRequest = z.infer<typeof submitRequestSchema>;
 

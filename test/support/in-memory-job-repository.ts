@@ -67,6 +67,15 @@ export class InMemoryJobRepository implements JobRepository {
     return clone(next as unknown as Job);
   }
 
+  claimForSubmit(jobId: string, dueAt: number): Promise<Job> {
+    return this.update(jobId, { state: 'SUBMITTING', dueAt }, { states: ['QUEUED'] });
+  }
+
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job> {
+    const dropped = { runAttemptedAt: null, runClaim: null, dueAt: null };
+    return this.update(jobId, { ...patch, ...dropped, state: 'QUEUED' }, { states: ['SUBMITTING'] });
+  }
+
   async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {
     const job = this.jobs.get(jobId);
     if (!job || !isWatched(job.state)) return undefined;
