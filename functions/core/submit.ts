@@ -129,9 +129,14 @@ async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest)
  * The submitter's send of a claimed QUEUED job (core/submitter.ts): once per job whatever the redeliveries,
  * by the same run claim. A 429 is not recorded as a rejection: it is thrown for the submitter to re-queue.
  */
-export async function sendQueued(deps: ServiceDeps, job: Job, request: SubmitRequest): Promise<Job> {
+export async function sendQueued(
+  deps: ServiceDeps,
+  job: Job,
+  request: SubmitRequest,
+  beforeRun: () => Promise<void>,
+): Promise<Job> {
   if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
-  return sendJob(deps, job, request, { queued: true });
+  return sendJob(deps, job, request, { queued: true, beforeRun });
 }
 
 /**
@@ -157,7 +162,11 @@ async function sendJob(
   deps: ServiceDeps,
   created: Job,
   request: SubmitRequest,
-  { resumed = false, queued = false } = {},
+  {
+    resumed = false,
+    queued = false,
+    beforeRun,
+  }: { resumed?: boolean; queued?: boolean; beforeRun?: () => Promise<void> } = {},
 ): Promise<Job> {
   const { jobId, endpoint } = created;
   const inputBody = Buffer.from(JSON.stringify(request.input));
@@ -201,6 +210,8 @@ async function sendJob(
 
   try {
     if (request.sync) return await runSync(deps, job, body);
+    // The submitter's start time: waited for here, after every store write, so /run starts on its slot.
+    await beforeRun?.();
     const accepted = await deps.upstream.run(endpoint, body);
     return await markSubmitted(deps, job, accepted.id, accepted.status);
   } catch (err) {

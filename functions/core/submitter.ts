@@ -116,9 +116,11 @@ async function drainEndpoint(
       const item = granted[index];
       const slot = slots[index];
       if (item === undefined || slot === undefined) return;
-      const wait = slot - deps.clock.now();
-      if (wait > 0) await sleep(wait);
-      await sendOne(deps, queue, item, result);
+      const untilSlot = async () => {
+        const wait = slot - deps.clock.now();
+        if (wait > 0) await sleep(wait);
+      };
+      await sendOne(deps, queue, item, untilSlot, result);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, granted.length) }, worker));
@@ -133,6 +135,7 @@ async function sendOne(
   deps: ServiceDeps,
   queue: QueueDeps,
   item: { received: ReceivedMessage; message: QueuedMessage; job: Job },
+  untilSlot: () => Promise<void>,
   result: DrainResult,
 ): Promise<void> {
   const { job, message } = item;
@@ -149,7 +152,7 @@ async function sendOne(
     return;
   }
   try {
-    await sendQueued(deps, claimed, message.request);
+    await sendQueued(deps, claimed, message.request, untilSlot);
     result.sent++;
   } catch (err) {
     if (err instanceof UpstreamRateLimitedError) return backOff(deps, queue, item, err, result);
