@@ -32,7 +32,8 @@ Options:
 
 Environment:
   SUBMODEL_BASE_URL, SUBMODEL_API_KEY   a real endpoint instead of the emulator (base URL up to the endpoint id)
-  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3   other stores (DynamoDB Local, AWS) instead of the embedded ones
+  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS   other stores (DynamoDB Local, AWS)
+                     instead of the embedded ones
   PUBLIC_BASE_URL    URL the upstream calls back (a tunnel, for a real upstream)
   ARCHIVER_TOKEN     require "Authorization: Bearer <token>" on the /jobs routes
   ARCHIVER_ALLOWED_HOSTS  comma-separated host names the API answers to besides 127.0.0.1 and localhost
@@ -151,6 +152,7 @@ async function main() {
   // S3 objects removed with the temporary folder.
   const externalDynamo = demoOnly ? undefined : process.env.AWS_ENDPOINT_URL_DYNAMODB;
   const externalS3 = demoOnly ? undefined : process.env.AWS_ENDPOINT_URL_S3;
+  const externalSqs = demoOnly ? undefined : process.env.AWS_ENDPOINT_URL_SQS;
   if (demoOnly && (process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL_S3))
     process.stdout.write('(demo: AWS_ENDPOINT_URL_* ignored; the demo uses fresh embedded stores)\n');
 
@@ -161,6 +163,7 @@ async function main() {
     ...(process.env.PUBLIC_BASE_URL && { publicBaseUrl: process.env.PUBLIC_BASE_URL }),
     ...(externalDynamo && { dynamo: { endpoint: externalDynamo } }),
     ...(externalS3 && { s3: { endpoint: externalS3 } }),
+    ...(externalSqs && { sqs: { endpoint: externalSqs } }),
     ...(realUpstream && { upstream: { baseUrl: realUpstream, apiKey: process.env.SUBMODEL_API_KEY ?? '' } }),
     ...(process.env.SWEEP_INTERVAL_MS && { sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS) }),
     ...(token && { authToken: token }),

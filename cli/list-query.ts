@@ -8,7 +8,7 @@ export const FILTER_FLAGS = {
   state: {
     type: 'string',
     value: 'STATE',
-    description: 'SUBMITTING, PENDING, ARCHIVED, EXPIRED or REJECTED',
+    description: 'QUEUED, SUBMITTING, PENDING, ARCHIVED, EXPIRED or REJECTED',
   },
   endpoint: { type: 'string', value: 'NAME', description: 'only jobs of this endpoint' },
   tag: { type: 'string', value: 'KEY=VALUE', description: 'only jobs with this metadata tag' },

@@ -125,6 +125,21 @@ export const envSchema = z
     RUN_CONCURRENCY: z._default(count(1), 150),
     CANCEL_RATE_PER_10S: z._default(count(1), 80),
     CANCEL_CONCURRENCY: z._default(count(1), 15),
+    // ---- The submit queue (core/enqueue.ts, core/submitter.ts): bulk submission with back-pressure.
+    /** The SQS queue `"queue": true` jobs go to; without it POST /jobs refuses the queue option. */
+    SUBMIT_QUEUE_URL: z.optional(z.url({ protocol: /^https?$/ })),
+    /**
+     * /run starts per 10 s per endpoint across every submitter (a DynamoDB rate item): 97% of the documented
+     * 1000, so a submitter that starts a little late never pushes a 10 s window over the limit.
+     */
+    QUEUE_RUN_RATE_PER_10S: z._default(count(1), 970),
+    /**
+     * /run calls in flight per submitter instance. The stack caps submitters at SUBMITTER_MAX_CONCURRENCY
+     * instances, so the product (10 × 20) stays at the documented 200.
+     */
+    QUEUE_RUN_CONCURRENCY: z._default(count(1), 20),
+    /** How far ahead a submitter takes /run start times; messages beyond it are put back, delayed. */
+    QUEUE_HORIZON_MS: ms(2000, 100),
     /**
      * How long POST /jobs with sync:true waits on /runsync. API Gateway ends the request at 30 s and the submit
      * function at 29 s: 20 s leaves time to record and archive what came back.

@@ -2,19 +2,27 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDynamoDocumentClient, createS3Client } from '../functions/adapters/aws-clients.ts';
+import {
+  createDynamoDocumentClient,
+  createS3Client,
+  createSqsClient,
+} from '../functions/adapters/aws-clients.ts';
+import { createQueueParts, setQueueParts } from '../functions/composition/queue-parts.ts';
 import type { InvocationSummary } from '../functions/core/sweep-invocation.ts';
 import { handler as resultsHandler } from '../functions/results/handler.ts';
 import { type BuiltRuntime, createRuntime, type RuntimeClients, setRuntime } from '../functions/runtime.ts';
 import { handler as submitHandler } from '../functions/submit/handler.ts';
+import { handler as submitterHandler } from '../functions/submitter/handler.ts';
 import { handler as webhookHandler } from '../functions/webhook/handler.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from './emulator/index.ts';
 import { createGateway, type Gateway, type GatewayRoute, type Schedule } from './gateway/index.ts';
+import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
 import {
   type DynamoStoreChoice,
   type LocalStores,
   type LocalStoresOptions,
   type S3StoreChoice,
+  type SqsStoreChoice,
   startLocalStores,
 } from './stores/index.ts';
 import { startSweeperSchedules } from './sweeper-schedules.ts';
@@ -33,6 +41,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   dynamo?: DynamoStoreChoice;
   s3?: S3StoreChoice;
+  /** The submit queue's SQS: embedded fauxqs by default. */
+  sqs?: SqsStoreChoice;
   /** Keep DynamoDB in memory (tests). */
   dynamoInMemory?: boolean;
   /** The key pair the stores accept; default the data folder's own (see local/stores/credentials.ts). */
@@ -61,6 +71,8 @@ export interface LocalStack {
   runtime: BuiltRuntime;
   gateway: Gateway;
   sweeper: Schedule<InvocationSummary>;
+  /** Drains the submit queue into the submitter handler, like Lambda's SQS event source. */
+  submitter: QueuePoller;
   /** Where s3rver keeps objects: `${dataDir}/s3/${bucket}/${key}`. */
   dataDir: string;
   stop(): Promise<void>;
@@ -70,6 +82,7 @@ export interface LocalStack {
 export function apiRoutes(): GatewayRoute[] {
   return [
     { method: 'POST', path: '/jobs', handler: submitHandler, auth: true, timeoutMs: 29_000 },
+    { method: 'POST', path: '/jobs/batch', handler: submitHandler, auth: true, timeoutMs: 29_000 },
     { method: 'POST', path: '/jobs/track', handler: submitHandler, auth: true, timeoutMs: 29_000 },
     { method: 'POST', path: '/jobs/{jobId}/cancel', handler: submitHandler, auth: true, timeoutMs: 29_000 },
     {
@@ -110,6 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bucketName: LOCAL_BUCKET,
     ...(options.dynamo && { dynamo: options.dynamo }),
     ...(options.s3 && { s3: options.s3 }),
+    ...(options.sqs && { sqs: options.sqs }),
     ...(options.dynamoInMemory && { dynamoInMemory: true }),
     ...(options.storeCredentials && { credentials: options.storeCredentials }),
   });
@@ -143,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     WEBHOOK_SECRET: localWebhookSecret(dataDir),
     JOBS_TABLE: LOCAL_TABLE,
     ARCHIVE_BUCKET: LOCAL_BUCKET,
+    ...(stores.queues.queueUrl && { SUBMIT_QUEUE_URL: stores.queues.queueUrl }),
     ...LOCAL_CONFIG,
     ...options.config,
   };
@@ -155,6 +170,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.onEvent && { onEvent: options.onEvent }),
   });
   setRuntime(runtime);
+  const sqs = createSqsClient({ ...target, endpoint: stores.sqsEndpoint });
+  setQueueParts(createQueueParts(runtime.config, { sqs, dynamo }));
+  const submitter = !stores.queues.queueUrl
+    ? { stop: async () => {} }
+    : startQueuePoller({
+        client: sqs,
+        queueUrl: stores.queues.queueUrl,
+        handler: submitterHandler,
+        onError: (error) => runtime.logger.error('submit batch failed', { error: String(error) }),
+      });
   // One timer per group of due shards, as the stack has one schedule per group.
   const sweeper = startSweeperSchedules({
     groups: runtime.config.SWEEP_GROUPS,
@@ -169,8 +194,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     runtime,
     gateway,
     sweeper,
+    submitter,
     dataDir,
     async stop() {
+      await submitter.stop();
       await sweeper.stop();
       await gateway.stop();
       await emulator?.stop();
@@ -178,6 +205,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Close the clients' keep-alive sockets: a process may start several stacks (tests, benchmarks).
       dynamo.destroy();
       s3.destroy();
+      sqs.destroy();
+      setQueueParts(undefined);
       setRuntime(undefined);
     },
   };

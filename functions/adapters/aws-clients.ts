@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 
 /** Static credentials (structurally the SDK's AwsCredentialIdentity). */
@@ -92,6 +93,10 @@ export function createSecretsManagerClient(target: ClientTarget = {}): SecretsMa
   return new SecretsManagerClient(baseConfig(target, 'SECRETS_MANAGER'));
 }
 
+export function createSqsClient(target: ClientTarget = {}): SQSClient {
+  return new SQSClient(baseConfig(target, 'SQS'));
+}
+
 // Module-scope singletons: built on first use so a Lambda cold start pays only for the clients it needs,
 // then reused across invocations (connection reuse).
 let dynamo: DynamoDBClient | undefined;
@@ -99,6 +104,7 @@ let documentClient: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let eventBridge: EventBridgeClient | undefined;
 let secretsManager: SecretsManagerClient | undefined;
+let sqs: SQSClient | undefined;
 
 export function getDynamoClient(): DynamoDBClient {
   dynamo ??= createDynamoClient();
@@ -125,9 +131,14 @@ export function getSecretsManagerClient(): SecretsManagerClient {
   return secretsManager;
 }
 
+export function getSqsClient(): SQSClient {
+  sqs ??= createSqsClient();
+  return sqs;
+}
+
 /** Drops the memoized clients (closing their sockets) so the next getter call re-reads the environment. */
 export function resetAwsClients(): void {
   // The document client wraps `dynamo`; destroying the base client releases both.
-  for (const client of [dynamo, s3, eventBridge, secretsManager]) client?.destroy();
-  dynamo = documentClient = s3 = eventBridge = secretsManager = undefined;
+  for (const client of [dynamo, s3, eventBridge, secretsManager, sqs]) client?.destroy();
+  dynamo = documentClient = s3 = eventBridge = secretsManager = sqs = undefined;
 }

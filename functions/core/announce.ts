@@ -8,7 +8,7 @@ import { persistently } from './persist.ts';
 import type { JobEventType, MetricName } from './ports.ts';
 import type { ServiceDeps } from './services.ts';
 
-type Settled = Exclude<JobState, 'SUBMITTING' | 'PENDING'>;
+type Settled = Exclude<JobState, 'QUEUED' | 'SUBMITTING' | 'PENDING'>;
 
 const ANNOUNCEMENTS: Readonly<
   Record<Settled, { events: readonly AuditEvent['type'][]; metric: MetricName; type: JobEventType }>
@@ -43,7 +43,7 @@ export async function markAnnounced(deps: AnnounceDeps, job: Job, verifyAt?: num
  */
 export async function announceLeftover(deps: AnnounceDeps, found: Job): Promise<void> {
   const job = await claimAnnouncement(deps, found);
-  if (!job || job.state === 'SUBMITTING' || job.state === 'PENDING') return;
+  if (!job || job.state === 'QUEUED' || job.state === 'SUBMITTING' || job.state === 'PENDING') return;
   const announcement = ANNOUNCEMENTS[job.state];
   const events = await deps.jobs.listEvents(job.jobId);
   if (!events.some((e) => announcement.events.includes(e.type))) {

@@ -89,6 +89,13 @@ export class ConcurrentUpdateError extends ArchiverError {
 
 // ---- upstream failures -------------------------------------------------------------------------------
 
+/** The submit queue is not configured, or did not take a message (nothing was sent upstream). */
+export class QueueUnavailableError extends ArchiverError {
+  constructor(message: string) {
+    super('QUEUE_UNAVAILABLE', message);
+  }
+}
+
 /** Base of upstream failures; `certainlyNotAccepted` says a non-idempotent call may be retried safely. */
 export class UpstreamError extends ArchiverError {
   constructor(

@@ -1,14 +1,17 @@
 // The job state machine, pure: states and allowed transitions as data; conditions derive from it.
 
-export const JOB_STATES = ['SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'] as const;
+export const JOB_STATES = ['QUEUED', 'SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 /**
  * Allowed transitions. SUBMITTING may jump straight to ARCHIVED: a webhook can beat the write of PENDING,
  * and runsync captures at once. A state may "transition" to itself to record a new upstream status.
+ * QUEUED (accepted into the submit queue, not yet sent) moves to SUBMITTING when a submitter claims it, and
+ * SUBMITTING goes back to QUEUED only when the upstream certainly refused /run with a 429 (back-pressure).
  */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
-  SUBMITTING: ['SUBMITTING', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'],
+  QUEUED: ['QUEUED', 'SUBMITTING', 'REJECTED'],
+  SUBMITTING: ['SUBMITTING', 'QUEUED', 'PENDING', 'ARCHIVED', 'EXPIRED', 'REJECTED'],
   PENDING: ['PENDING', 'ARCHIVED', 'EXPIRED'],
   ARCHIVED: [],
   EXPIRED: [],

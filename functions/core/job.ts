@@ -43,6 +43,12 @@ export interface Job {
   /** Last upstream status seen (IN_QUEUE, IN_PROGRESS, COMPLETED, ... or an unknown one, kept as is). */
   upstreamStatus?: string;
   submittedAt?: string;
+  /** QUEUED: when the submit queue accepted it. */
+  queuedAt?: string;
+  /** QUEUED: jobs of its endpoint ahead of it when it was accepted (1 = next). */
+  queuePlace?: number;
+  /** QUEUED: when its /run is expected, from its place and the endpoint's /run rate. */
+  estimatedStartAt?: string;
   /** Set just before /run is called: a SUBMITTING job without it never reached the upstream. */
   runAttemptedAt?: string;
   /** The run claim's token: a request whose claim write landed but lost its answer finds it holds the claim. */
@@ -109,6 +115,7 @@ export type AuditEventType =
   | 'submitted'
   | 'submit.ambiguous'
   | 'submit.rejected'
+  | 'submit.deferred'
   | 'tracked'
   | 'webhook.received'
   | 'webhook.duplicate'

@@ -150,6 +150,16 @@ export interface JobRepository {
   /** Claims the key unless another request holds it unexpired; a claim naming `jobId` is ours already. */
   claimIdempotencyKey(request: IdempotencyRequest): Promise<IdempotencyClaim>;
   releaseIdempotencyKey(key: string, jobId: string): Promise<void>;
+  /**
+   * A submitter takes a QUEUED job to send it: QUEUED -> SUBMITTING, due at `dueAt` for the sweeper should
+   * the submitter stop. ConcurrentUpdateError when it is no longer QUEUED (another delivery took it).
+   */
+  claimForSubmit(jobId: string, dueAt: number): Promise<Job>;
+  /**
+   * The upstream refused /run with a 429: SUBMITTING -> QUEUED with the run claim dropped (the upstream
+   * certainly has no job), so the next delivery may send it. ConcurrentUpdateError if it moved on.
+   */
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job>;
 }
 
 export interface StoredObject {

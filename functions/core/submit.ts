@@ -9,7 +9,13 @@ import { audit } from './audit.ts';
 import { requestHash } from './canonical-json.ts';
 import { captureResult, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
-import { ConcurrentUpdateError, IdempotencyConflictError, ignoreConflict, UpstreamError } from './errors.ts';
+import {
+  ConcurrentUpdateError,
+  IdempotencyConflictError,
+  ignoreConflict,
+  UpstreamError,
+  UpstreamRateLimitedError,
+} from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import { persistently } from './persist.ts';
@@ -121,6 +127,20 @@ async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest)
 }
 
 /**
+ * The submitter's send of a claimed QUEUED job (core/submitter.ts): once per job whatever the redeliveries,
+ * by the same run claim. A 429 is not recorded as a rejection: it is thrown for the submitter to re-queue.
+ */
+export async function sendQueued(
+  deps: ServiceDeps,
+  job: Job,
+  request: SubmitRequest,
+  beforeRun: () => Promise<void>,
+): Promise<Job> {
+  if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
+  return sendJob(deps, job, request, { queued: true, beforeRun });
+}
+
+/**
  * The request that wrote the record may have stopped before its first audit line: every trail starts there.
  * Only the request that won the run claim looks, so retries racing a first request still in flight (which
  * writes its own line) add none.
@@ -143,7 +163,11 @@ async function sendJob(
   deps: ServiceDeps,
   created: Job,
   request: SubmitRequest,
-  { resumed = false } = {},
+  {
+    resumed = false,
+    queued = false,
+    beforeRun,
+  }: { resumed?: boolean; queued?: boolean; beforeRun?: () => Promise<void> } = {},
 ): Promise<Job> {
   const { jobId, endpoint } = created;
   const inputBody = Buffer.from(JSON.stringify(request.input));
@@ -188,11 +212,14 @@ async function sendJob(
 
   try {
     if (request.sync) return await runSync(deps, job, body);
+    // The submitter's start time: waited for here, after every store write, so /run starts on its slot.
+    await beforeRun?.();
     const accepted = await deps.upstream.run(endpoint, body);
     return await markSubmitted(deps, job, accepted.id, accepted.status);
   } catch (err) {
     // The client learns which job to retry, reconcile or look up.
-    if (err instanceof UpstreamError)
+    const backPressure = queued && err instanceof UpstreamRateLimitedError;
+    if (err instanceof UpstreamError && !backPressure)
       await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId));
     throw err;
   }

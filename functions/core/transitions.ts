@@ -54,6 +54,18 @@ export const transitions = {
     patch: fields,
     condition: { states: ['SUBMITTING'], absent: ['runAttemptedAt'] },
   }),
+  /** The submitter takes a queued job to send it (core/submitter.ts): only one of its deliveries wins. */
+  claimForSubmit: (dueAt: number): JobTransition => ({
+    name: 'claimForSubmit',
+    patch: { state: 'SUBMITTING', dueAt },
+    condition: { states: ['QUEUED'] },
+  }),
+  /** The upstream's queue was full (a 429 on /run): the job waits in the queue again, its run claim dropped. */
+  requeue: (fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): JobTransition => ({
+    name: 'requeue',
+    patch: { ...fields, runAttemptedAt: null, runClaim: null, dueAt: null, state: 'QUEUED' },
+    condition: { states: ['SUBMITTING'] },
+  }),
   /** /run answered: the upstream has the job (only from SUBMITTING; a webhook may have got there first). */
   markSubmitted: (
     fields: Pick<Job, 'upstreamId' | 'upstreamStatus' | 'submittedAt'>,
@@ -188,6 +200,12 @@ export abstract class TransitionRepository
 
   claimRun(jobId: string, fields: Parameters<typeof transitions.claimRun>[0]) {
     return this.apply(jobId, transitions.claimRun(fields));
+  }
+  claimForSubmit(jobId: string, dueAt: number) {
+    return this.apply(jobId, transitions.claimForSubmit(dueAt));
+  }
+  requeue(jobId: string, fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>) {
+    return this.apply(jobId, transitions.requeue(fields));
   }
   markSubmitted(jobId: string, fields: Parameters<typeof transitions.markSubmitted>[0], dueAt: number) {
     return this.apply(jobId, transitions.markSubmitted(fields, dueAt));

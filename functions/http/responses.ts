@@ -7,6 +7,7 @@ import {
   JobNotFoundError,
   JobStateConflictError,
   PayloadTooLargeError,
+  QueueUnavailableError,
   UnknownEndpointError,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
@@ -41,7 +42,7 @@ const WEBHOOK_REFUSAL = {
 };
 
 /** Status code of each error family; anything unlisted is a 500 that never leaks its message. */
-function statusOf(err: ArchiverError): number {
+export function statusOf(err: ArchiverError): number {
   if (err instanceof PayloadTooLargeError) return 413;
   if (err instanceof ValidationError || err instanceof UnknownEndpointError)
     return err.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
@@ -52,6 +53,7 @@ function statusOf(err: ArchiverError): number {
   if (err instanceof UpstreamRefusedError) return 422;
   if (err instanceof UpstreamRateLimitedError) return 429;
   if (err instanceof UpstreamTimeoutError) return 504;
+  if (err instanceof QueueUnavailableError) return 503;
   if (err instanceof UpstreamUnauthorizedError) return 502;
   return 502;
 }

@@ -40,16 +40,29 @@ export const policySchema = /* @__PURE__ */ z.lazy(() =>
   }),
 );
 
+/** The fields of a job to submit, shared by POST /jobs and each job of POST /jobs/batch. */
+const submitFields = () => ({
+  endpoint: z.optional(endpointName),
+  input: z.record(z.string(), z.unknown(), 'input must be a JSON object'),
+  policy: z.optional(policySchema),
+  metadata: z.optional(metadataSchema),
+});
+
 export const submitRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
-    endpoint: z.optional(endpointName),
-    input: z.record(z.string(), z.unknown(), 'input must be a JSON object'),
-    policy: z.optional(policySchema),
-    metadata: z.optional(metadataSchema),
+    ...submitFields(),
     sync: z.optional(z.boolean()),
+    /** Accept into the submit queue (QUEUED) instead of calling /run within the request. */
+    queue: z.optional(z.boolean()),
   }),
 );
 export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+
+/** One job of a batch: a queued POST /jobs body with its own Idempotency-Key (sync has no place in a queue). */
+export const batchItemSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({ ...submitFields(), idempotencyKey: z.optional(idempotencyKeySchema) }),
+);
+export type BatchItem = z.infer<typeof batchItemSchema>;
 
 export const upstreamIdSchema = /* @__PURE__ */ z.lazy(() =>
   z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,256}$/, 'an upstream job id')),

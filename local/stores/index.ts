@@ -4,13 +4,16 @@ import {
   type AwsCredentials,
   createDynamoClient,
   createS3Client,
+  createSqsClient,
   EMULATOR_DEFAULT_REGION,
 } from '../../functions/adapters/aws-clients.ts';
 import { dataFolderCredentials } from './credentials.ts';
 import { startDynalite } from './dynalite.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startFauxqs } from './fauxqs.ts';
 import type { RunningStore } from './net.ts';
 import { ensureBucket, ensureTable } from './provision.ts';
+import { ensureSubmitQueues, type SubmitQueues } from './queues.ts';
 import { startS3rver } from './s3rver.ts';
 
 export { dataFolderCredentials, STORE_CREDENTIALS_FILE } from './credentials.ts';
@@ -18,10 +21,12 @@ export { startDynalite } from './dynalite.ts';
 export { checkJava, JAVA_INSTALL_HINT, type JavaCheck, startDynamoDbLocal } from './dynamodb-local.ts';
 export type { RunningStore } from './net.ts';
 export { ensureBucket, ensureTable } from './provision.ts';
+export { ensureSubmitQueues, type SubmitQueues } from './queues.ts';
 export { S3RVER_CREDENTIALS, startS3rver } from './s3rver.ts';
 
 export type DynamoStoreChoice = 'dynalite' | 'dynamodb-local' | { endpoint: string };
 export type S3StoreChoice = 's3rver' | { endpoint: string };
+export type SqsStoreChoice = 'fauxqs' | { endpoint: string };
 
 export interface LocalStoresOptions {
   /** Root data folder: dynalite/, dynamodb-local/ and s3/ live under it. */
@@ -30,6 +35,9 @@ export interface LocalStoresOptions {
   bucketName: string;
   dynamo?: DynamoStoreChoice;
   s3?: S3StoreChoice;
+  sqs?: SqsStoreChoice;
+  /** The submit queue's name (its dead-letter queue gets `-dlq`); default `submodel-archiver-submit`. */
+  queueName?: string;
   /** Keep DynamoDB in memory (dynalite without a folder, DynamoDB Local with -inMemory). S3 is always on disk. */
   dynamoInMemory?: boolean;
   host?: string;
@@ -49,6 +57,9 @@ export interface LocalStoresOptions {
 export interface LocalStores {
   dynamoEndpoint: string;
   s3Endpoint: string;
+  sqsEndpoint: string;
+  /** The submit queue and its dead-letter queue (empty URLs when provisioning is off). */
+  queues: SubmitQueues;
   credentials: AwsCredentials;
   /** Accept requests signed with this pair too, from now on (as-deployed mode: one key per function). */
   trust(credentials: AwsCredentials): void;
@@ -76,6 +87,8 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     bucketName,
     dynamo = 'dynalite',
     s3 = 's3rver',
+    sqs = 'fauxqs',
+    queueName = 'submodel-archiver-submit',
     dynamoInMemory = false,
     host = '127.0.0.1',
     dynamoPort = 0,
@@ -88,8 +101,8 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   const trusted = new Map<string, AwsCredentials>();
   const dynamoKind = typeof dynamo === 'string' ? dynamo : 'external';
 
-  // Start both in parallel: DynamoDB Local's JVM start dominates, s3rver hides behind it.
-  const [dynamoResult, s3Result] = await Promise.allSettled([
+  // Start all in parallel: DynamoDB Local's JVM start dominates, s3rver and fauxqs hide behind it.
+  const [dynamoResult, s3Result, sqsResult] = await Promise.allSettled([
     timed(() => {
       if (typeof dynamo !== 'string') return Promise.resolve(external(dynamo.endpoint));
       if (dynamo === 'dynalite') {
@@ -113,8 +126,14 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
         ? startS3rver({ directory: join(root, 's3'), host, port: s3Port, credentials, trusted })
         : Promise.resolve(external(s3.endpoint)),
     ),
+    typeof sqs === 'string'
+      ? startFauxqs({ host, credentials, trusted })
+      : Promise.resolve(external(sqs.endpoint)),
   ]);
-  const started = [dynamoResult, s3Result].flatMap((r) => (r.status === 'fulfilled' ? [r.value[0]] : []));
+  const started: RunningStore[] = [dynamoResult, s3Result].flatMap((r) =>
+    r.status === 'fulfilled' ? [r.value[0]] : [],
+  );
+  if (sqsResult.status === 'fulfilled') started.push(sqsResult.value);
   const stopAll = async () => {
     await Promise.all(started.map((store) => store.stop()));
   };
@@ -126,10 +145,25 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
     await stopAll();
     throw s3Result.reason;
   }
+  if (sqsResult.status === 'rejected') {
+    await stopAll();
+    throw sqsResult.reason;
+  }
+  const sqsStore = sqsResult.value;
   const [[dynamoStore, dynamoMs], [s3Store, s3Ms]] = [dynamoResult.value, s3Result.value];
 
   let provisionMs = 0;
+  let queues: SubmitQueues = { queueUrl: '', deadLetterQueueUrl: '' };
   if (provision) {
+    const sqsClient = createSqsClient({ endpoint: sqsStore.endpoint, region, credentials });
+    try {
+      queues = await ensureSubmitQueues(sqsClient, queueName);
+    } catch (error) {
+      await stopAll();
+      throw error;
+    } finally {
+      sqsClient.destroy();
+    }
     const dynamoClient = createDynamoClient({ endpoint: dynamoStore.endpoint, region, credentials });
     const s3Client = createS3Client({ endpoint: s3Store.endpoint, region, credentials });
     try {
@@ -152,6 +186,8 @@ export async function startLocalStores(options: LocalStoresOptions): Promise<Loc
   return {
     dynamoEndpoint: dynamoStore.endpoint,
     s3Endpoint: s3Store.endpoint,
+    sqsEndpoint: sqsStore.endpoint,
+    queues,
     credentials,
     trust: (pair) => {
       trusted.set(pair.accessKeyId, pair);

@@ -16,8 +16,8 @@ export interface GuardOptions {
    * so a recorded call names its caller); every signature is still verified.
    */
   trusted?: ReadonlyMap<string, AwsCredentials>;
-  /** 's3' verifies on the x-amz-content-sha256 header (the body is never read); 'dynamodb' hashes the body. */
-  service: 's3' | 'dynamodb';
+  /** 's3' verifies on the x-amz-content-sha256 header (the body is never read); 'dynamodb' and 'sqs' hash the body. */
+  service: 's3' | 'dynamodb' | 'sqs';
   /** Largest body read for verification (DynamoDB's own request limit is 16 MB). */
   maxBodyBytes?: number;
   now?: () => number;

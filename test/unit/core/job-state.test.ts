@@ -14,8 +14,16 @@ describe('job state machine', () => {
   });
 
   it('only rejects jobs that never got past submitting', () => {
-    expect(statesLeadingTo('REJECTED')).toEqual(['SUBMITTING']);
+    expect(statesLeadingTo('REJECTED')).toEqual(['QUEUED', 'SUBMITTING']);
     expect(canTransition('PENDING', 'REJECTED')).toBe(false);
+  });
+
+  it('sends a queued job only through SUBMITTING, and puts it back only from there (a 429)', () => {
+    expect(statesLeadingTo('SUBMITTING')).toEqual(['QUEUED', 'SUBMITTING']);
+    expect(statesLeadingTo('QUEUED')).toEqual(['QUEUED', 'SUBMITTING']);
+    expect(canTransition('QUEUED', 'PENDING')).toBe(false);
+    expect(canTransition('QUEUED', 'ARCHIVED')).toBe(false);
+    expect(isTerminal('QUEUED')).toBe(false);
   });
 
   it('expires watched jobs only', () => {

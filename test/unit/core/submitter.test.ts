@@ -1,0 +1,128 @@
+// The submitter's promises: one /run per job whatever the deliveries, back-pressure on 429, the fleet rate kept.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { enqueueJob } from '../../../functions/core/enqueue.ts';
+import { UpstreamRateLimitedError } from '../../../functions/core/errors.ts';
+import { drainBatch, type ReceivedMessage } from '../../../functions/core/submitter.ts';
+import { type TestDeps, testDeps } from '../../support/fakes.ts';
+import { type TestQueueDeps, testQueueDeps } from '../../support/queue-fakes.ts';
+
+describe('submitter', () => {
+  let deps: TestDeps;
+  let queue: TestQueueDeps;
+  /** Sleeping moves the manual clock to the wake-up time (never back): slot waits pass at once, observably. */
+  const sleep = async (ms: number) => {
+    const wake = deps.clock.now() + ms;
+    await Promise.resolve();
+    deps.clock.ms = Math.max(deps.clock.ms, wake);
+  };
+  const drain = (messages: ReceivedMessage[]) => drainBatch(deps, queue, messages, { sleep });
+  /** Enqueues `n` jobs and returns the messages as the queue would deliver them. */
+  const enqueue = async (n: number): Promise<ReceivedMessage[]> => {
+    for (let i = 0; i < n; i++) await enqueueJob(deps, queue, { input: { i }, queue: true });
+    return queue.queue.sent
+      .splice(0)
+      .map((s, i) => ({ messageId: `m${i}`, body: JSON.stringify(s.message) }));
+  };
+
+  beforeEach(() => {
+    deps = testDeps();
+    queue = testQueueDeps();
+    let n = 0;
+    deps.upstream.runImpl = async () => ({ id: `up-${++n}`, status: 'IN_QUEUE' });
+  });
+
+  it('records a queued job as QUEUED with its place, then sends it: PENDING with its upstream id', async () => {
+    const messages = await enqueue(2);
+    const second = JSON.parse(messages[1]?.body ?? '{}').jobId as string;
+    expect((await deps.jobs.get(second))?.queuePlace).toBe(2);
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 2, failedMessageIds: [] });
+    expect((await deps.jobs.get(second))?.state).toBe('PENDING');
+    expect(deps.upstream.count('run')).toBe(2);
+  });
+
+  it('never calls /run twice for one message: a redelivery of a sent job is acknowledged', async () => {
+    const messages = await enqueue(1);
+    await drain(messages);
+    const again = await drain(messages);
+    expect(again).toMatchObject({ sent: 0, skipped: 1, failedMessageIds: [] });
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('leaves a job whose submitter stopped after taking the run claim to the sweeper, without a second /run', async () => {
+    const messages = await enqueue(1);
+    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
+    await deps.jobs.claimForSubmit(jobId, deps.clock.now() + 30_000);
+    await deps.jobs.arrange(jobId, { runAttemptedAt: new Date().toISOString() });
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 0, skipped: 1 });
+    expect(deps.upstream.count('run')).toBe(0);
+  });
+
+  it('sends a job whose submitter stopped between its claim and the run claim', async () => {
+    const messages = await enqueue(1);
+    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
+    await deps.jobs.claimForSubmit(jobId, deps.clock.now() + 30_000);
+    expect((await drain(messages)).sent).toBe(1);
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('on a 429 puts the job back QUEUED, delays its message and pauses the endpoint for every submitter', async () => {
+    const messages = await enqueue(1);
+    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
+    deps.upstream.runImpl = async () => {
+      throw new UpstreamRateLimitedError('run', 2000);
+    };
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 0, deferred: 1, failedMessageIds: [] });
+    const job = await deps.jobs.get(jobId);
+    expect(job?.state).toBe('QUEUED');
+    expect(job?.runAttemptedAt).toBeUndefined();
+    expect(queue.queue.sent).toHaveLength(1);
+    expect(queue.queue.sent[0]?.message.attempt).toBe(1);
+    expect(queue.queue.sent[0]?.delaySeconds).toBeGreaterThanOrEqual(2);
+    expect(queue.runRate.next.get('default')).toBeGreaterThanOrEqual(deps.clock.now() + 2000 - 20);
+    // The put-back message sends it once the upstream takes jobs again.
+    deps.upstream.runImpl = async () => ({ id: 'up-later', status: 'IN_QUEUE' });
+    deps.clock.advance(2000);
+    const retried = queue.queue.sent
+      .splice(0)
+      .map((s) => ({ messageId: 'r', body: JSON.stringify(s.message) }));
+    expect((await drain(retried)).sent).toBe(1);
+    expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
+  });
+
+  it('starts /run no closer together than the rate interval, and puts back what falls beyond the horizon', async () => {
+    deps.config = { ...deps.config, QUEUE_HORIZON_MS: 200 };
+    const messages = await enqueue(40);
+    const starts: number[] = [];
+    deps.upstream.runImpl = async () => {
+      starts.push(deps.clock.now());
+      return { id: `up-${starts.length}`, status: 'IN_QUEUE' };
+    };
+    const result = await drain(messages);
+    // A 200 ms horizon at 97 per second: 20 now (the first at once), the other 20 put back.
+    expect(result.sent + result.deferred).toBe(40);
+    expect(result.deferred).toBe(queue.queue.sent.length);
+    expect(result.sent).toBe(20);
+    // The i-th start comes no sooner than i intervals after the first: never more than the rate at any time.
+    const sorted = [...starts].sort((a, b) => a - b);
+    const first = sorted[0] ?? 0;
+    sorted.forEach((t, i) => {
+      expect(t - first).toBeGreaterThanOrEqual((i * 10_000) / 970 - 1e-3);
+    });
+  });
+
+  it('reports a message failed when the store fails, so the queue redelivers it; unreadable bodies are dropped', async () => {
+    const messages = await enqueue(1);
+    const get = deps.jobs.get.bind(deps.jobs);
+    deps.jobs.get = async () => {
+      throw new Error('store down');
+    };
+    const result = await drain([...messages, { messageId: 'junk', body: 'not json' }]);
+    expect(result.failedMessageIds).toEqual(['m0']);
+    expect(result.skipped).toBe(1);
+    deps.jobs.get = get;
+    expect((await drain(messages)).sent).toBe(1);
+  });
+});
