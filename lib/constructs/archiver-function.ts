@@ -48,21 +48,36 @@ export interface JobsTableAccess {
  * named here.
  */
 export const TABLE_ACCESS = {
-  /** Records and claims; releases an Idempotency-Key after a certain refusal; reads a trail to resume an unsent job. */
+  /**
+   * Records and claims; releases an Idempotency-Key after a certain refusal; reads a trail to resume an unsent
+   * job; a capture's audit lines in one BatchWriteItem (runsync, track, cancel).
+   */
   submit: {
-    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    items: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
     trails: true,
     indexes: [],
   },
-  /** Captures and audit lines only: it never deletes, lists or reads a trail. */
+  /** Captures and audit lines only (a capture's in one BatchWriteItem): it never deletes, lists or reads a trail. */
   webhook: {
-    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
     trails: false,
     indexes: [],
   },
   /** Due jobs; its sweep lease (an item); releases the key of a job never sent; reads the trail of an unannounced job. */
   sweeper: {
-    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    items: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ],
     trails: true,
     indexes: ['due'],
   },

@@ -209,7 +209,9 @@ describe('README settings from the stack config', () => {
       from({
         // An endpoint whose verification differs is what sets WEBHOOK_VERIFICATION_BY_ENDPOINT.
         endpoints: { ...ENDPOINTS, other: { url: 'https://api.runpod.ai/v2/def456', verification: 'trust' } },
+        firstLookSeconds: 120,
         lookIntervalSeconds: 300,
+        lookMarginSeconds: 300,
         notFoundGraceSeconds: 30,
         submitStaleSeconds: 60,
         sweepSafetySeconds: 5,
