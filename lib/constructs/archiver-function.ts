@@ -50,34 +50,22 @@ export interface JobsTableAccess {
 export const TABLE_ACCESS = {
   /**
    * Records and claims; releases an Idempotency-Key after a certain refusal; reads a trail to resume an unsent
-   * job; a capture's audit lines in one BatchWriteItem (runsync, track, cancel).
+   * job. Never BatchWriteItem: its permission would also delete audit lines.
    */
   submit: {
-    items: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ],
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     trails: true,
     indexes: [],
   },
-  /** Captures and audit lines only (a capture's in one BatchWriteItem): it never deletes, lists or reads a trail. */
+  /** Captures and audit lines only: it never deletes, lists or reads a trail. */
   webhook: {
-    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     trails: false,
     indexes: [],
   },
   /** Due jobs; its sweep lease (an item); releases the key of a job never sent; reads the trail of an unannounced job. */
   sweeper: {
-    items: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ],
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     trails: true,
     indexes: ['due'],
   },

@@ -1,4 +1,4 @@
-// A webhook capture's storage requests: the lease taken as the job's read, the capture's audit lines in one write.
+// A webhook capture's storage requests: the lease taken as the job's read, the capture's audit lines written together.
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobRepository } from '../../../functions/core/ports.ts';
