@@ -149,6 +149,11 @@ export class DynamoJobRepository extends TransitionRepository implements JobRepo
       values[':now'] = condition.leaseFree.nowMs;
       conditions.push('(attribute_not_exists(#leaseUntil) OR #leaseUntil < :now OR #leaseOwner = :owner)');
     }
+    if (condition.runClaim !== undefined) {
+      names['#runClaim'] = 'runClaim';
+      values[':runClaim'] = condition.runClaim;
+      conditions.push('#runClaim = :runClaim');
+    }
     for (const [i, field] of (condition.absent ?? []).entries()) {
       names[`#a${i}`] = field;
       conditions.push(`attribute_not_exists(#a${i})`);

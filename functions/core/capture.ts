@@ -7,9 +7,9 @@ import { findImageArtifacts } from './artifacts.ts';
 import { audit, auditEvent, auditTogether } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
-import { isTerminal, statesLeadingTo } from './job-state.ts';
+import { isTerminal, statesLeadingTo, takesLateResult } from './job-state.ts';
 import { wholeStatus } from './lean-output.ts';
-import { persistently } from './persist.ts';
+import { PERSIST_DELAYS_MS, persistently } from './persist.ts';
 import { redactText } from './redaction.ts';
 import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
@@ -63,8 +63,9 @@ export async function captureResult(
 ): Promise<CaptureOutcome> {
   const { held, received } = options;
   const job = held?.job ?? (typeof jobOrId === 'string' ? await load(deps, jobOrId) : jobOrId);
-  if (isTerminal(job.state)) return duplicate(deps, job, obs);
-  if (!isFinalUpstreamStatus(obs.status.status)) return recordProgress(deps, job, obs);
+  const final = isFinalUpstreamStatus(obs.status.status);
+  if (settledFor(job, final)) return duplicate(deps, job, obs);
+  if (!final) return recordProgress(deps, job, obs);
 
   // The audit line of what led here, when its writer left it to this capture: written with the archive's
   // own line on success, on its own (as always) otherwise.
@@ -74,14 +75,24 @@ export async function captureResult(
   };
   const owner = held?.owner ?? randomUUID();
   let claimed = held?.job;
-  if (!claimed) {
-    const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+  const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+  for (let attempt = 0; !claimed; attempt++) {
     const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
-    if (!claim.claimed) {
-      await auditReceived();
-      return lostClaim(deps, claim.job ?? (await load(deps, job.jobId)), obs);
+    if (claim.claimed) {
+      claimed = claim.job;
+      break;
     }
-    claimed = claim.job;
+    const current = claim.job ?? (await load(deps, job.jobId));
+    // Expired a moment ago and still being announced (its writer clears the lease when done, in moments),
+    // or announced since the claim was refused: try again, unless another capture holds it.
+    const delay = PERSIST_DELAYS_MS[attempt];
+    const late = takesLateResult(current.state) && !heldByLateCapture(current, deps.clock.now());
+    if (late && delay !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      continue;
+    }
+    await auditReceived();
+    return lostClaim(deps, current, obs);
   }
 
   let archived: Job;
@@ -101,6 +112,7 @@ export async function captureResult(
   const stored = { bytes: archived.resultBytes ?? 0 };
 
   const archivedEvent = auditEvent(deps, archived.jobId, 'archived', obs.source, {
+    ...(takesLateResult(claimed.state) && { afterExpiry: true }),
     upstreamStatus: status.status,
     resultBytes: stored.bytes,
     artifacts: artifacts.length,
@@ -128,6 +140,7 @@ export async function captureResult(
     source: obs.source,
     upstreamStatus: status.status,
     provenance: archived.provenance,
+    ...(takesLateResult(claimed.state) && { afterExpiry: true }),
   });
   // Announced, and awaiting its /status look if it is to be verified: the job then stays in the due index,
   // due at the look; `verifyDueAt` plans it. If this write fails the sweeper announces it again.
@@ -254,6 +267,17 @@ async function recordProgress(deps: CaptureDeps, job: Job, obs: Observation): Pr
   }
 }
 
+/** Settled for this status: terminal, unless it is a final result the job still takes (job-state.ts). */
+const settledFor = (job: Job, final: boolean) =>
+  isTerminal(job.state) && !(final && takesLateResult(job.state));
+
+/** A job that takes a late result, under a live capture lease (an announcer's claim comes with `announcePending`). */
+export const heldByLateCapture = (job: Job, nowMs: number) =>
+  takesLateResult(job.state) &&
+  job.leaseOwner !== undefined &&
+  !job.announcePending &&
+  (job.leaseUntil ?? 0) >= nowMs;
+
 const duplicate = (deps: CaptureDeps, job: Job, obs: Observation) =>
   recordDuplicate(deps, job, obs.source, obs.status.status);
 
@@ -274,7 +298,8 @@ export async function recordDuplicate(
 
 /** The claim failed: the record as it found it says whether a capture settled the job or holds it. */
 async function lostClaim(deps: CaptureDeps, current: Job, obs: Observation): Promise<CaptureOutcome> {
-  if (isTerminal(current.state)) return duplicate(deps, current, obs);
+  if (isTerminal(current.state) && !heldByLateCapture(current, deps.clock.now()))
+    return duplicate(deps, current, obs);
   // Another capture holds a live lease: it will archive; this one is a duplicate in flight.
   deps.metrics.count('DuplicateCaptures', 1, { endpoint: current.endpoint });
   await audit(deps, current.jobId, 'capture.concurrent', obs.source, { upstreamStatus: obs.status.status });

@@ -32,6 +32,17 @@ export function isTerminal(state: JobState): boolean {
   return TRANSITIONS[state].length === 0;
 }
 
+/**
+ * Terminal states that still take a final result turning up late (a runsync answer, a webhook body archived
+ * as delivered): EXPIRED says only that no result was captured before the upstream forgot the job, so a
+ * result in hand is archived all the same. Nothing else about them changes: they stay terminal.
+ */
+export const LATE_RESULT_FROM: readonly JobState[] = ['EXPIRED'];
+
+export function takesLateResult(state: JobState): boolean {
+  return LATE_RESULT_FROM.includes(state);
+}
+
 /** Jobs the sweeper still watches (they carry the sparse due-index keys). */
 export function isWatched(state: JobState): boolean {
   return !isTerminal(state);

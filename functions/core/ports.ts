@@ -17,6 +17,8 @@ export interface UpdateCondition {
   absent?: readonly (keyof Job)[];
   /** The job must have these fields (e.g. `announcePending`: only a pending announcement is claimed). */
   present?: readonly (keyof Job)[];
+  /** The job must hold this run claim (`runClaim`): only the request that took it gives it back. */
+  runClaim?: string;
 }
 
 /** A watched job's next look, and what the look saw. */
@@ -95,6 +97,8 @@ export interface JobRepository {
     jobId: string,
     fields: Pick<Job, 'inputKey' | 'inputBytes' | 'runAttemptedAt' | 'runClaim'>,
   ): Promise<Job>;
+  /** Gives back this request's run claim (`runClaim`) unsent, so its client's retry sends the job. */
+  releaseRunClaim(jobId: string, runClaim: string): Promise<Job>;
   /** SUBMITTING → PENDING with /run's answer, due at the first look. */
   markSubmitted(
     jobId: string,
@@ -110,7 +114,10 @@ export interface JobRepository {
   ): Promise<Job>;
   /** A watched job's next look. */
   reschedule(jobId: string, fields: ScheduleFields): Promise<Job>;
-  /** Takes the capture lease if the job is watched and the lease is free, expired or already ours. */
+  /**
+   * Takes the capture lease if the job is watched (or takes a late result, its expiry announced) and the
+   * lease is free, expired or already ours.
+   */
   claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<CaptureClaim>;
   releaseLease(jobId: string, owner: string): Promise<Job>;
   /** → ARCHIVED under the lease `owner` holds; pending its announcement (still due) until markAnnounced. */

@@ -7,7 +7,7 @@ import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
 import { requestHash } from './canonical-json.ts';
-import { captureResult, publishQuietly } from './capture.ts';
+import { captureResult, heldByLateCapture, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import {
   ConcurrentUpdateError,
@@ -196,11 +196,18 @@ async function sendJob(
     const current = await persistently(() => deps.jobs.get(jobId)).catch(() => undefined);
     if (current?.runClaim !== runClaim) {
       if (err instanceof ConcurrentUpdateError) return current ?? created;
+      // Unknown whether the claim landed: if it did, a retry finding it would answer without sending.
+      if (!current) await releaseRunClaim(deps, jobId, runClaim);
       throw err;
     }
     job = current;
   }
-  if (resumed) await auditResumed(deps, job);
+  try {
+    if (resumed) await auditResumed(deps, job);
+  } catch (err) {
+    await releaseRunClaim(deps, jobId, runClaim);
+    throw err;
+  }
   await audit(
     deps,
     jobId,
@@ -223,6 +230,18 @@ async function sendJob(
       await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId));
     throw err;
   }
+}
+
+/**
+ * Gives back a run claim this request took (or may have) and will not follow with /run, so its client's
+ * retry sends the job. A condition failure means the claim was never ours: nothing to give back. If the
+ * store stays down, the sweeper settles the job as an ambiguous submit, as before.
+ */
+async function releaseRunClaim(deps: ServiceDeps, jobId: string, runClaim: string): Promise<void> {
+  await persistently(() => deps.jobs.releaseRunClaim(jobId, runClaim)).catch((err) => {
+    if (err instanceof ConcurrentUpdateError) return;
+    deps.logger.error('run claim left taken though the job was not sent', { jobId, error: String(err) });
+  });
 }
 
 /** The first request with a key writes its record right after claiming it; give it a moment to land. */
@@ -256,7 +275,8 @@ async function awaitSettled(deps: ServiceDeps, jobId: string): Promise<Job | und
   for (let attempt = 0; attempt < SETTLE_WAIT_ATTEMPTS; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, RECORD_WAIT_STEP_MS));
     const job = await deps.jobs.get(jobId);
-    if (job && isTerminal(job.state)) return job;
+    // An expired job a late capture holds is about to be archived: wait for that too.
+    if (job && isTerminal(job.state) && !heldByLateCapture(job, deps.clock.now())) return job;
   }
   return undefined;
 }

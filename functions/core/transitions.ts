@@ -1,7 +1,7 @@
 // The job record's named transitions: each one's write, its condition, and its due-index and lease effects, once.
 import { ConcurrentUpdateError } from './errors.ts';
 import type { Job } from './job.ts';
-import { type JobState, statesLeadingTo } from './job-state.ts';
+import { type JobState, LATE_RESULT_FROM, statesLeadingTo } from './job-state.ts';
 import type {
   ArchiveFields,
   CaptureClaim,
@@ -26,6 +26,8 @@ export const SYNC_LEASE_MS = 25_000;
 export const ANNOUNCE_AFTER_MS = LEASE_MS;
 
 const WATCHED: readonly JobState[] = ['SUBMITTING', 'PENDING'];
+/** Where a capture may hold a job: watched, or settled without a result and still taking one (job-state.ts). */
+const CAPTURABLE: readonly JobState[] = [...WATCHED, ...LATE_RESULT_FROM];
 
 /** One conditional write on a job record: what it sets (`null` removes) and what must hold for it. */
 export interface JobTransition {
@@ -66,6 +68,15 @@ export const transitions = {
     patch: { ...fields, runAttemptedAt: null, runClaim: null, dueAt: null, state: 'QUEUED' },
     condition: { states: ['SUBMITTING'] },
   }),
+  /**
+   * A request that took the run claim and cannot go on to /run gives it back: the job was never sent, and its
+   * client's retry (or the sweeper, as unsent) must be able to tell. The archived input stays.
+   */
+  releaseRunClaim: (runClaim: string): JobTransition => ({
+    name: 'releaseRunClaim',
+    patch: { runAttemptedAt: null, runClaim: null },
+    condition: { states: ['SUBMITTING'], runClaim },
+  }),
   /** /run answered: the upstream has the job (only from SUBMITTING; a webhook may have got there first). */
   markSubmitted: (
     fields: Pick<Job, 'upstreamId' | 'upstreamStatus' | 'submittedAt'>,
@@ -96,23 +107,27 @@ export const transitions = {
     patch: fields,
     condition: { states: WATCHED },
   }),
-  /** Takes the capture lease if the job is watched and the lease is free, run out, or already ours. */
+  /**
+   * Takes the capture lease if the job is capturable and the lease is free, run out, or already ours. A job
+   * that takes a late result is claimed only once its settling is announced (a watched job never has
+   * `announcePending`): the expiry's announcement, which clears the lease, cannot cut a late capture's.
+   */
   claimCapture: (owner: string, nowMs: number, leaseMs: number): JobTransition => ({
     name: 'claimCapture',
     patch: { leaseOwner: owner, leaseUntil: nowMs + leaseMs },
-    condition: { states: WATCHED, leaseFree: { owner, nowMs } },
+    condition: { states: CAPTURABLE, leaseFree: { owner, nowMs }, absent: ['announcePending'] },
   }),
   /** A capture that failed frees its lease at once, so the next webhook or sweep need not wait for it. */
   releaseLease: (owner: string): JobTransition => ({
     name: 'releaseLease',
     patch: { leaseOwner: null, leaseUntil: null },
-    condition: { states: WATCHED, leaseOwner: owner },
+    condition: { states: CAPTURABLE, leaseOwner: owner },
   }),
-  /** The one move to ARCHIVED: only under the capture lease `owner` holds. */
+  /** The one move to ARCHIVED: only under the capture lease `owner` holds (a late result's too). */
   archive: (owner: string, fields: ArchiveFields, nowMs: number): JobTransition => ({
     name: 'archive',
     patch: { ...fields, state: 'ARCHIVED', ...settled(nowMs) },
-    condition: { states: statesLeadingTo('ARCHIVED'), leaseOwner: owner },
+    condition: { states: [...statesLeadingTo('ARCHIVED'), ...LATE_RESULT_FROM], leaseOwner: owner },
   }),
   /** The upstream forgot the job before its result was captured. */
   expire: (reason: string, nowMs: number): JobTransition => ({
@@ -206,6 +221,9 @@ export abstract class TransitionRepository
   }
   requeue(jobId: string, fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>) {
     return this.apply(jobId, transitions.requeue(fields));
+  }
+  releaseRunClaim(jobId: string, runClaim: string) {
+    return this.apply(jobId, transitions.releaseRunClaim(runClaim));
   }
   markSubmitted(jobId: string, fields: Parameters<typeof transitions.markSubmitted>[0], dueAt: number) {
     return this.apply(jobId, transitions.markSubmitted(fields, dueAt));

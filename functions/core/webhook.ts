@@ -7,7 +7,7 @@ import { audit, auditEvent } from './audit.ts';
 import { type CaptureOutcome, captureResult, recordDuplicate } from './capture.ts';
 import { ignoreConflict, UpstreamError, ValidationError, WebhookAuthError } from './errors.ts';
 import type { Job } from './job.ts';
-import { isTerminal } from './job-state.ts';
+import { isTerminal, takesLateResult } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { statusOnly } from './result-document.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -151,7 +151,10 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
   deps.metrics.count('WebhooksReceived');
 
   const received = { bytes: delivery.body.length, upstreamStatus: hint?.status ?? null };
-  const problem = isTerminal(job.state) ? 'settled' : unusableBecause(job, hint, deps.config);
+  // An expired job still takes a final body its policy archives as delivered; one that needs /status does
+  // not (the upstream forgot it: that /status is a 404), and stays as it is, its webhook a duplicate.
+  const settled = isTerminal(job.state) && !takesLateResult(job.state);
+  const problem = settled ? 'settled' : unusableBecause(job, hint, deps.config);
   const observation = parsed && {
     status: parsed.status,
     raw: parsed.raw,
@@ -166,7 +169,7 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
   }
   await giveBack();
   await audit(deps, job.jobId, 'webhook.received', 'webhook', received);
-  if (isTerminal(job.state)) {
+  if (isTerminal(job.state) && (settled || problem)) {
     return (await recordDuplicate(deps, job, 'webhook', hint?.status)).kind;
   }
   if (!problem && observation) {

@@ -174,6 +174,51 @@ describe.each(targets)('JobRepository contract on $store', (target) => {
     );
   });
 
+  it('gives a run claim back only for the request holding it, keeping the archived input', async () => {
+    const j = await created({ state: 'SUBMITTING', upstreamId: undefined });
+    const claim = { inputKey: 'in', inputBytes: 2, runAttemptedAt: 'now', runClaim: 'r1' };
+    await repo.claimRun(j.jobId, claim);
+    await expect(repo.releaseRunClaim(j.jobId, 'r2')).rejects.toThrow(ConcurrentUpdateError);
+    const released = await repo.releaseRunClaim(j.jobId, 'r1');
+    expect(released).toMatchObject({ state: 'SUBMITTING', inputKey: 'in', inputBytes: 2 });
+    expect(released.runAttemptedAt).toBeUndefined();
+    expect(released.runClaim).toBeUndefined();
+    // Unsent again: a retry may claim it, and only its own claim can be given back.
+    await repo.claimRun(j.jobId, { ...claim, runClaim: 'r2' });
+    await expect(repo.releaseRunClaim(j.jobId, 'r1')).rejects.toThrow(ConcurrentUpdateError);
+    await repo.markSubmitted(j.jobId, { upstreamId: 'u' }, NOW);
+    await expect(repo.releaseRunClaim(j.jobId, 'r2')).rejects.toThrow(ConcurrentUpdateError);
+  });
+
+  it('archives a late result of an expired job once its expiry is announced, under the lease', async () => {
+    const j = await created();
+    await repo.expire(j.jobId, 'gone upstream', NOW);
+    // Still being announced: the announcer's write would cut a lease taken now.
+    expect((await repo.claimCapture(j.jobId, 'late', NOW, 1000)).claimed).toBe(false);
+    await repo.markAnnounced(j.jobId, 'EXPIRED', NOW + 1);
+    expect(await repo.claimCapture(j.jobId, 'late', NOW + 2, 1000)).toMatchObject({
+      claimed: true,
+      job: { state: 'EXPIRED', leaseOwner: 'late' },
+    });
+    expect((await repo.claimCapture(j.jobId, 'other', NOW + 3, 1000)).claimed).toBe(false);
+    await expect(repo.releaseLease(j.jobId, 'other')).rejects.toThrow(ConcurrentUpdateError);
+    expect((await repo.releaseLease(j.jobId, 'late')).leaseOwner).toBeUndefined();
+    await repo.claimCapture(j.jobId, 'late', NOW + 4, 1000);
+    await expect(repo.archive(j.jobId, 'other', { resultKey: 'k' }, NOW + 5)).rejects.toThrow(
+      ConcurrentUpdateError,
+    );
+    const archived = await repo.archive(j.jobId, 'late', { resultKey: 'k', reason: null }, NOW + 5);
+    expect(archived).toMatchObject({ state: 'ARCHIVED', resultKey: 'k', announcePending: true });
+    expect(archived.reason).toBeUndefined();
+    expect(archived.expiredAt).toBe(new Date(NOW).toISOString());
+    expect((await repo.claimCapture(j.jobId, 'again', NOW + 6 + 1000, 1000)).claimed).toBe(false);
+    // Other settled states take nothing late.
+    const refused = await created({ state: 'SUBMITTING', upstreamId: undefined });
+    await repo.reject(refused.jobId, 'refused', NOW);
+    await repo.markAnnounced(refused.jobId, 'REJECTED', NOW);
+    expect((await repo.claimCapture(refused.jobId, 'late', NOW, 1000)).claimed).toBe(false);
+  });
+
   it('moves a watched job through its looks, and frees a lease only for its holder', async () => {
     const j = await created({ state: 'SUBMITTING', upstreamId: undefined });
     const pending = await repo.markSubmitted(

@@ -31,6 +31,7 @@ const clone = <T>(v: T): T => {
 function holds(job: Job | undefined, condition: UpdateCondition): job is Job {
   if (!job || !condition.states.includes(job.state)) return false;
   if (condition.leaseOwner && job.leaseOwner !== condition.leaseOwner) return false;
+  if (condition.runClaim !== undefined && job.runClaim !== condition.runClaim) return false;
   const free = condition.leaseFree;
   if (free && job.leaseUntil !== undefined && job.leaseUntil >= free.nowMs && job.leaseOwner !== free.owner)
     return false;

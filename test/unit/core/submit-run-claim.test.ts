@@ -73,4 +73,78 @@ describe('the run claim when its answer is lost', () => {
     expect(deps.upstream.count('run')).toBe(0);
     expect(job.state).toBe('SUBMITTING');
   });
+
+  /** The names of the transitions the store applied, in order. */
+  const recordTransitions = () => {
+    const names: string[] = [];
+    const apply = deps.jobs.apply.bind(deps.jobs);
+    deps.jobs.apply = async (jobId, transition) => {
+      const job = await apply(jobId, transition);
+      names.push(transition.name);
+      return job;
+    };
+    return names;
+  };
+
+  it('a claim that landed unconfirmed (its answer and the read after it lost) is given back, and the retry sends it', async () => {
+    const applied = recordTransitions();
+    loseClaimAnswer('error');
+    const get = deps.jobs.get.bind(deps.jobs);
+    let storeDown = true;
+    deps.jobs.get = async (jobId) => {
+      if (storeDown) throw appliedThenError();
+      return get(jobId);
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow('internal error');
+    expect(deps.upstream.count('run')).toBe(0);
+    expect(applied).toEqual(['claimRun', 'releaseRunClaim']);
+    const [left] = [...deps.jobs.jobs.values()];
+    expect(left).toMatchObject({ state: 'SUBMITTING', inputKey: expect.any(String) });
+    expect(left?.runAttemptedAt).toBeUndefined();
+
+    storeDown = false;
+    const retried = await submitJob(deps, request, KEY);
+    expect(retried).toMatchObject({ created: false, job: { jobId: left?.jobId, state: 'PENDING' } });
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('a claim confirmed by the read after its lost answer is kept, not given back', async () => {
+    const applied = recordTransitions();
+    loseClaimAnswer('error');
+    const { job } = await submitJob(deps, request, KEY);
+    expect(job.state).toBe('PENDING');
+    expect(applied).not.toContain('releaseRunClaim');
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('a resumed send whose trail cannot be read gives its claim back, so the next retry sends the job', async () => {
+    // The first request stops before its claim: the input's write fails.
+    const putJson = deps.archive.putJson.bind(deps.archive);
+    let inputFails = true;
+    deps.archive.putJson = async (...args) => {
+      if (inputFails) {
+        inputFails = false;
+        throw appliedThenError();
+      }
+      return putJson(...args);
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow('internal error');
+    const listEvents = deps.jobs.listEvents.bind(deps.jobs);
+    let trailFails = true;
+    deps.jobs.listEvents = async (jobId) => {
+      if (trailFails) {
+        trailFails = false;
+        throw appliedThenError();
+      }
+      return listEvents(jobId);
+    };
+    await expect(submitJob(deps, request, KEY)).rejects.toThrow('internal error');
+    expect(deps.upstream.count('run')).toBe(0);
+    const [left] = [...deps.jobs.jobs.values()];
+    expect(left?.runAttemptedAt).toBeUndefined();
+
+    const retried = await submitJob(deps, request, KEY);
+    expect(retried.job.state).toBe('PENDING');
+    expect(deps.upstream.count('run')).toBe(1);
+  });
 });
