@@ -194,9 +194,9 @@ export class DynamoJobRepository implements JobRepository {
     return this.update(jobId, { state: 'SUBMITTING', dueAt }, { states: ['QUEUED'] });
   }
 
-  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job> {
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): Promise<Job> {
     const dropped = { runAttemptedAt: null, runClaim: null, dueAt: null };
-    return this.update(jobId, { ...patch, ...dropped, state: 'QUEUED' }, { states: ['SUBMITTING'] });
+    return this.update(jobId, { ...dropped, ...patch, state: 'QUEUED' }, { states: ['SUBMITTING'] });
   }
 
   async claimCapture(jobId: string, owner: string, nowMs: number, leaseMs: number): Promise<Job | undefined> {

@@ -10,6 +10,7 @@ import { IdempotencyConflictError, ignoreConflict, QueueUnavailableError } from 
 import type { Job } from './job.ts';
 import { persistently } from './persist.ts';
 import type { QueueDeps } from './queue-ports.ts';
+import { queuedDueAt, resendableRequest } from './queue-recovery.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { scopedIdempotencyKey } from './submit.ts';
 
@@ -60,6 +61,8 @@ export async function enqueueJob(
     }
   }
   const place = await queue.positions.accept(endpoint);
+  const estimatedStartAt = estimatedStart(deps, nowMs, place);
+  const queuedRequest = resendableRequest(request);
   const job: Job = {
     jobId,
     endpoint,
@@ -68,7 +71,10 @@ export async function enqueueJob(
     createdAt: iso(nowMs),
     queuedAt: iso(nowMs),
     queuePlace: place,
-    estimatedStartAt: estimatedStart(deps, nowMs, place),
+    estimatedStartAt,
+    // Due to the sweeper if it is still QUEUED well after its estimate: its message may be lost.
+    dueAt: queuedDueAt(deps, Date.parse(estimatedStartAt)),
+    ...(queuedRequest !== undefined && { queuedRequest }),
     ...(request.metadata && { metadata: request.metadata }),
     ...(request.policy && { policy: request.policy }),
     ...(idempotencyKey && { idempotencyKey }),
@@ -85,13 +91,21 @@ export async function enqueueJob(
   return { job, created: true };
 }
 
-async function rejectUnqueued(deps: ServiceDeps, queue: QueueDeps, job: Job, error: string): Promise<void> {
+/** A QUEUED job that will never be sent: REJECTED with the reason, its key freed, announced. */
+export async function rejectUnqueued(
+  deps: ServiceDeps,
+  queue: QueueDeps,
+  job: Job,
+  error: string,
+  code: 'QUEUE_UNAVAILABLE' | 'QUEUE_LOST' = 'QUEUE_UNAVAILABLE',
+): Promise<void> {
   const nowMs = deps.clock.now();
   const patch = {
     state: 'REJECTED' as const,
     rejectedAt: iso(nowMs),
-    reason: `QUEUE_UNAVAILABLE: ${error}`,
+    reason: `${code}: ${error}`,
     dueAt: nowMs + ANNOUNCE_AFTER_MS,
+    queuedRequest: null,
   };
   const rejected = await persistently(() => deps.jobs.update(job.jobId, patch, { states: ['QUEUED'] })).catch(
     ignoreConflict,
@@ -102,7 +116,7 @@ async function rejectUnqueued(deps: ServiceDeps, queue: QueueDeps, job: Job, err
     await persistently(() => deps.jobs.releaseIdempotencyKey(key, job.jobId));
   }
   deps.metrics.count('JobsRejected');
-  await audit(deps, job.jobId, 'submit.rejected', 'api', { code: 'QUEUE_UNAVAILABLE' }, job.submittedBy);
+  await audit(deps, job.jobId, 'submit.rejected', 'api', { code }, job.submittedBy);
   if (!rejected) return;
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);

@@ -93,7 +93,7 @@ export interface JobRepository {
    * The upstream refused /run with a 429: SUBMITTING -> QUEUED with the run claim dropped (the upstream
    * certainly has no job), so the next delivery may send it. ConcurrentUpdateError if it moved on.
    */
-  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job>;
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): Promise<Job>;
 }
 
 export interface StoredObject {

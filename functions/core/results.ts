@@ -35,6 +35,7 @@ export function publicJob(job: Job): PublicJob {
     dueAt,
     announcedAt: _told,
     runClaim: _claim,
+    queuedRequest: _request,
     ...rest
   } = job;
   // A settled job may stay due a little longer only until it is announced (announce.ts): bookkeeping.

@@ -1,5 +1,7 @@
 // One sweeper invocation: holds the sweep lease and sweeps again while jobs come due within its minute.
+
 import { randomUUID } from 'node:crypto';
+import type { QueueDeps } from './queue-ports.ts';
 import type { ServiceDeps } from './services.ts';
 import { type SweepSummary, sweep } from './sweep.ts';
 import { ALL_SHARDS, holdSweepLease, type SweepLease } from './sweep-lease.ts';
@@ -22,6 +24,8 @@ export interface InvocationOptions {
   remainingMs: () => number;
   /** Waits between passes; a test passes one that moves its clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** The submit queue, for jobs left QUEUED (core/queue-recovery.ts). */
+  queue?: QueueDeps;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -72,6 +76,7 @@ export async function sweepInvocation(
       const passStarted = clock.now();
       const pass = await sweep(deps, {
         remainingMs: () => (held?.lost.aborted ? 0 : options.remainingMs()),
+        queue: options.queue,
       });
       summary.passes++;
       summary.last = pass;

@@ -2,6 +2,7 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
+import { queueParts } from '../composition/queue-parts.ts';
 import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { type InvocationSummary, sweepInvocation } from '../core/sweep-invocation.ts';
@@ -28,5 +29,5 @@ export const handler = async (
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
   const runtime = getRuntime();
-  return sweepInvocation(runtime, runtime.sweepLease, { remainingMs });
+  return sweepInvocation(runtime, runtime.sweepLease, { remainingMs, queue: queueParts(runtime.config) });
 };

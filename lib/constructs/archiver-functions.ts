@@ -122,7 +122,9 @@ export class ArchiverFunctions extends Construct {
       .bindJobsTable(storage.table, TABLE_ACCESS.sweeper)
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
-      .bindApiKeySecrets(secrets.apiKeys);
+      .bindApiKeySecrets(secrets.apiKeys)
+      // Re-sends the message of a job left QUEUED past its estimate (core/queue-recovery.ts).
+      .bindSubmitQueue(submitQueue.queue);
 
     this.results = new ArchiverFunction(this, 'Results', {
       ...common,

@@ -48,9 +48,9 @@ const QUERY = {
 } as const;
 
 const submitQueue = `<${logicalId(template, 'AWS::SQS::Queue', 'SubmitQueue')}.Arn>`;
-/** Submit and the submitter send (the submitter re-sends what it defers); only the submitter consumes. */
+/** Submit, the submitter (what it defers) and the sweeper (lost messages) send; only the submitter consumes. */
 function queueGrants(id: FunctionId): Record<string, string[]> {
-  if (id === 'Submit') return { 'sqs:SendMessage': [submitQueue] };
+  if (id === 'Submit' || id === 'Sweeper') return { 'sqs:SendMessage': [submitQueue] };
   if (id !== 'Submitter') return {};
   const consume = [
     'sqs:ReceiveMessage',

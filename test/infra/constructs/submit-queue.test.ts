@@ -74,7 +74,7 @@ describe('submit queue', () => {
     );
   });
 
-  it('lets only the submitter receive or delete, and only submit and the submitter send', () => {
+  it('lets only the submitter receive or delete; submit, the submitter and the sweeper send', () => {
     const queueArn = `<${queueId}.Arn>`;
     for (const id of FUNCTION_IDS) {
       const grants = grantsOf(template, id);
@@ -83,7 +83,7 @@ describe('submit queue', () => {
       );
       expect([id, consumes]).toEqual([id, id === 'Submitter']);
       const sends = grants.get('sqs:SendMessage')?.includes(queueArn) ?? false;
-      expect([id, sends]).toEqual([id, id === 'Submit' || id === 'Submitter']);
+      expect([id, sends]).toEqual([id, id === 'Submit' || id === 'Submitter' || id === 'Sweeper']);
     }
     expect(environmentOf(template, 'Submit').SUBMIT_QUEUE_URL).toEqual({ Ref: queueId });
   });
