@@ -65,6 +65,10 @@ const UNNEEDED_GRANTS: Record<string, string> = {
   'Sweeper dynamodb:GetItem jobs table':
     'reads an item back when a conditional write fails: its own write landed with the answer lost, or a tally retried; none here',
   'Sweeper dynamodb:Query jobs table': UNANNOUNCED_TRAIL,
+  // The replay has no SQS: queued submission and its recovery are proven in local mode (submit-queue*,
+  // queue-recovery tests), the grants themselves by test/infra/constructs/submit-queue.test.ts.
+  'Submit sqs:SendMessage submit queue': 'sends "queue": true jobs and batches; the replay submits none',
+  'Sweeper sqs:SendMessage submit queue': 're-sends the message of a job left QUEUED; none here',
 };
 
 /**
@@ -318,6 +322,7 @@ function describeResource(arn: string): string {
   if (arn.startsWith(`arn:aws:s3:::${LOCAL_BUCKET}/`))
     return `archive ${arn.slice(`arn:aws:s3:::${LOCAL_BUCKET}/`.length)}`;
   if (arn.includes(':log-group:')) return 'own log group';
+  if (envs.some((env) => env.SUBMIT_QUEUE_URL?.endsWith(`/${arn.split(':').pop()}`))) return 'submit queue';
   if (envs.some((env) => env.WEBHOOK_SECRET_ID === arn)) return 'webhook secret';
   if (apiKeySecrets.includes(arn)) return 'API key secret';
   if (envs.some((env) => env.EVENT_BUS_NAME && arn.endsWith(`:event-bus/${env.EVENT_BUS_NAME}`)))
