@@ -42,7 +42,7 @@ export async function recoverQueued(
   due: Job,
 ): Promise<'resent' | 'rejected' | 'gone'> {
   const job = await deps.jobs.get(due.jobId);
-  if (!job || job.state !== 'QUEUED') return 'gone';
+  if (job?.state !== 'QUEUED') return 'gone';
   const resends = job.queueResends ?? 0;
   const request = job.queuedRequest;
   if (request === undefined || resends >= QUEUE_MAX_RESENDS) {
