@@ -308,6 +308,13 @@ describe('the bundles as deployed', () => {
 });
 
 /** A resource ARN by what it is to this stack, so the reviewed list reads (and survives renamed logical ids). */
+/** `https://sqs.{region}.amazonaws.com/{account}/{name}` → `arn:aws:sqs:{region}:{account}:{name}`. */
+function queueArnOf(url: string): string {
+  const match = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d+)\/(.+)$/.exec(url);
+  if (!match) throw new Error(`not a queue URL: ${url}`);
+  return `arn:aws:sqs:${match[1]}:${match[2]}:${match[3]}`;
+}
+
 function describeResource(arn: string): string {
   const envs = Object.values(stack.functions).map((fn) => fn.environment);
   const apiKeySecrets = envs.flatMap((env) =>
@@ -361,6 +368,34 @@ describe('least privilege, by replay', () => {
         [],
       );
     }
+  });
+
+  it("allows the submitter's calls under its own role: Submit's send path (no trail reads) and the queue's", async () => {
+    // The replay has no SQS event source, so the Submitter never runs here; it sends with the same code as
+    // Submit (core/submit.ts sendJob) and its rate and place items are GetItem/PutItem/UpdateItem on the table.
+    const sendPath = distinctAuthorizations(stack.recorder.of('Submit')).filter(
+      (a) => a.action !== 'dynamodb:Query',
+    );
+    const context = sendPath[0]?.context ?? {};
+    const queueArn = queueArnOf(stack.functions.Submitter.environment.SUBMIT_QUEUE_URL ?? '');
+    const queueCalls = ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'SendMessage'].map(
+      (op) => ({
+        operation: op,
+        action: `sqs:${op}`,
+        resource: queueArn,
+        context,
+      }),
+    );
+    expect(sendPath.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject']),
+    );
+    const replayed = await replay(
+      callerOf('Submitter'),
+      [...sendPath, ...queueCalls],
+      resourcePolicies(stack.account),
+    );
+    const denied = replayed.filter((r) => r.decision !== 'Allowed');
+    expect(denied.map((d) => `${d.operation}: ${d.action} ${d.resource} → ${d.decision}`)).toEqual([]);
   });
 
   it('weighs the resource policies too: the same archive calls over plain HTTP are refused by the bucket policy', async () => {
