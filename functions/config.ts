@@ -140,6 +140,8 @@ export const envSchema = z
     QUEUE_RUN_CONCURRENCY: z._default(count(1), 20),
     /** How far ahead a submitter takes /run start times; messages beyond it are put back, delayed. */
     QUEUE_HORIZON_MS: ms(2000, 100),
+    /** A QUEUED job still queued this long after its estimated start is due to the sweeper (a lost message). */
+    QUEUE_RECOVERY_MARGIN_MS: ms(300_000, 1000),
     /**
      * How long POST /jobs with sync:true waits on /runsync. API Gateway ends the request at 30 s and the submit
      * function at 29 s: 20 s leaves time to record and archive what came back.

@@ -7,6 +7,7 @@ import { ArchiverApi } from './constructs/archiver-api.ts';
 import { ArchiverFunctions } from './constructs/archiver-functions.ts';
 import { JobEvents } from './constructs/job-events.ts';
 import { Monitoring } from './constructs/monitoring.ts';
+import { SubmitQueue } from './constructs/submit-queue.ts';
 import { SweeperSchedule } from './constructs/sweeper-schedule.ts';
 import { UpstreamSecrets } from './constructs/upstream-secrets.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
@@ -21,6 +22,7 @@ export class ArchiverStack extends Stack {
   readonly secrets: UpstreamSecrets;
   readonly events: JobEvents;
   readonly api: ArchiverApi;
+  readonly submitQueue: SubmitQueue;
   readonly functions: ArchiverFunctions;
   readonly schedule: SweeperSchedule;
   readonly monitoring: Monitoring;
@@ -31,6 +33,7 @@ export class ArchiverStack extends Stack {
     this.storage = new ArchiveStorage(this, 'Storage', config);
     this.secrets = new UpstreamSecrets(this, 'Secrets', { endpoints: config.endpoints });
     this.events = new JobEvents(this, 'Events');
+    this.submitQueue = new SubmitQueue(this, 'SubmitQueue');
     this.api = new ArchiverApi(this, 'Api', {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
@@ -45,6 +48,7 @@ export class ArchiverStack extends Stack {
       storage: this.storage,
       events: this.events,
       secrets: this.secrets,
+      submitQueue: this.submitQueue,
     });
     this.api.connect(this.functions);
     this.schedule = new SweeperSchedule(this, 'SweeperSchedule', {
@@ -61,6 +65,7 @@ export class ArchiverStack extends Stack {
       alarmEmail: config.alarmEmail,
       functions: this.functions.all,
       httpApi: this.api.httpApi,
+      deadLetterQueue: this.submitQueue.deadLetterQueue,
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
@@ -76,6 +81,8 @@ export class ArchiverStack extends Stack {
     }
     new CfnOutput(this, 'ArchiveBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'JobsTableName', { value: this.storage.table.tableName });
+    new CfnOutput(this, 'SubmitQueueUrl', { value: this.submitQueue.queue.queueUrl });
+    new CfnOutput(this, 'SubmitDeadLetterQueueUrl', { value: this.submitQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'WebhookSecretArn', {
       description: 'HMAC key of the webhook callback tokens (rotate by hand, see docs/deploy.md)',

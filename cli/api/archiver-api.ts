@@ -2,6 +2,8 @@
 import type { ApiClient } from '../http/client.ts';
 import {
   type AuditEvent,
+  type BatchAnswer,
+  batchAnswerSchema,
   eventPageSchema,
   type Job,
   type JobView,
@@ -21,6 +23,9 @@ export interface SubmitBody {
   sync?: boolean;
 }
 
+/** One job of POST /jobs/batch: a queued submit body with its own Idempotency-Key. */
+export type BatchJob = Omit<SubmitBody, 'sync'> & { idempotencyKey?: string };
+
 export interface TrackBody {
   endpoint?: string;
   upstreamId: string;
@@ -39,6 +44,11 @@ export class ArchiverApi {
       headers: { 'idempotency-key': idempotencyKey },
     });
     return { job: res.data.job, replayed: res.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** POST /jobs/batch: queued submissions, each answered on its own (`index` is its place in `jobs`). */
+  async submitBatch(jobs: readonly BatchJob[]): Promise<BatchAnswer> {
+    return (await this.http.request('POST', '/jobs/batch', batchAnswerSchema, { body: { jobs } })).data;
   }
 
   /** POST /jobs/track; `created` is false when the upstream id was already tracked. */

@@ -96,6 +96,22 @@ export const listPageSchema = z.looseObject({
 });
 export type ListPage = z.infer<typeof listPageSchema>;
 
+/** POST /jobs/batch: one result per item, in the order sent (`index`). */
+export const batchAnswerSchema = z.looseObject({
+  accepted: z.number(),
+  failed: z.number(),
+  results: z.array(
+    z.looseObject({
+      index: z.number(),
+      status: z.number(),
+      job: jobSchema.optional(),
+      replayed: z.boolean().optional(),
+      error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+});
+export type BatchAnswer = z.infer<typeof batchAnswerSchema>;
+
 /** GET /jobs filters, as the CLI sends them (from/to always explicit: cursors are bound to them). */
 export interface ListQuery {
   from: string;

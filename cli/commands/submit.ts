@@ -11,6 +11,7 @@ import { jobLine } from '../output/job-summary.ts';
 import { say, writeLine } from '../output/write.ts';
 import { finishJob } from './finish-job.ts';
 import { JSON_FLAG, META_FLAG, metadataOf, WAIT_FLAGS } from './shared-flags.ts';
+import { submitFile } from './submit-file.ts';
 
 export const submitCommand: Command = {
   name: 'submit',
@@ -19,15 +20,24 @@ export const submitCommand: Command = {
     `submit --input '{"prompt":"..."}' [--endpoint NAME] [--meta k=v]... [--wait]`,
     'submit --input-file job.json [...]',
     'submit --input - [...]   (input JSON on stdin)',
+    'submit --file jobs.jsonl [--idempotency-key PREFIX] [--json]',
   ],
   description: [
     'Prints the job id on stdout (the job as JSON with --json), also when the submit was ambiguous (502/504)',
     'or --wait was interrupted, so JOB=$(archiver submit ...) always names the job. An Idempotency-Key is sent with every submit;',
     'the CLI makes one up unless --idempotency-key is given and prints it on stderr: repeat the command with',
     'it after a timeout or 5xx and the archiver returns the first job instead of starting a second one.',
+    '--file sends a JSON-lines file (one {"input": ...} object per line) through the submit queue in batches',
+    'of 100, retrying 429/503 after Retry-After, and prints one result per line (line, job id, state or the',
+    'reason it was refused); line N gets the Idempotency-Key PREFIX-N, so rerunning with the printed prefix is safe.',
   ],
   flags: {
     input: { type: 'string', value: 'JSON', description: 'the job input, a JSON object (`-` reads stdin)' },
+    file: {
+      type: 'string',
+      value: 'FILE',
+      description: 'JSON lines, one job per line, sent queued through POST /jobs/batch',
+    },
     'input-file': {
       type: 'string',
       value: 'FILE',
@@ -59,10 +69,13 @@ export const submitCommand: Command = {
     `archiver submit --input '{"prompt":"a lighthouse at dawn"}' --meta team=vision --wait`,
     'archiver submit --input-file job.json --endpoint default --policy-ttl 2h',
     `echo '{"prompt":"x"}' | archiver submit --input - --sync --json`,
+    'archiver submit --file jobs.jsonl > results.tsv',
   ],
   async run(ctx) {
     const { io, values } = ctx;
     noExtraArgs(ctx.positionals, 0, 'archiver submit --input JSON [flags]');
+    const jobsFile = stringFlag(values, 'file');
+    if (jobsFile !== undefined) return submitFile(ctx, jobsFile, stringFlag(values, 'idempotency-key'));
     const inline = stringFlag(values, 'input');
     const file = stringFlag(values, 'input-file');
     const input = await readJobInput({

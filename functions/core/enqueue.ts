@@ -10,6 +10,7 @@ import { IdempotencyConflictError, ignoreConflict, QueueUnavailableError } from 
 import type { Job } from './job.ts';
 import { persistently } from './persist.ts';
 import type { QueueDeps } from './queue-ports.ts';
+import { queuedDueAt, resendableRequest } from './queue-recovery.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { scopedIdempotencyKey } from './submit.ts';
 
@@ -66,6 +67,8 @@ export async function enqueueJob(
     }
   }
   const place = await queue.positions.accept(endpoint);
+  const estimatedStartAt = estimatedStart(deps, nowMs, place);
+  const queuedRequest = resendableRequest(request);
   const job: Job = {
     jobId,
     endpoint,
@@ -74,7 +77,10 @@ export async function enqueueJob(
     createdAt: iso(nowMs),
     queuedAt: iso(nowMs),
     queuePlace: place,
-    estimatedStartAt: estimatedStart(deps, nowMs, place),
+    estimatedStartAt,
+    // Due to the sweeper if it is still QUEUED well after its estimate: its message may be lost.
+    dueAt: queuedDueAt(deps, Date.parse(estimatedStartAt)),
+    ...(queuedRequest !== undefined && { queuedRequest }),
     ...(request.metadata && { metadata: request.metadata }),
     ...(request.policy && { policy: request.policy }),
     ...(idempotencyKey && { idempotencyKey }),
@@ -91,8 +97,15 @@ export async function enqueueJob(
   return { job, created: true };
 }
 
-async function rejectUnqueued(deps: ServiceDeps, queue: QueueDeps, job: Job, error: string): Promise<void> {
-  const reason = `QUEUE_UNAVAILABLE: ${error}`;
+/** A QUEUED job that will never be sent: REJECTED with the reason, its key freed, announced. */
+export async function rejectUnqueued(
+  deps: ServiceDeps,
+  queue: QueueDeps,
+  job: Job,
+  error: string,
+  code: 'QUEUE_UNAVAILABLE' | 'QUEUE_LOST' = 'QUEUE_UNAVAILABLE',
+): Promise<void> {
+  const reason = `${code}: ${error}`;
   const rejected = await persistently(() => deps.jobs.reject(job.jobId, reason, deps.clock.now())).catch(
     ignoreConflict,
   );
@@ -102,7 +115,7 @@ async function rejectUnqueued(deps: ServiceDeps, queue: QueueDeps, job: Job, err
     await persistently(() => deps.jobs.releaseIdempotencyKey(key, job.jobId));
   }
   deps.metrics.count('JobsRejected', 1, { endpoint: job.endpoint });
-  await audit(deps, job.jobId, 'submit.rejected', 'api', { code: 'QUEUE_UNAVAILABLE' }, job.submittedBy);
+  await audit(deps, job.jobId, 'submit.rejected', 'api', { code }, job.submittedBy);
   if (!rejected) return;
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);

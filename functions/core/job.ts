@@ -49,6 +49,10 @@ export interface Job {
   queuePlace?: number;
   /** QUEUED: when its /run is expected, from its place and the endpoint's /run rate. */
   estimatedStartAt?: string;
+  /** QUEUED: the request as JSON (when small), so the sweeper can re-send a lost message (core/queue-recovery.ts). */
+  queuedRequest?: string;
+  /** QUEUED: how many times the sweeper re-sent its message. */
+  queueResends?: number;
   /** Set just before /run is called: a SUBMITTING job without it never reached the upstream. */
   runAttemptedAt?: string;
   /** The run claim's token: a request whose claim write landed but lost its answer finds it holds the claim. */
@@ -116,6 +120,7 @@ export type AuditEventType =
   | 'submit.ambiguous'
   | 'submit.rejected'
   | 'submit.deferred'
+  | 'submit.resent'
   | 'tracked'
   | 'webhook.received'
   | 'webhook.duplicate'

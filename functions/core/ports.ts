@@ -166,7 +166,9 @@ export interface JobRepository {
    * The upstream refused /run with a 429: SUBMITTING -> QUEUED with the run claim dropped (the upstream
    * certainly has no job), so the next delivery may send it. ConcurrentUpdateError if it moved on.
    */
-  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): Promise<Job>;
+  requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): Promise<Job>;
+  /** A QUEUED job whose message is re-sent (core/queue-recovery.ts): due again later, the re-sends counted. */
+  markResent(jobId: string, dueAt: number, resends: number): Promise<Job>;
 }
 
 export interface StoredObject {

@@ -36,6 +36,7 @@ export function publicJob(job: Job): PublicJob {
     announcedAt: _told,
     announcePending: _pending,
     runClaim: _claim,
+    queuedRequest: _request,
     ...rest
   } = job;
   // A settled job may stay due a little longer only until it is announced (announce.ts): bookkeeping.

@@ -5,6 +5,7 @@ import { estimatedStart } from './enqueue.ts';
 import { ConcurrentUpdateError, UpstreamRateLimitedError } from './errors.ts';
 import type { Job } from './job.ts';
 import type { QueueDeps, QueuedMessage } from './queue-ports.ts';
+import { queuedDueAt } from './queue-recovery.ts';
 import type { ServiceDeps } from './services.ts';
 import { sendQueued } from './submit.ts';
 
@@ -185,9 +186,11 @@ async function backOff(
   try {
     await queue.runRate.pause(message.endpoint, nowMs + backoffMs);
     const place = await queue.positions.accept(message.endpoint);
+    const estimatedStartAt = estimatedStart(deps, nowMs + backoffMs, place);
     await deps.jobs.requeue(message.jobId, {
       queuePlace: place,
-      estimatedStartAt: estimatedStart(deps, nowMs + backoffMs, place),
+      estimatedStartAt,
+      dueAt: queuedDueAt(deps, Date.parse(estimatedStartAt)),
     });
     await queue.queue.send([{ ...message, attempt: message.attempt + 1 }], Math.ceil(backoffMs / 1000));
     await audit(deps, message.jobId, 'submit.deferred', 'api', { code: err.code, backoffMs });

@@ -1,5 +1,7 @@
 // One sweeper invocation: holds the sweep lease and sweeps again while jobs come due within its minute.
+
 import { randomUUID } from 'node:crypto';
+import type { QueueDeps } from './queue-ports.ts';
 import type { ServiceDeps } from './services.ts';
 import { type SweepSummary, sweep } from './sweep.ts';
 import { shardsOfGroup, sweepGroupNames } from './sweep-groups.ts';
@@ -27,6 +29,8 @@ export interface InvocationOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The group to sweep, one of sweepGroupNames(SWEEP_GROUPS); default `all` (one group). */
   group?: string;
+  /** The submit queue, for jobs left QUEUED (core/queue-recovery.ts). */
+  queue?: QueueDeps;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -82,6 +86,7 @@ export async function sweepInvocation(
       const pass = await sweep(deps, {
         remainingMs: () => (held?.lost.aborted ? 0 : options.remainingMs()),
         shards,
+        queue: options.queue,
       });
       summary.passes++;
       summary.last = pass;

@@ -6,6 +6,8 @@ import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimit
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import type { DueJob } from './ports.ts';
+import type { QueueDeps } from './queue-ports.ts';
+import { recoverQueued } from './queue-recovery.ts';
 import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import type { ServiceDeps } from './services.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
@@ -35,6 +37,8 @@ export interface SweepOptions {
   pause?: (ms: number) => Promise<void>;
   /** The due shards this pass sweeps (its group's, sweep-groups.ts); every shard when absent. */
   shards?: readonly number[];
+  /** The submit queue, to re-send the message of a job left QUEUED (core/queue-recovery.ts). */
+  queue?: QueueDeps;
 }
 
 /** Endpoints that answered 429, each until the time it asked for. */
@@ -118,7 +122,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
         while (next < batch.length && !outOfTime()) {
           const job = batch[next++];
           if (!job || pausedEndpoints.has(job.endpoint)) continue;
-          await look(deps, job, summary, pausedEndpoints);
+          await look(deps, job, summary, pausedEndpoints, options.queue);
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
@@ -140,7 +144,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
         if (roundsDone || pausedEndpoints.has(job.endpoint)) continue;
         if (nowMs - lookedAt < deps.config.SWEEP_REPEAT_MS) continue;
         seen.set(job.jobId, nowMs);
-        await look(deps, job, summary, pausedEndpoints);
+        await look(deps, job, summary, pausedEndpoints, options.queue);
       }
     }
   };
@@ -171,8 +175,13 @@ async function look(
   job: DueJob,
   summary: SweepSummary,
   paused: EndpointPauses,
+  queue?: QueueDeps,
 ): Promise<void> {
   try {
+    if (job.state === 'QUEUED') {
+      if (queue) await recoverQueued(deps, queue, job);
+      return;
+    }
     // Archived as a webhook delivered it, awaiting its one /status look (core/verify.ts).
     if (awaitsVerification(job)) {
       await verifyArchived(deps, job, { summary, paused });

@@ -63,10 +63,16 @@ export const transitions = {
     condition: { states: ['QUEUED'] },
   }),
   /** The upstream's queue was full (a 429 on /run): the job waits in the queue again, its run claim dropped. */
-  requeue: (fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>): JobTransition => ({
+  requeue: (fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): JobTransition => ({
     name: 'requeue',
-    patch: { ...fields, runAttemptedAt: null, runClaim: null, dueAt: null, state: 'QUEUED' },
+    patch: { runAttemptedAt: null, runClaim: null, dueAt: null, ...fields, state: 'QUEUED' },
     condition: { states: ['SUBMITTING'] },
+  }),
+  /** A QUEUED job whose message never reached a submitter is sent again, and due again later (queue-recovery.ts). */
+  markResent: (dueAt: number, resends: number): JobTransition => ({
+    name: 'markResent',
+    patch: { dueAt, queueResends: resends },
+    condition: { states: ['QUEUED'] },
   }),
   /**
    * A request that took the run claim and cannot go on to /run gives it back: the job was never sent, and its
@@ -141,7 +147,14 @@ export const transitions = {
    */
   reject: (reason: string, nowMs: number, unsent = false): JobTransition => ({
     name: 'reject',
-    patch: { state: 'REJECTED', rejectedAt: new Date(nowMs).toISOString(), reason, ...settled(nowMs) },
+    // A queued job's kept request (core/queue-recovery.ts) has no use once it is refused.
+    patch: {
+      state: 'REJECTED',
+      rejectedAt: new Date(nowMs).toISOString(),
+      reason,
+      queuedRequest: null,
+      ...settled(nowMs),
+    },
     condition: unsent
       ? { states: ['SUBMITTING'], absent: ['runAttemptedAt'] }
       : { states: statesLeadingTo('REJECTED') },
@@ -219,8 +232,11 @@ export abstract class TransitionRepository
   claimForSubmit(jobId: string, dueAt: number) {
     return this.apply(jobId, transitions.claimForSubmit(dueAt));
   }
-  requeue(jobId: string, fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt'>) {
+  requeue(jobId: string, fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>) {
     return this.apply(jobId, transitions.requeue(fields));
+  }
+  markResent(jobId: string, dueAt: number, resends: number) {
+    return this.apply(jobId, transitions.markResent(dueAt, resends));
   }
   releaseRunClaim(jobId: string, runClaim: string) {
     return this.apply(jobId, transitions.releaseRunClaim(runClaim));

@@ -3,6 +3,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
 import { inInvocation } from '../composition/invocation.ts';
+import { queueParts } from '../composition/queue-parts.ts';
 import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { type InvocationSummary, sweepEveryGroup, sweepInvocation } from '../core/sweep-invocation.ts';
@@ -37,9 +38,10 @@ export const handler = async (
   const remainingMs = context?.getRemainingTimeInMillis
     ? () => context.getRemainingTimeInMillis()
     : () => DEFAULT_BUDGET_MS - (Date.now() - started);
+  const queue = queueParts(getRuntime().config);
   return inInvocation(getRuntime(), context, { sweepGroup: group }, (runtime) =>
     group === undefined
-      ? sweepEveryGroup(runtime, runtime.sweepLease, { remainingMs })
-      : sweepInvocation(runtime, runtime.sweepLease, { remainingMs, group }),
+      ? sweepEveryGroup(runtime, runtime.sweepLease, { remainingMs, queue })
+      : sweepInvocation(runtime, runtime.sweepLease, { remainingMs, group, queue }),
   );
 };

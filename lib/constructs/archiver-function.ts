@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import { TABLE_INDEXES } from '../../functions/adapters/table-definition.ts';
@@ -60,6 +61,15 @@ export const TABLE_ACCESS = {
   /** Captures and audit lines only: it never deletes, lists or reads a trail. */
   webhook: {
     items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    trails: false,
+    indexes: [],
+  },
+  /**
+   * Claims and sends queued jobs, takes start times from the rate item and places from the queue counters
+   * (Get/Put/Update), releases the key of a job the upstream refused; never lists or reads a trail.
+   */
+  submitter: {
+    items: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     trails: false,
     indexes: [],
   },
@@ -207,6 +217,17 @@ export class ArchiverFunction extends NodejsFunction {
   bindEventBus(bus: IEventBus): this {
     bus.grantPutEventsTo(this);
     this.setEnv('EVENT_BUS_NAME', bus.eventBusName);
+    return this;
+  }
+
+  /**
+   * SendMessage on the submit queue only (SendMessageBatch is authorized by it), never receive or delete:
+   * consuming is the event source's grant to the submitter alone. Sets SUBMIT_QUEUE_URL.
+   */
+  bindSubmitQueue(queue: IQueue): this {
+    Grant.addToPrincipal({ grantee: this, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    queue.encryptionMasterKey?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.setEnv('SUBMIT_QUEUE_URL', queue.queueUrl);
     return this;
   }
 

@@ -1,11 +1,19 @@
-// The five Lambda functions, each bound to exactly the resources its service uses (the page's: none).
+// The six Lambda functions, each bound to exactly the resources its service uses (the page's: none).
 import { Duration } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { sharedEnvironment } from '../function-environment.ts';
 import { type StackConfig, SUBMIT_TIMEOUT_SECONDS } from '../stack-config.ts';
 import type { ArchiveStorage } from './archive-storage.ts';
 import { ArchiverFunction, TABLE_ACCESS } from './archiver-function.ts';
 import type { JobEvents } from './job-events.ts';
+import {
+  SUBMITTER_BATCH_SIZE,
+  SUBMITTER_MAX_CONCURRENCY,
+  SUBMITTER_RUN_CONCURRENCY,
+  SUBMITTER_TIMEOUT,
+  type SubmitQueue,
+} from './submit-queue.ts';
 import type { UpstreamSecrets } from './upstream-secrets.ts';
 
 export interface ArchiverFunctionsProps {
@@ -15,6 +23,7 @@ export interface ArchiverFunctionsProps {
   readonly storage: ArchiveStorage;
   readonly events: JobEvents;
   readonly secrets: UpstreamSecrets;
+  readonly submitQueue: SubmitQueue;
 }
 
 /** The sweeper's budget per run; it stops itself before this (context.getRemainingTimeInMillis). */
@@ -29,6 +38,7 @@ export const SWEEPER_STATUS_LIMITS = { ratePer10s: 1900, concurrency: 300 } as c
 
 export class ArchiverFunctions extends Construct {
   readonly submit: ArchiverFunction;
+  readonly submitter: ArchiverFunction;
   readonly webhook: ArchiverFunction;
   readonly sweeper: ArchiverFunction;
   readonly results: ArchiverFunction;
@@ -36,7 +46,7 @@ export class ArchiverFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiverFunctionsProps) {
     super(scope, id);
-    const { config, storage, events, secrets } = props;
+    const { config, storage, events, secrets, submitQueue } = props;
     const common = {
       environment: sharedEnvironment(config, props.publicBaseUrl),
       logRetention: config.logRetentionDays,
@@ -56,8 +66,36 @@ export class ArchiverFunctions extends Construct {
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
       .bindWebhookSecret(secrets.webhookSecret)
-      .bindApiKeySecrets(secrets.apiKeys);
+      .bindApiKeySecrets(secrets.apiKeys)
+      .bindSubmitQueue(submitQueue.queue);
     this.submit.addEnvironment('RUNSYNC_WAIT_MS', String(config.runsyncWaitSeconds * 1000));
+
+    // The only consumer of the submit queue; it re-sends the messages it defers (a 429, no start time yet).
+    this.submitter = new ArchiverFunction(this, 'Submitter', {
+      ...common,
+      entry: 'submitter/handler.ts',
+      description: 'Submit queue: send queued jobs to /run at the fleet-wide rate, one GPU job per message',
+      memorySize: 1024,
+      timeout: SUBMITTER_TIMEOUT,
+    })
+      .bindJobsTable(storage.table, TABLE_ACCESS.submitter)
+      .bindArchive(storage.bucket, 'write', storage.archiveKey)
+      .bindEventBus(events.bus)
+      .bindWebhookSecret(secrets.webhookSecret)
+      .bindApiKeySecrets(secrets.apiKeys)
+      .bindSubmitQueue(submitQueue.queue);
+    this.submitter.addEnvironment('QUEUE_RUN_CONCURRENCY', String(SUBMITTER_RUN_CONCURRENCY));
+    // /run concurrency, fleet-wide: SUBMITTER_MAX_CONCURRENCY (10) batches at once × QUEUE_RUN_CONCURRENCY
+    // (20) /run calls in flight per batch = 200, the documented limit; the rate item spaces their starts.
+    this.submitter.addEventSource(
+      new SqsEventSource(submitQueue.queue, {
+        batchSize: SUBMITTER_BATCH_SIZE,
+        // More than 10 messages per batch needs a batching window; one second adds at most that to a start.
+        maxBatchingWindow: Duration.seconds(1),
+        maxConcurrency: SUBMITTER_MAX_CONCURRENCY,
+        reportBatchItemFailures: true,
+      }),
+    );
 
     // The upstream gives up on a callback after ~10 s and retries; answering later only causes duplicates.
     this.webhook = new ArchiverFunction(this, 'Webhook', {
@@ -91,7 +129,9 @@ export class ArchiverFunctions extends Construct {
       .bindJobsTable(storage.table, TABLE_ACCESS.sweeper)
       .bindArchive(storage.bucket, 'write', storage.archiveKey)
       .bindEventBus(events.bus)
-      .bindApiKeySecrets(secrets.apiKeys);
+      .bindApiKeySecrets(secrets.apiKeys)
+      // Re-sends the message of a job left QUEUED past its estimate (core/queue-recovery.ts).
+      .bindSubmitQueue(submitQueue.queue);
     const share = (limit: number) => String(Math.max(1, Math.floor(limit / config.sweepGroups)));
     this.sweeper.addEnvironment('STATUS_RATE_PER_10S', share(SWEEPER_STATUS_LIMITS.ratePer10s));
     this.sweeper.addEnvironment('STATUS_CONCURRENCY', share(SWEEPER_STATUS_LIMITS.concurrency));
@@ -117,9 +157,12 @@ export class ArchiverFunctions extends Construct {
   }
 
   /** By construct id, for alarms and dashboards. */
-  get all(): Readonly<Record<'Submit' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser', ArchiverFunction>> {
+  get all(): Readonly<
+    Record<'Submit' | 'Submitter' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser', ArchiverFunction>
+  > {
     return {
       Submit: this.submit,
+      Submitter: this.submitter,
       Webhook: this.webhook,
       Sweeper: this.sweeper,
       Results: this.results,

@@ -1,4 +1,4 @@
-// Alarms (lost results, handler errors, a sweeper falling behind, API 5xx) to an SNS topic, and a dashboard.
+// Alarms (lost results, handler errors, a sweeper falling behind, API 5xx, submit dead letters) to an SNS topic, and a dashboard.
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
@@ -18,6 +18,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Custom metrics the runtime emits in EMF under METRICS_NAMESPACE with the dimension `service`. */
@@ -49,6 +50,8 @@ export interface MonitoringProps {
   readonly alarmEmail?: string;
   readonly functions: Readonly<Record<string, IFunction>>;
   readonly httpApi: HttpApi;
+  /** The submit queue's dead-letter queue: a message there is a queued job no submitter could send. */
+  readonly deadLetterQueue: IQueue;
 }
 
 export class Monitoring extends Construct {
@@ -59,6 +62,7 @@ export class Monitoring extends Construct {
   readonly ambiguousSubmitsAlarm: Alarm;
   readonly verificationMismatchesAlarm: Alarm;
   readonly apiServerErrorsAlarm: Alarm;
+  readonly submitDeadLettersAlarm: Alarm;
   readonly functionErrorAlarms: Readonly<Record<string, Alarm>>;
   /** Every alarm of the stack: the ones the topic policy lets CloudWatch publish for. */
   readonly alarms: readonly Alarm[];
@@ -170,6 +174,20 @@ export class Monitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    this.submitDeadLettersAlarm = alarm('SubmitDeadLetters', {
+      alarmDescription:
+        'A submit-queue message failed every receive and moved to the dead-letter queue: the submitter keeps ' +
+        'failing on it (see its log group). The sweeper re-sends or rejects the job; read the message there.',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: fiveMinutes,
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     // enforceSSL writes a topic policy, and a topic policy replaces SNS's default one: without this statement
     // CloudWatch's SNS:Publish is refused and no alarm ever notifies. Only this account's alarms of this stack.
     const allAlarms = [
@@ -179,6 +197,7 @@ export class Monitoring extends Construct {
       this.sweeperBehindAlarm,
       ...Object.values(errorAlarms),
       this.apiServerErrorsAlarm,
+      this.submitDeadLettersAlarm,
     ];
     this.alarms = allAlarms;
     this.topic.addToResourcePolicy(

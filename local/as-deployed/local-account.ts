@@ -76,6 +76,7 @@ export class LocalAccount implements ReferenceTable {
       'AWS::IAM::Role': 'RoleName',
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::SQS::Queue': 'QueueName',
     };
     const property = nameProperty[resource.Type];
     const value = property === undefined ? undefined : props[property];
@@ -116,6 +117,9 @@ export class LocalAccount implements ReferenceTable {
       case 'AWS::ApiGatewayV2::Integration':
       case 'AWS::ApiGatewayV2::Route':
         return generatedId(logicalId, resource.Type === 'AWS::KMS::Key' ? 32 : 10);
+      // A queue answers its URL to Ref.
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${this.physicalName(logicalId)}`;
       default:
         return this.physicalName(logicalId);
     }
@@ -141,11 +145,13 @@ export class LocalAccount implements ReferenceTable {
       'AWS::Logs::LogGroup': () => `arn:aws:logs:${region}:${accountId}:log-group:${name}:*`,
       'AWS::CloudWatch::Alarm': () => `arn:aws:cloudwatch:${region}:${accountId}:alarm:${name}`,
       'AWS::KMS::Key': () => `arn:aws:kms:${region}:${accountId}:key/${this.ref(logicalId)}`,
+      'AWS::SQS::Queue': () => `arn:aws:sqs:${region}:${accountId}:${name}`,
     };
     if (attribute === 'Arn' || (attribute === 'TopicArn' && resource.Type === 'AWS::SNS::Topic')) {
       return arns[resource.Type]?.();
     }
-    if (attribute === 'Name' || attribute === 'TopicName') return name;
+    if (attribute === 'Name' || attribute === 'TopicName' || attribute === 'QueueName') return name;
+    if (resource.Type === 'AWS::SQS::Queue' && attribute === 'QueueUrl') return this.ref(logicalId);
     if (resource.Type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint') {
       return this.options.apiEndpoint ?? `https://${this.ref(logicalId)}.execute-api.${region}.amazonaws.com`;
     }

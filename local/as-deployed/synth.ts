@@ -11,7 +11,7 @@ import type { CfnTemplate } from './local-account.ts';
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The function construct ids of the stack (ArchiverFunctions.all). */
-export type FunctionId = 'Submit' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser';
+export type FunctionId = 'Submit' | 'Submitter' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser';
 
 /** One function as the template deploys it: its code folder and configuration, intrinsics unresolved. */
 export interface SynthesizedFunction {

@@ -65,6 +65,10 @@ const UNNEEDED_GRANTS: Record<string, string> = {
   'Sweeper dynamodb:GetItem jobs table':
     'reads an item back when a conditional write fails: its own write landed with the answer lost, or a tally retried; none here',
   'Sweeper dynamodb:Query jobs table': UNANNOUNCED_TRAIL,
+  // The replay has no SQS: queued submission and its recovery are proven in local mode (submit-queue*,
+  // queue-recovery tests), the grants themselves by test/infra/constructs/submit-queue.test.ts.
+  'Submit sqs:SendMessage submit queue': 'sends "queue": true jobs and batches; the replay submits none',
+  'Sweeper sqs:SendMessage submit queue': 're-sends the message of a job left QUEUED; none here',
 };
 
 /**
@@ -304,6 +308,13 @@ describe('the bundles as deployed', () => {
 });
 
 /** A resource ARN by what it is to this stack, so the reviewed list reads (and survives renamed logical ids). */
+/** `https://sqs.{region}.amazonaws.com/{account}/{name}` → `arn:aws:sqs:{region}:{account}:{name}`. */
+function queueArnOf(url: string): string {
+  const match = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d+)\/(.+)$/.exec(url);
+  if (!match) throw new Error(`not a queue URL: ${url}`);
+  return `arn:aws:sqs:${match[1]}:${match[2]}:${match[3]}`;
+}
+
 function describeResource(arn: string): string {
   const envs = Object.values(stack.functions).map((fn) => fn.environment);
   const apiKeySecrets = envs.flatMap((env) =>
@@ -318,6 +329,7 @@ function describeResource(arn: string): string {
   if (arn.startsWith(`arn:aws:s3:::${LOCAL_BUCKET}/`))
     return `archive ${arn.slice(`arn:aws:s3:::${LOCAL_BUCKET}/`.length)}`;
   if (arn.includes(':log-group:')) return 'own log group';
+  if (envs.some((env) => env.SUBMIT_QUEUE_URL?.endsWith(`/${arn.split(':').pop()}`))) return 'submit queue';
   if (envs.some((env) => env.WEBHOOK_SECRET_ID === arn)) return 'webhook secret';
   if (apiKeySecrets.includes(arn)) return 'API key secret';
   if (envs.some((env) => env.EVENT_BUS_NAME && arn.endsWith(`:event-bus/${env.EVENT_BUS_NAME}`)))
@@ -356,6 +368,34 @@ describe('least privilege, by replay', () => {
         [],
       );
     }
+  });
+
+  it("allows the submitter's calls under its own role: Submit's send path (no trail reads) and the queue's", async () => {
+    // The replay has no SQS event source, so the Submitter never runs here; it sends with the same code as
+    // Submit (core/submit.ts sendJob) and its rate and place items are GetItem/PutItem/UpdateItem on the table.
+    const sendPath = distinctAuthorizations(stack.recorder.of('Submit')).filter(
+      (a) => a.action !== 'dynamodb:Query',
+    );
+    const context = sendPath[0]?.context ?? {};
+    const queueArn = queueArnOf(stack.functions.Submitter.environment.SUBMIT_QUEUE_URL ?? '');
+    const queueCalls = ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'SendMessage'].map(
+      (op) => ({
+        operation: op,
+        action: `sqs:${op}`,
+        resource: queueArn,
+        context,
+      }),
+    );
+    expect(sendPath.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject']),
+    );
+    const replayed = await replay(
+      callerOf('Submitter'),
+      [...sendPath, ...queueCalls],
+      resourcePolicies(stack.account),
+    );
+    const denied = replayed.filter((r) => r.decision !== 'Allowed');
+    expect(denied.map((d) => `${d.operation}: ${d.action} ${d.resource} → ${d.decision}`)).toEqual([]);
   });
 
   it('weighs the resource policies too: the same archive calls over plain HTTP are refused by the bucket policy', async () => {

@@ -32,6 +32,7 @@ const archiveObjects = `<${ids.bucket}.Arn>/jobs/*`;
 const SECRET_READ = ['secretsmanager:GetSecretValue'];
 const ITEMS = {
   Submit: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  Submitter: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   Webhook: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   Sweeper: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   Results: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -40,10 +41,27 @@ const index = (name: string) => `${table}/index/${name}`;
 /** Query on the table reads audit trails; on an index, lists (Results) or finds due jobs (Sweeper). */
 const QUERY = {
   Submit: [table],
+  Submitter: [],
   Webhook: [],
   Sweeper: [table, index('due')],
   Results: [table, index('byDay'), index('byEndpointDay')].sort(),
 } as const;
+
+const submitQueue = `<${logicalId(template, 'AWS::SQS::Queue', 'SubmitQueue')}.Arn>`;
+/** Submit, the submitter (what it defers) and the sweeper (lost messages) send; only the submitter consumes. */
+function queueGrants(id: FunctionId): Record<string, string[]> {
+  if (id === 'Submit' || id === 'Sweeper') return { 'sqs:SendMessage': [submitQueue] };
+  if (id !== 'Submitter') return {};
+  const consume = [
+    'sqs:ReceiveMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueUrl',
+    'sqs:DeleteMessage',
+  ];
+  return Object.fromEntries(
+    [...consume, 'sqs:GetQueueAttributes', 'sqs:SendMessage'].map((a) => [a, [submitQueue]]),
+  );
+}
 
 /** Exactly the grants each service needs: every action, and the resources it applies to. */
 function expectedGrants(id: FunctionId): Record<string, string[]> {
@@ -58,6 +76,7 @@ function expectedGrants(id: FunctionId): Record<string, string[]> {
     id === 'Sweeper' ? [`<${ids.apiKey}>`] : [`<${ids.apiKey}>`, `<${ids.webhookSecret}>`].sort();
   return {
     ...logs,
+    ...queueGrants(id),
     ...items,
     ...query,
     's3:PutObject': [archiveObjects],
@@ -84,6 +103,7 @@ describe('runtime settings', () => {
 
   it.each([
     ['Submit', 1024, 29],
+    ['Submitter', 1024, 60],
     ['Webhook', 1024, 10],
     ['Sweeper', 1024, 300],
     ['Results', 512, 10],
@@ -305,6 +325,8 @@ function deployedEnvironment(env: Record<string, unknown>): Record<string, strin
       if (typeof value === 'string') return [name, value];
       const text = flat(value);
       if (name === 'PUBLIC_BASE_URL') return [name, 'https://abc123.execute-api.eu-west-1.amazonaws.com'];
+      if (name === 'SUBMIT_QUEUE_URL')
+        return [name, 'https://sqs.eu-west-1.amazonaws.com/123456789012/submit'];
       // References inside JSON (secret ids) stay as readable placeholders; names become plain strings.
       return [name, text.replace(/[<>]/g, '')];
     }),

@@ -13,10 +13,10 @@ describe('job events', () => {
     });
   });
 
-  it('is written by submit, webhook and sweeper, never by results', () => {
+  it('is written by submit, the submitter, webhook and sweeper, never by results', () => {
     const bus = `<${logicalId(template, 'AWS::Events::EventBus', 'EventsBus')}.Arn>`;
     const writers = FUNCTION_IDS.filter((id) => grantsOf(template, id).has('events:PutEvents'));
-    expect(writers).toEqual(['Submit', 'Webhook', 'Sweeper']);
+    expect(writers).toEqual(['Submit', 'Submitter', 'Webhook', 'Sweeper']);
     for (const id of writers) expect(grantsOf(template, id).get('events:PutEvents')).toEqual([bus]);
   });
 });

@@ -1,8 +1,15 @@
 // Reads the synthesized template the way the tests ask about it: a function's role policy, flattened references.
 import type { Template } from 'aws-cdk-lib/assertions';
 
-export type FunctionId = 'Submit' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser';
-export const FUNCTION_IDS: readonly FunctionId[] = ['Submit', 'Webhook', 'Sweeper', 'Results', 'Browser'];
+export type FunctionId = 'Submit' | 'Submitter' | 'Webhook' | 'Sweeper' | 'Results' | 'Browser';
+export const FUNCTION_IDS: readonly FunctionId[] = [
+  'Submit',
+  'Submitter',
+  'Webhook',
+  'Sweeper',
+  'Results',
+  'Browser',
+];
 /** The functions that run the archiver's services and parse functions/config.ts (the page's function does not). */
 export const SERVICE_FUNCTION_IDS: readonly FunctionId[] = FUNCTION_IDS.filter((id) => id !== 'Browser');
 
@@ -44,9 +51,13 @@ export function onlyResource(template: Template, type: string): Resource {
   return all[0];
 }
 
-/** Logical id of the single resource of `type` whose id starts with `prefix`. */
+/**
+ * Logical id of the single resource of `type` whose id starts with `prefix`; among several, the one that is
+ * `prefix` plus CDK's 8-digit hash (`FunctionsSubmit`, not `FunctionsSubmitter…`).
+ */
 export function logicalId(template: Template, type: string, prefix: string): string {
-  const ids = Object.keys(resourcesOfType(template, type)).filter((id) => id.startsWith(prefix));
+  let ids = Object.keys(resourcesOfType(template, type)).filter((id) => id.startsWith(prefix));
+  if (ids.length > 1) ids = ids.filter((id) => /^[0-9A-F]{8}$/.test(id.slice(prefix.length)));
   if (ids.length !== 1 || !ids[0])
     throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ')}`);
   return ids[0];

@@ -1,0 +1,77 @@
+// A QUEUED job whose message never came (lost between record and send, dead-lettered, a local restart): re-sent, or rejected.
+import type { SubmitRequest } from '../schemas/api.ts';
+import { audit } from './audit.ts';
+import { rejectUnqueued } from './enqueue.ts';
+import { ignoreConflict } from './errors.ts';
+import type { Job } from './job.ts';
+import type { QueueDeps } from './queue-ports.ts';
+import type { ServiceDeps } from './services.ts';
+
+/** Re-sends before a job is given up as lost; the wait doubles each time (margin, 2×, 4× ...). */
+export const QUEUE_MAX_RESENDS = 3;
+
+/** Requests up to this size are kept on the QUEUED record so a lost message can be sent again. */
+export const RESENDABLE_REQUEST_BYTES = 32 * 1024;
+
+/**
+ * When a QUEUED job should have left the queue: its estimated start plus the margin, doubled per re-send. A
+ * job still QUEUED then is due to the sweeper, which re-sends its message.
+ */
+export function queuedDueAt(
+  deps: Pick<ServiceDeps, 'config'>,
+  estimatedStartMs: number,
+  resends = 0,
+): number {
+  return estimatedStartMs + deps.config.QUEUE_RECOVERY_MARGIN_MS * 2 ** resends;
+}
+
+/** The request as kept on the record (JSON), or undefined when too large to keep. */
+export function resendableRequest(request: SubmitRequest): string | undefined {
+  const json = JSON.stringify(request);
+  return Buffer.byteLength(json) <= RESENDABLE_REQUEST_BYTES ? json : undefined;
+}
+
+/**
+ * The sweeper's look at a due QUEUED job. A second message is harmless: the submitter claims QUEUED → SUBMITTING
+ * once and /run is behind the run claim. After QUEUE_MAX_RESENDS re-sends, or with no request kept (too large),
+ * the job is REJECTED with the reason and its Idempotency-Key freed, so the client's retry really tries again.
+ */
+export async function recoverQueued(
+  deps: ServiceDeps,
+  queue: QueueDeps,
+  due: Job,
+): Promise<'resent' | 'rejected' | 'gone'> {
+  const job = await deps.jobs.get(due.jobId);
+  if (job?.state !== 'QUEUED') return 'gone';
+  const resends = job.queueResends ?? 0;
+  const request = job.queuedRequest;
+  if (request === undefined || resends >= QUEUE_MAX_RESENDS) {
+    const why =
+      request === undefined
+        ? 'its submit message was lost and the request was too large to keep for a re-send'
+        : `its submit message was re-sent ${resends} times and never sent to the upstream`;
+    await rejectUnqueued(
+      deps,
+      queue,
+      job,
+      `job ${job.jobId} stayed QUEUED: ${why}; submit it again`,
+      'QUEUE_LOST',
+    );
+    return 'rejected';
+  }
+  const nowMs = deps.clock.now();
+  // Pushed back first: a send that fails leaves the job due again later instead of at every pass.
+  const moved = await deps.jobs
+    .markResent(job.jobId, queuedDueAt(deps, nowMs, resends + 1), resends + 1)
+    .catch(ignoreConflict);
+  if (!moved) return 'gone';
+  await queue.queue.send([
+    { jobId: job.jobId, endpoint: job.endpoint, request: JSON.parse(request) as SubmitRequest, attempt: 0 },
+  ]);
+  deps.logger.warn('queued job re-sent: its message never reached a submitter', {
+    jobId: job.jobId,
+    resends: resends + 1,
+  });
+  await audit(deps, job.jobId, 'submit.resent', 'sweeper', { resends: resends + 1 });
+  return 'resent';
+}
