@@ -50,6 +50,8 @@ export function sharedEnvironment(config: StackConfig, publicBaseUrl: string): F
     RUN_CONCURRENCY: text(config.runConcurrency),
     CANCEL_RATE_PER_10S: text(config.cancelRatePer10s),
     CANCEL_CONCURRENCY: text(config.cancelConcurrency),
+    QUEUE_RUN_RATE_PER_10S: text(config.queueRunRatePer10s),
+    QUEUE_HORIZON_MS: msOf(config.queueHorizonSeconds),
     VERIFY_AFTER_MS: msOf(config.verifyAfterSeconds),
     VERIFY_PER_PASS: text(config.verifyPerPass),
     ARTIFACTS_FETCH_URLS: text(config.artifactsFetchUrls),

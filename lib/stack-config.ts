@@ -207,6 +207,9 @@ export const stackConfigSchema = z
     runConcurrency: int(1, 10_000).optional(),
     cancelRatePer10s: int(1, 100_000).optional(),
     cancelConcurrency: int(1, 10_000).optional(),
+    /** The submit queue: fleet-wide /run starts per endpoint and 10 s, and how far ahead a submitter takes them. */
+    queueRunRatePer10s: int(1, 100_000).optional(),
+    queueHorizonSeconds: int(1, 60).optional(),
     /** Background verification: delay after the archive, and status calls one sweep pass may spend on it. */
     verifyAfterSeconds: int(0, 86_400).optional(),
     verifyPerPass: int(1, 10_000).optional(),

@@ -179,6 +179,9 @@ describe('README settings from the stack config', () => {
     'WEBHOOK_SECRET_ID',
     'UPSTREAM_API_KEY_SECRETS',
     'RUNSYNC_WAIT_MS',
+    'SUBMIT_QUEUE_URL',
+    // Tied to the submitter event source's maximum concurrency (lib/constructs/submit-queue.ts).
+    'QUEUE_RUN_CONCURRENCY',
   ];
   /**
    * Not for a deployment: local mode only (plain keys and secrets, the event forwarder, plain-HTTP fetch
@@ -222,6 +225,8 @@ describe('README settings from the stack config', () => {
         runConcurrency: 50,
         cancelRatePer10s: 50,
         cancelConcurrency: 5,
+        queueRunRatePer10s: 500,
+        queueHorizonSeconds: 3,
         verifyAfterSeconds: 600,
         verifyPerPass: 50,
         artifactsFetchUrls: true,
