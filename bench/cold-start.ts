@@ -58,7 +58,7 @@ function httpEvent(method: string, routeKey: string, path: string, extra: Record
 }
 
 /** A first request per function that builds its runtime and does at most one local storage call. */
-const FIRST_EVENTS: Record<string, { event: unknown; kind: 'http' | 'scheduled'; what: string }> = {
+const FIRST_EVENTS: Record<string, { event: unknown; kind: 'http' | 'scheduled' | 'sqs'; what: string }> = {
   submit: {
     event: httpEvent('POST', 'POST /jobs', '/jobs', { body: '{' }),
     kind: 'http',
@@ -83,6 +83,11 @@ const FIRST_EVENTS: Record<string, { event: unknown; kind: 'http' | 'scheduled';
     event: { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
     kind: 'scheduled',
     what: 'an empty sweep (one query per due shard)',
+  },
+  submitter: {
+    event: { Records: [] },
+    kind: 'sqs',
+    what: 'an empty SQS batch (no storage call)',
   },
 };
 const DEFAULT_FIRST = { event: httpEvent('GET', '$default', '/'), kind: 'http' as const, what: 'GET /' };
