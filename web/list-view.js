@@ -5,6 +5,8 @@ import { formatBytes, formatTime, jobHash, jobSize, listHash, listRequest, tagLi
 
 /** Pages fetched per click when a client-side filter (an upstream outcome) leaves a page empty. */
 const MAX_PAGES_PER_LOAD = 5;
+/** Jobs a load asks for: a page may hold fewer (a listing page ends after a bounded walk of empty days). */
+const PAGE_SIZE = 50;
 
 export function badge(status) {
   return status
@@ -117,7 +119,7 @@ export function createListView() {
       let pages = 0;
       let added = 0;
       do {
-        const request = listRequest(values, append || pages > 0 ? cursor : undefined);
+        const request = listRequest(values, append || pages > 0 ? cursor : undefined, PAGE_SIZE);
         const page = await getJson(request.path);
         if (mine !== generation) return;
         pages++;
@@ -131,7 +133,7 @@ export function createListView() {
           rows.append(row(job));
           added++;
         }
-      } while (added === 0 && cursor && pages < MAX_PAGES_PER_LOAD);
+      } while (added < PAGE_SIZE && cursor && pages < MAX_PAGES_PER_LOAD);
       shown += added;
       status.textContent = summary(!cursor);
       more.hidden = !cursor;

@@ -159,6 +159,9 @@ async function auditResumed(deps: ServiceDeps, job: Job): Promise<void> {
 }
 
 /** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
+/** Tries at taking the run claim when one cannot be confirmed (a store fault): the first, then once more. */
+const RUN_CLAIM_ATTEMPTS = 2;
+
 async function sendJob(
   deps: ServiceDeps,
   created: Job,
@@ -180,27 +183,32 @@ async function sendJob(
     webhook: webhookUrl(deps.config.PUBLIC_BASE_URL, jobId, signWebhookToken(secret, jobId)),
     ...(request.policy && { policy: request.policy }),
   };
-  let job: Job;
-  const runClaim = randomUUID();
-  try {
-    // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
-    job = await deps.jobs.claimRun(jobId, {
-      inputKey: stored.key,
-      inputBytes: stored.bytes,
-      runAttemptedAt: iso(deps.clock.now()),
-      runClaim,
-    });
-  } catch (err) {
-    // The write may have landed with only its answer lost (the SDK then retries it into its own condition):
-    // the token says whether the claim is ours. Losing it unsent would leave a job nobody ever sends.
-    const current = await persistently(() => deps.jobs.get(jobId)).catch(() => undefined);
-    if (current?.runClaim !== runClaim) {
-      if (err instanceof ConcurrentUpdateError) return current ?? created;
-      // Unknown whether the claim landed: if it did, a retry finding it would answer without sending.
+  let job: Job | undefined;
+  let runClaim = randomUUID();
+  for (let attempt = 1; !job; attempt++) {
+    runClaim = randomUUID();
+    try {
+      // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
+      job = await deps.jobs.claimRun(jobId, {
+        inputKey: stored.key,
+        inputBytes: stored.bytes,
+        runAttemptedAt: iso(deps.clock.now()),
+        runClaim,
+      });
+    } catch (err) {
+      // The write may have landed with only its answer lost (the SDK then retries it into its own condition):
+      // the token says whether the claim is ours. Losing it unsent would leave a job nobody ever sends.
+      const current = await persistently(() => deps.jobs.get(jobId)).catch(() => undefined);
+      if (current?.runClaim === runClaim) {
+        job = current;
+        break;
+      }
+      if (err instanceof ConcurrentUpdateError || current?.runAttemptedAt) return current ?? created;
+      // Unknown whether the claim landed: give it back, and take it again once. A concurrent retry that
+      // found the claim answered its client with this job, counting on this request to send it.
       if (!current) await releaseRunClaim(deps, jobId, runClaim);
-      throw err;
+      if (attempt >= RUN_CLAIM_ATTEMPTS) throw err;
     }
-    job = current;
   }
   try {
     if (resumed) await auditResumed(deps, job);

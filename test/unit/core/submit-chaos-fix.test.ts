@@ -19,7 +19,7 @@ describe('submit under store failures (chaos fixes)', () => {
     deps = testDeps();
   });
 
-  it('a retry with the same key sends the job its first request recorded but never sent', async () => {
+  it('a claim that failed to land is taken again, and a retry with the same key only replays the job', async () => {
     const apply = deps.jobs.apply.bind(deps.jobs);
     let failRunClaim = true;
     deps.jobs.apply = async (jobId, transition) => {
@@ -30,8 +30,10 @@ describe('submit under store failures (chaos fixes)', () => {
       }
       return apply(jobId, transition);
     };
-    await expect(submitJob(deps, request, KEY)).rejects.toThrow('Throughput');
-    expect(deps.upstream.count('run')).toBe(0);
+    // The claim did not land (the read after it says so): the request takes it again and sends the job.
+    const first = await submitJob(deps, request, KEY);
+    expect(first.job).toMatchObject({ state: 'PENDING', upstreamId: 'up-1' });
+    expect(deps.upstream.count('run')).toBe(1);
 
     const retried = await submitJob(deps, request, KEY);
     expect(retried.created).toBe(false);
