@@ -231,6 +231,8 @@ describe.skipIf(!available && !ci)('archive browser', () => {
 
   it('signs its API requests with pasted AWS credentials (SigV4, WebCrypto), kept in sessionStorage only', async () => {
     await page.goto(`${stack.url}/`);
+    // The first load may read several pages: let it end, so the request caught below is the signed one.
+    await expect.poll(() => page.locator('#list-status').textContent()).not.toBe('Loading…');
     await page.click('#aws-auth summary');
     await page.fill(
       '#aws-paste',
