@@ -147,6 +147,12 @@ export const envSchema = z
      * function at 29 s: 20 s leaves time to record and archive what came back.
      */
     RUNSYNC_WAIT_MS: ms(20_000, 1000),
+    /**
+     * How long a capture of a runsync job holds it. runsync results are kept upstream for only 60 s: a dead
+     * capture's lease on one must run out well inside that, or nobody may capture the result before it is
+     * gone; still longer than any capture takes. Scaled down only with that retention (the chaos suite).
+     */
+    SYNC_CAPTURE_LEASE_MS: ms(25_000, 100),
     /** Deprecated: `true` forces WEBHOOK_VERIFICATION=strict everywhere; `false` no longer opts out of it. */
     STRICT_WEBHOOKS: bool,
     /** Decode base64 / data-URI images in outputs into artifact files. */

@@ -14,7 +14,7 @@ import { redactText } from './redaction.ts';
 import { resultDocumentChunks, resultKeyFor, statusDigest, statusOnly } from './result-document.ts';
 import { nextLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
-import { LEASE_MS, SYNC_LEASE_MS } from './transitions.ts';
+import { LEASE_MS } from './transitions.ts';
 
 /** What was seen upstream: a status object, and its exact bytes when known. */
 export interface Observation {
@@ -75,7 +75,7 @@ export async function captureResult(
   };
   const owner = held?.owner ?? randomUUID();
   let claimed = held?.job;
-  const leaseMs = job.sync ? SYNC_LEASE_MS : LEASE_MS;
+  const leaseMs = job.sync ? deps.config.SYNC_CAPTURE_LEASE_MS : LEASE_MS;
   for (let attempt = 0; !claimed; attempt++) {
     const claim = await deps.jobs.claimCapture(job.jobId, owner, deps.clock.now(), leaseMs);
     if (claim.claimed) {

@@ -7,7 +7,7 @@ import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
 import { requestHash } from './canonical-json.ts';
-import { captureResult, heldByLateCapture, publishQuietly } from './capture.ts';
+import { captureResult, heldByLateCapture, type Observation, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import {
   ConcurrentUpdateError,
@@ -26,8 +26,11 @@ import { signWebhookToken, webhookUrl } from './webhook-token.ts';
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const RECORD_WAIT_ATTEMPTS = 10;
 const RECORD_WAIT_STEP_MS = 100;
-/** A concurrent capture of a runsync result gets this many steps to land (the API answers within 30 s). */
-const SETTLE_WAIT_ATTEMPTS = 30;
+/**
+ * A runsync result another capture holds is kept this long past the runsync wait, to be captured here if
+ * that capture fails: inside the submit function's margin after the wait (lib/stack-config.ts).
+ */
+const SYNC_SETTLE_MS = 5000;
 
 export interface SubmitResult {
   job: Job;
@@ -263,30 +266,47 @@ async function awaitRecord(deps: ServiceDeps, jobId: string): Promise<Job | unde
 }
 
 async function runSync(deps: ServiceDeps, job: Job, body: RunRequest): Promise<Job> {
+  const askedAt = deps.clock.now();
   const fetched = await deps.upstream.runSync(job.endpoint, body, { waitMs: deps.config.RUNSYNC_WAIT_MS });
   const pending = await markSubmitted(deps, job, fetched.status.id, fetched.status.status);
   if (!isFinalUpstreamStatus(fetched.status.status)) return pending;
   // runsync results live upstream for only 60 s: capture now, not on the next sweep.
-  const outcome = await captureResult(deps, pending, {
-    status: fetched.status,
-    raw: fetched.raw,
-    source: 'runsync',
-  });
+  const observation = { status: fetched.status, raw: fetched.raw, source: 'runsync' as const };
+  const outcome = await captureResult(deps, pending, observation);
   if (outcome.kind !== 'in-progress') return outcome.job;
-  // The job's webhook arrived before this answer and holds the capture lease for the same final status:
-  // its archive lands in moments, so answer with it rather than with a PENDING job.
-  return (await awaitSettled(deps, job.jobId)) ?? outcome.job;
+  // The job's webhook arrived before this answer and holds the capture lease for the same final status. Its
+  // archive lands in moments, but its capture may still fail or die; this result in hand is kept until the
+  // job is settled, taken again once that lease is given back or runs out, within the request's time.
+  const until = askedAt + deps.config.RUNSYNC_WAIT_MS + SYNC_SETTLE_MS;
+  return (await captureOnceFree(deps, job.jobId, observation, until)) ?? outcome.job;
 }
 
-/** Waits (bounded) for a capture in progress elsewhere to settle the job; undefined if it has not yet. */
-async function awaitSettled(deps: ServiceDeps, jobId: string): Promise<Job | undefined> {
-  for (let attempt = 0; attempt < SETTLE_WAIT_ATTEMPTS; attempt++) {
+/** Waits for the capture holding a job to settle it, and captures `observation` itself if that lease frees. */
+async function captureOnceFree(
+  deps: ServiceDeps,
+  jobId: string,
+  observation: Observation,
+  until: number,
+): Promise<Job | undefined> {
+  for (;;) {
     await new Promise((resolve) => setTimeout(resolve, RECORD_WAIT_STEP_MS));
-    const job = await deps.jobs.get(jobId);
-    // An expired job a late capture holds is about to be archived: wait for that too.
-    if (job && isTerminal(job.state) && !heldByLateCapture(job, deps.clock.now())) return job;
+    try {
+      const current = await deps.jobs.get(jobId);
+      if (!current) return undefined;
+      const nowMs = deps.clock.now();
+      // An expired job a late capture holds is about to be archived: wait for that too.
+      if (isTerminal(current.state) && !heldByLateCapture(current, nowMs)) return current;
+      if (current.leaseOwner === undefined || (current.leaseUntil ?? 0) < nowMs) {
+        const outcome = await captureResult(deps, current, observation);
+        if (outcome.kind !== 'in-progress') return outcome.job;
+      }
+    } catch (err) {
+      // A store fault: the result is still in hand, so try again while there is time; the job as last
+      // recorded (PENDING, its upstream id known) is the answer after that.
+      deps.logger.warn('runsync capture retry failed', { jobId, error: String(err) });
+    }
+    if (deps.clock.now() >= until) return undefined;
   }
-  return undefined;
 }
 
 async function markSubmitted(

@@ -17,11 +17,7 @@ import type {
  * writer still inside its lease is still announcing).
  */
 export const LEASE_MS = 120_000;
-/**
- * runsync results are kept upstream for 60 s only: a dead capture's lease on one must run out well inside
- * that, or nobody may capture the result before it is gone. Still longer than any capture takes.
- */
-export const SYNC_LEASE_MS = 25_000;
+/** A runsync job's capture lease is shorter: SYNC_CAPTURE_LEASE_MS (config.ts). */
 /** A settled job is announced by the sweeper once its writer has had a whole lease to do it (see LEASE_MS). */
 export const ANNOUNCE_AFTER_MS = LEASE_MS;
 

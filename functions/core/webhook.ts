@@ -11,7 +11,6 @@ import { isTerminal, takesLateResult } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { statusOnly } from './result-document.ts';
 import { iso, type ServiceDeps } from './services.ts';
-import { SYNC_LEASE_MS } from './transitions.ts';
 import { verificationPolicy } from './verify.ts';
 import { DEFAULT_JOB_LIFE_MS, tokenExpiresAt, verifyWebhookToken } from './webhook-token.ts';
 
@@ -133,7 +132,7 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
     hint !== undefined && isFinalUpstreamStatus(hint.status) && bodyMayBeArchived(deps.config);
   const owner = randomUUID();
   const read = speculate
-    ? await deps.jobs.claimCapture(delivery.jobId, owner, nowMs, SYNC_LEASE_MS)
+    ? await deps.jobs.claimCapture(delivery.jobId, owner, nowMs, deps.config.SYNC_CAPTURE_LEASE_MS)
     : undefined;
   const job = read ? read.job : await deps.jobs.get(delivery.jobId);
   let held = read?.claimed ? owner : undefined;

@@ -94,6 +94,8 @@ export const CHAOS_CONFIG: Record<string, string> = {
   SWEEP_INVOCATION_MS: String(Math.round(50_000 * TIME_SCALE)),
   SWEEP_REPEAT_MS: '300',
   SWEEP_LEASE_MS: String(Math.round(20_000 * TIME_SCALE)),
+  // A dead runsync capture's lease runs out inside the scaled 60 s retention, as AWS's 25 s does inside 60 s.
+  SYNC_CAPTURE_LEASE_MS: String(Math.round(25_000 * TIME_SCALE)),
   LOG_LEVEL: 'silent',
 };
 

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { captureResult } from '../../../functions/core/capture.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
-import { ANNOUNCE_AFTER_MS, SYNC_LEASE_MS } from '../../../functions/core/transitions.ts';
+import { ANNOUNCE_AFTER_MS } from '../../../functions/core/transitions.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { seedDueJob } from '../../support/jobs.ts';
 
@@ -91,8 +91,8 @@ describe('announcing settled jobs and bounding leases (chaos fixes)', () => {
       status: { id: job.upstreamId ?? '', status: 'COMPLETED' },
       source: 'sweeper',
     });
-    expect(leases).toEqual([SYNC_LEASE_MS]);
-    expect(SYNC_LEASE_MS).toBeLessThanOrEqual(30_000);
+    expect(leases).toEqual([deps.config.SYNC_CAPTURE_LEASE_MS]);
+    expect(deps.config.SYNC_CAPTURE_LEASE_MS).toBeLessThanOrEqual(30_000);
   });
 
   it('skips a job another capture holds without polling it, and takes it first once the lease runs out', async () => {

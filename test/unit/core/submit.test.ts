@@ -195,6 +195,37 @@ describe('submitJob', () => {
     expect(deps.jobs.eventTypes(job.jobId)).toContain('capture.concurrent');
   });
 
+  it('with sync:true keeps its result when the webhook capture holding the job dies, and archives it itself', async () => {
+    const status = { id: 'sync-4', status: 'COMPLETED', output: { text: 'kept' } };
+    deps.upstream.runSyncImpl = async (_endpoint, request) => {
+      // The webhook takes the capture lease, then its process dies: nothing archives, the lease runs out.
+      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
+      await deps.jobs.claimCapture(
+        jobId,
+        'dead-webhook',
+        deps.clock.now(),
+        deps.config.SYNC_CAPTURE_LEASE_MS,
+      );
+      setTimeout(() => deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1), 150);
+      return { status, raw: Buffer.from(JSON.stringify(status)) };
+    };
+    const { job } = await submitJob(deps, { input: {}, sync: true });
+    expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'runsync', upstreamId: 'sync-4' });
+    expect(deps.archive.json(job.resultKey ?? '')).toMatchObject({ status: { output: { text: 'kept' } } });
+  });
+
+  it('with sync:true answers PENDING when another capture still holds the job at the end of its time', async () => {
+    const status = { id: 'sync-5', status: 'COMPLETED', output: {} };
+    deps.upstream.runSyncImpl = async (_endpoint, request) => {
+      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
+      await deps.jobs.claimCapture(jobId, 'slow-webhook', deps.clock.now(), 3_600_000);
+      setTimeout(() => deps.clock.advance(deps.config.RUNSYNC_WAIT_MS + 60_000), 150);
+      return { status, raw: Buffer.from(JSON.stringify(status)) };
+    };
+    const { job } = await submitJob(deps, { input: {}, sync: true });
+    expect(job).toMatchObject({ state: 'PENDING', upstreamId: 'sync-5', leaseOwner: 'slow-webhook' });
+  });
+
   it('with sync:true goes on as an async job when runsync is not done in time', async () => {
     const status = { id: 'sync-2', status: 'IN_PROGRESS' };
     deps.upstream.runSyncImpl = async () => ({ status, raw: Buffer.from(JSON.stringify(status)) });
