@@ -96,6 +96,9 @@ describe.skipIf(!available && !ci)('archive browser', () => {
   let page: Page;
   let dataDir: string;
   const ids = { text: '', image: '', failure: '' };
+  /** A load reads on while it is short of a page (web/list-view.js): on a quiet table, several listing pages. */
+  const loadEnded = (p: Page) =>
+    expect.poll(() => p.locator('#list-status').textContent(), { timeout: 60_000 }).not.toBe('Loading…');
   const pageProblems: string[] = [];
 
   beforeAll(async () => {
@@ -232,7 +235,7 @@ describe.skipIf(!available && !ci)('archive browser', () => {
   it('signs its API requests with pasted AWS credentials (SigV4, WebCrypto), kept in sessionStorage only', async () => {
     await page.goto(`${stack.url}/`);
     // The first load may read several pages: let it end, so the request caught below is the signed one.
-    await expect.poll(() => page.locator('#list-status').textContent()).not.toBe('Loading…');
+    await loadEnded(page);
     await page.click('#aws-auth summary');
     await page.fill(
       '#aws-paste',
@@ -267,6 +270,8 @@ describe.skipIf(!available && !ci)('archive browser', () => {
     expect((await stored()).session).toContain(AWS_CREDENTIALS.secretAccessKey);
     expect((await stored()).local).not.toContain(AWS_CREDENTIALS.secretAccessKey);
 
+    // The signed load may read on for several pages: let it end, so the request caught next is the unsigned one.
+    await loadEnded(page);
     const unsigned = page.waitForRequest((r) => new URL(r.url()).pathname === '/jobs');
     await page.click('#aws-auth summary');
     await page.click('#aws-clear');
