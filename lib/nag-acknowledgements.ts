@@ -25,7 +25,16 @@ export function acknowledgeNagFindings(stack: ArchiverStack): void {
   }
 
   const archiveObjects = nagResource(stack, storage.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`));
+  const archiveInputs = nagResource(stack, storage.bucket.arnForObjects(`${ARCHIVE_PREFIX}*/input.json`));
   for (const fn of Object.values(functions.all)) {
+    if (fn.role && fn.readsInputs) {
+      acknowledge(
+        fn.role,
+        `AwsSolutions-IAM5[Resource::${archiveInputs}]`,
+        'GetObject on the jobs\' input.json only (the * is {yyyy}/{mm}/{dd}/{jobId}): the sweeper reads back the ' +
+          'input of a job its requests left unsent, to send it (functions/core/submit.ts sendRecorded).',
+      );
+    }
     if (fn.role && fn.archiveAccess) {
       acknowledge(
         fn.role,

@@ -1,4 +1,4 @@
-// ArchiveStore on S3: small objects in one PUT, large ones streamed as multipart, GETs presigned.
+// ArchiveStore on S3: small objects in one PUT, large ones streamed as multipart, GETs presigned (or read, JSON).
 import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
@@ -49,6 +49,16 @@ export class S3ArchiveStore implements ArchiveStore {
     contentType: string,
   ): Promise<StoredObject> {
     return this.put(key, body instanceof Uint8Array ? [body] : body, contentType);
+  }
+
+  async readJson(key: string): Promise<unknown> {
+    try {
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return JSON.parse((await answer.Body?.transformToString('utf8')) ?? 'null');
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
   }
 
   async presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string> {

@@ -188,6 +188,8 @@ export interface ArchiveStore {
     body: Uint8Array | readonly Uint8Array[],
     contentType: string,
   ): Promise<StoredObject>;
+  /** A JSON document as parsed, or undefined when there is none under `key`. */
+  readJson(key: string): Promise<unknown>;
   /** A presigned GET URL valid for `ttlSeconds`. */
   presignGet(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
 }

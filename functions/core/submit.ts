@@ -144,22 +144,43 @@ export async function sendQueued(
 }
 
 /**
+ * The sweeper's send of a job its requests left recorded, its input archived, and unsent: the run claim given
+ * back by a request that could not confirm it, while its client's retry had answered 202 with the job. Only
+ * for a job with an Idempotency-Key (one request, sent once, whichever request or the sweeper sends it);
+ * undefined when the input cannot be read back, for the sweeper to reject the job as never sent.
+ */
+export async function sendRecorded(deps: ServiceDeps, job: Job): Promise<Job | undefined> {
+  if (job.state !== 'SUBMITTING' || job.runAttemptedAt || !job.inputKey || !job.idempotencyKey)
+    return undefined;
+  const input = await deps.archive.readJson(job.inputKey);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  // By /run, not /runsync: the sweeper does not wait on a result; the sync job's looks take it (schedule.ts).
+  const request: SubmitRequest = {
+    endpoint: job.endpoint,
+    input: input as Record<string, unknown>,
+    ...(job.policy && { policy: job.policy }),
+  };
+  return sendJob(deps, job, request, { resumed: true, by: { source: 'sweeper' } });
+}
+
+/**
  * The request that wrote the record may have stopped before its first audit line: every trail starts there.
  * Only the request that won the run claim looks, so retries racing a first request still in flight (which
  * writes its own line) add none.
  */
-async function auditResumed(deps: ServiceDeps, job: Job): Promise<void> {
+async function auditResumed(deps: ServiceDeps, job: Job, by: Sender): Promise<void> {
   const events = await deps.jobs.listEvents(job.jobId);
   if (events.some((e) => e.type === 'created')) return;
-  await audit(
-    deps,
-    job.jobId,
-    'created',
-    'api',
-    { endpoint: job.endpoint, sync: Boolean(job.sync), resumed: true },
-    job.submittedBy,
-  );
+  const detail = { endpoint: job.endpoint, sync: Boolean(job.sync), resumed: true };
+  await audit(deps, job.jobId, 'created', by.source, detail, by.actor);
 }
+
+/** Who sends a job, for its audit lines: the API for its caller, or the sweeper (whose lines name no actor). */
+interface Sender {
+  source: 'api' | 'sweeper';
+  actor?: string | undefined;
+}
+const apiSender = (job: Job): Sender => ({ source: 'api', actor: job.submittedBy });
 
 /** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
 /** Tries at taking the run claim when one cannot be confirmed (a store fault): the first, then once more. */
@@ -173,7 +194,8 @@ async function sendJob(
     resumed = false,
     queued = false,
     beforeRun,
-  }: { resumed?: boolean; queued?: boolean; beforeRun?: () => Promise<void> } = {},
+    by = apiSender(created),
+  }: { resumed?: boolean; queued?: boolean; beforeRun?: () => Promise<void>; by?: Sender } = {},
 ): Promise<Job> {
   const { jobId, endpoint } = created;
   const inputBody = Buffer.from(JSON.stringify(request.input));
@@ -187,9 +209,9 @@ async function sendJob(
     ...(request.policy && { policy: request.policy }),
   };
   let job: Job | undefined;
-  let runClaim = randomUUID();
+  // One token for every attempt: a claim that landed with its answer lost is still known as this request's.
+  const runClaim = randomUUID();
   for (let attempt = 1; !job; attempt++) {
-    runClaim = randomUUID();
     try {
       // The run claim: of every request sending this job (the first and its client's retries), one calls /run.
       job = await deps.jobs.claimRun(jobId, {
@@ -206,39 +228,34 @@ async function sendJob(
         job = current;
         break;
       }
-      if (err instanceof ConcurrentUpdateError || current?.runAttemptedAt) return current ?? created;
+      // Another request's claim (it sends the job), or the job left SUBMITTING: nothing to send here.
+      if (current && (err instanceof ConcurrentUpdateError || current.runAttemptedAt)) return current;
       // Unknown whether the claim landed: give it back, and take it again once. A concurrent retry that
-      // found the claim answered its client with this job, counting on this request to send it.
+      // found the claim answered its client with this job: if this request gives up, the sweeper sends it
+      // (sendRecorded).
       if (!current) await releaseRunClaim(deps, jobId, runClaim);
       if (attempt >= RUN_CLAIM_ATTEMPTS) throw err;
     }
   }
   try {
-    if (resumed) await auditResumed(deps, job);
+    if (resumed) await auditResumed(deps, job, by);
   } catch (err) {
     await releaseRunClaim(deps, jobId, runClaim);
     throw err;
   }
-  await audit(
-    deps,
-    jobId,
-    'input.archived',
-    'api',
-    { key: stored.key, bytes: stored.bytes },
-    job.submittedBy,
-  );
+  await audit(deps, jobId, 'input.archived', by.source, { key: stored.key, bytes: stored.bytes }, by.actor);
 
   try {
     if (request.sync) return await runSync(deps, job, body);
     // The submitter's start time: waited for here, after every store write, so /run starts on its slot.
     await beforeRun?.();
     const accepted = await deps.upstream.run(endpoint, body);
-    return await markSubmitted(deps, job, accepted.id, accepted.status);
+    return await markSubmitted(deps, job, accepted.id, accepted.status, by);
   } catch (err) {
     // The client learns which job to retry, reconcile or look up.
     const backPressure = queued && err instanceof UpstreamRateLimitedError;
     if (err instanceof UpstreamError && !backPressure)
-      await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId));
+      await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId), by);
     throw err;
   }
 }
@@ -314,6 +331,7 @@ async function markSubmitted(
   job: Job,
   upstreamId: string,
   upstreamStatus: string,
+  by: Sender = apiSender(job),
 ): Promise<Job> {
   const nowMs = deps.clock.now();
   const fields = { upstreamId, upstreamStatus, submittedAt: iso(nowMs) };
@@ -328,7 +346,7 @@ async function markSubmitted(
     await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
     deps.metrics.count('JobsSubmitted', 1, { endpoint: job.endpoint });
     const updated = await persistently(() => deps.jobs.markSubmitted(job.jobId, fields, dueAt));
-    await audit(deps, job.jobId, 'submitted', 'api', { upstreamId, upstreamStatus }, job.submittedBy);
+    await audit(deps, job.jobId, 'submitted', by.source, { upstreamId, upstreamStatus }, by.actor);
     return updated;
   } catch (err) {
     if (!(err instanceof ConcurrentUpdateError)) {
@@ -344,18 +362,23 @@ async function markSubmitted(
     }
     // A webhook beat us to it (the job finished before /run's answer was recorded): keep what it wrote.
     const detail = { upstreamId, upstreamStatus, raced: true };
-    await audit(deps, job.jobId, 'submitted', 'api', detail, job.submittedBy);
+    await audit(deps, job.jobId, 'submitted', by.source, detail, by.actor);
     return (await deps.jobs.get(job.jobId)) ?? job;
   }
 }
 
-async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamError): Promise<void> {
+async function recordSubmitFailure(
+  deps: ServiceDeps,
+  job: Job,
+  err: UpstreamError,
+  by: Sender,
+): Promise<void> {
   if (!err.certainlyNotAccepted) {
     deps.metrics.count('AmbiguousSubmits', 1, { endpoint: job.endpoint });
     deps.logger.warn('ambiguous submit', { jobId: job.jobId, endpoint: job.endpoint, code: err.code });
     await persistently(() => deps.jobs.markSubmitAmbiguous(job.jobId)).catch(ignoreConflict);
     const detail = { code: err.code, message: err.message };
-    await audit(deps, job.jobId, 'submit.ambiguous', 'api', detail, job.submittedBy);
+    await audit(deps, job.jobId, 'submit.ambiguous', by.source, detail, by.actor);
     return;
   }
   // Recorded persistently: a refusal that fails to be written leaves a job nobody sends, waiting a whole job
@@ -373,7 +396,7 @@ async function recordSubmitFailure(deps: ServiceDeps, job: Job, err: UpstreamErr
   }
   deps.metrics.count('JobsRejected', 1, { endpoint: job.endpoint });
   const detail = { code: err.code, message: err.message };
-  await audit(deps, job.jobId, 'submit.rejected', 'api', detail, job.submittedBy);
+  await audit(deps, job.jobId, 'submit.rejected', by.source, detail, by.actor);
   if (!rejected) return;
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);

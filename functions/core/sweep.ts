@@ -10,6 +10,7 @@ import type { QueueDeps } from './queue-ports.ts';
 import { recoverQueued } from './queue-recovery.ts';
 import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import type { ServiceDeps } from './services.ts';
+import { scopedIdempotencyKey, sendRecorded } from './submit.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
 
 export interface SweepSummary {
@@ -19,6 +20,8 @@ export interface SweepSummary {
   rescheduled: number;
   expired: number;
   rejected: number;
+  /** Jobs left unsent by their requests, sent by this pass (submit.ts sendRecorded). */
+  sent: number;
   rateLimited: number;
   errors: number;
   duplicates: number;
@@ -68,6 +71,7 @@ const emptySummary = (): SweepSummary => ({
   rescheduled: 0,
   expired: 0,
   rejected: 0,
+  sent: 0,
   rateLimited: 0,
   errors: 0,
   duplicates: 0,
@@ -293,6 +297,8 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
     await deps.jobs.reschedule(job.jobId, { dueAt }).catch(ignoreConflict);
     return;
   }
+  // Its run claim given back unsent, perhaps after a retry of its client was told 202: sent now instead.
+  if (!job.runAttemptedAt && (await sendUnsent(deps, job, summary))) return;
   const reason = job.runAttemptedAt
     ? 'SUBMIT_UNCONFIRMED: /run gave no answer and no webhook came within the job life'
     : 'SUBMIT_NOT_SENT: the submit stopped before /run was called';
@@ -303,10 +309,29 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   if (!rejected) return;
   // Never sent: the client's retry with the same Idempotency-Key must be free to try again.
   if (!job.runAttemptedAt && job.idempotencyKey)
-    await deps.jobs.releaseIdempotencyKey(job.idempotencyKey, job.jobId);
+    await deps.jobs.releaseIdempotencyKey(
+      scopedIdempotencyKey(job.idempotencyKey, job.submittedBy),
+      job.jobId,
+    );
   summary.rejected++;
   deps.metrics.count('JobsRejected', 1, { endpoint: job.endpoint });
   await audit(deps, job.jobId, 'rejected', 'sweeper', { reason });
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);
+}
+
+/** Sends a job left unsent with its input archived (submit.ts sendRecorded); false if it cannot be. */
+async function sendUnsent(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<boolean> {
+  try {
+    const sent = await sendRecorded(deps, job);
+    if (!sent) return false;
+    summary.sent++;
+    deps.logger.warn('job left unsent by its requests, sent by the sweeper', { jobId: job.jobId });
+    return true;
+  } catch (err) {
+    // A certain refusal or an ambiguous answer is recorded on the job as for any submit (submit.ts).
+    if (!(err instanceof UpstreamError)) throw err;
+    summary.sent++;
+    return true;
+  }
 }

@@ -4,6 +4,7 @@ import { jobEvents } from '../composition/event-parts.ts';
 import { functionRuntime } from '../composition/function-runtime.ts';
 import { inInvocation } from '../composition/invocation.ts';
 import { queueParts } from '../composition/queue-parts.ts';
+import { webhookSecret } from '../composition/secret-parts.ts';
 import { dynamoJobs, dynamoSweepLease, s3Archive } from '../composition/storage-parts.ts';
 import { upstream, urlFetcher } from '../composition/upstream-parts.ts';
 import { type InvocationSummary, sweepEveryGroup, sweepInvocation } from '../core/sweep-invocation.ts';
@@ -19,6 +20,8 @@ const getRuntime = functionRuntime('sweeper', {
   events: jobEvents,
   urlFetcher,
   sweepLease: dynamoSweepLease,
+  // Signs the callback of a job it sends for requests that left it unsent (core/submit.ts sendRecorded).
+  webhookSecret,
 });
 
 /**

@@ -120,6 +120,7 @@ export interface ArchiverFunctionProps {
 export class ArchiverFunction extends NodejsFunction {
   readonly functionLogGroup: LogGroup;
   private archiveGrant?: 'read' | 'write';
+  private inputReads = false;
 
   constructor(scope: Construct, id: string, props: ArchiverFunctionProps) {
     // Created before super() so the function never gets the AWS managed basic-execution policy (log writes
@@ -187,9 +188,11 @@ export class ArchiverFunction extends NodejsFunction {
 
   /**
    * Object access under jobs/: `write` is PutObject (multipart included) and nothing else, `read` is GetObject
-   * (presigned URLs are signed with this role); never List, Delete or the Object Lock settings. Sets ARCHIVE_BUCKET.
+   * (presigned URLs are signed with this role); never List, Delete or the Object Lock settings. `readInputs`
+   * adds GetObject on the jobs' input.json to `write` (the sweeper sends a job left unsent, core/submit.ts
+   * sendRecorded). Sets ARCHIVE_BUCKET.
    */
-  bindArchive(bucket: IBucket, access: 'read' | 'write', key?: IKey): this {
+  bindArchive(bucket: IBucket, access: 'read' | 'write', key?: IKey, { readInputs = false } = {}): this {
     const resourceArns = [bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)];
     if (access === 'write') {
       Grant.addToPrincipal({
@@ -197,6 +200,13 @@ export class ArchiverFunction extends NodejsFunction {
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resourceArns,
       });
+      this.inputReads = readInputs;
+      if (readInputs)
+        Grant.addToPrincipal({
+          grantee: this,
+          actions: ['s3:GetObject'],
+          resourceArns: [bucket.arnForObjects(`${ARCHIVE_PREFIX}*/input.json`)],
+        });
       // SSE-KMS: a data key per object; multipart uploads also decrypt it to add parts.
       key?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
     } else {
@@ -206,6 +216,11 @@ export class ArchiverFunction extends NodejsFunction {
     this.archiveGrant = access;
     this.setEnv('ARCHIVE_BUCKET', bucket.bucketName);
     return this;
+  }
+
+  /** True when bindArchive also granted GetObject on the jobs' input.json (`readInputs`). */
+  get readsInputs(): boolean {
+    return this.inputReads;
   }
 
   /** What bindArchive granted; undefined for a function that never touches the archive. */

@@ -127,8 +127,10 @@ export class ArchiverFunctions extends Construct {
       maxEventAge: Duration.minutes(config.sweepEveryMinutes),
     })
       .bindJobsTable(storage.table, TABLE_ACCESS.sweeper)
-      .bindArchive(storage.bucket, 'write', storage.archiveKey)
+      // Reads back the input of a job its requests left unsent, and sends it (core/submit.ts sendRecorded).
+      .bindArchive(storage.bucket, 'write', storage.archiveKey, { readInputs: true })
       .bindEventBus(events.bus)
+      .bindWebhookSecret(secrets.webhookSecret)
       .bindApiKeySecrets(secrets.apiKeys)
       // Re-sends the message of a job left QUEUED past its estimate (core/queue-recovery.ts).
       .bindSubmitQueue(submitQueue.queue);

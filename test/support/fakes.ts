@@ -48,6 +48,10 @@ export class MemoryArchive implements ArchiveStore {
     return { key, bytes: bytes.length };
   }
 
+  async readJson(key: string): Promise<unknown> {
+    return this.objects.has(key) ? this.json(key) : undefined;
+  }
+
   async presignGet(key: string, ttlSeconds: number): Promise<string> {
     return `https://archive.example/${key}?ttl=${ttlSeconds}`;
   }

@@ -72,9 +72,12 @@ function expectedGrants(id: FunctionId): Record<string, string[]> {
   const items = Object.fromEntries(ITEMS[id].map((a) => [a, [table]]));
   const query: Record<string, string[]> = QUERY[id].length > 0 ? { 'dynamodb:Query': [...QUERY[id]] } : {};
   if (id === 'Results') return { ...logs, ...items, ...query, 's3:GetObject': [archiveObjects] };
-  const secrets =
-    id === 'Sweeper' ? [`<${ids.apiKey}>`] : [`<${ids.apiKey}>`, `<${ids.webhookSecret}>`].sort();
+  const secrets = [`<${ids.apiKey}>`, `<${ids.webhookSecret}>`].sort();
+  // The sweeper reads back only inputs, to send a job its requests left unsent (core/submit.ts sendRecorded).
+  const inputReads: Record<string, string[]> =
+    id === 'Sweeper' ? { 's3:GetObject': [`<${ids.bucket}.Arn>/jobs/*/input.json`] } : {};
   return {
+    ...inputReads,
     ...logs,
     ...queueGrants(id),
     ...items,
@@ -198,7 +201,6 @@ describe('environment: exactly the names functions/config.ts reads', () => {
   });
 
   it('gives secrets, the bus and the webhook key only to the functions that use them', () => {
-    expect(environmentOf(template, 'Sweeper').WEBHOOK_SECRET_ID).toBeUndefined();
     const results = environmentOf(template, 'Results');
     expect(results.WEBHOOK_SECRET_ID).toBeUndefined();
     expect(results.UPSTREAM_API_KEY_SECRETS).toBeUndefined();
@@ -314,7 +316,8 @@ describe('least privilege', () => {
     const resources = grantsOf(variant, 'Sweeper').get('secretsmanager:GetSecretValue') ?? [];
     expect(resources).toContain('arn:aws:secretsmanager:eu-west-1:123456789012:secret:runpod-llm-AbCdEf');
     expect(resources.some((r) => r.includes(':secret:prod/runpod/sdxl-??????'))).toBe(true);
-    expect(resources).toHaveLength(3);
+    // The two API keys, and the webhook key it signs the callback of a job it sends with.
+    expect(resources).toHaveLength(4);
   });
 });
 

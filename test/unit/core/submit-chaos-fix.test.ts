@@ -76,6 +76,80 @@ describe('submit under store failures (chaos fixes)', () => {
     expect((await deps.jobs.get(job.jobId))?.state).toBe('SUBMITTING');
   });
 
+  it('a claim whose answer was lost and whose release failed is still known as its own, and sent', async () => {
+    const apply = deps.jobs.apply.bind(deps.jobs);
+    const get = deps.jobs.get.bind(deps.jobs);
+    let readsFail = true;
+    deps.jobs.get = async (jobId) => {
+      if (readsFail) throw storeError();
+      return get(jobId);
+    };
+    let claims = 0;
+    deps.jobs.apply = async (jobId, transition) => {
+      if (transition.name === 'claimRun' && claims++ === 0) {
+        await apply(jobId, transition); // landed, its answer lost
+        throw storeError();
+      }
+      if (transition.name === 'releaseRunClaim') {
+        readsFail = false; // the store comes back for the second try
+        throw storeError();
+      }
+      return apply(jobId, transition);
+    };
+    const { job } = await submitJob(deps, request, KEY);
+    expect(job).toMatchObject({ state: 'PENDING', upstreamId: 'up-1' });
+    expect(deps.upstream.count('run')).toBe(1);
+  }, 20_000);
+
+  it('a job whose run claim was given back unsent, after a retry was told 202, is sent by the sweeper', async () => {
+    const { job } = await submitJob(deps, request, KEY);
+    // As a request that could not confirm its claim leaves it: claim given back, input archived, never sent.
+    await deps.jobs.arrange(job.jobId, {
+      state: 'SUBMITTING',
+      runAttemptedAt: null,
+      runClaim: null,
+      upstreamId: null,
+      submittedAt: null,
+      dueAt: deps.clock.now() + deps.config.SUBMIT_STALE_MS,
+    });
+    deps.upstream.calls.length = 0;
+    deps.clock.advance(deps.config.SUBMIT_STALE_MS + 1);
+
+    const summary = await sweep(deps, { remainingMs: () => 600_000 });
+    expect(summary).toMatchObject({ sent: 1, rejected: 0 });
+    expect(deps.upstream.count('run')).toBe(1);
+    const [call] = deps.upstream.calls;
+    expect((call?.args[1] as { input: unknown }).input).toEqual(request.input);
+    expect(await deps.jobs.get(job.jobId)).toMatchObject({ state: 'PENDING', upstreamId: 'up-1' });
+    const sweeperLines = (await deps.jobs.listEvents(job.jobId)).filter((e) => e.source === 'sweeper');
+    expect(sweeperLines.map((e) => [e.type, e.actor])).toEqual([
+      ['input.archived', undefined],
+      ['submitted', undefined],
+    ]);
+    // The client's retry with the same key gets that job; nothing is sent twice.
+    const retried = await submitJob(deps, request, KEY);
+    expect(retried.job.jobId).toBe(job.jobId);
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('a job without an Idempotency-Key left unsent is rejected, not sent: its client was told it failed', async () => {
+    const { job } = await submitJob(deps, request);
+    await deps.jobs.arrange(job.jobId, {
+      state: 'SUBMITTING',
+      runAttemptedAt: null,
+      runClaim: null,
+      upstreamId: null,
+      submittedAt: null,
+      dueAt: deps.clock.now() + deps.config.SUBMIT_STALE_MS,
+    });
+    deps.upstream.calls.length = 0;
+    deps.clock.advance(deps.config.SUBMIT_STALE_MS + 1);
+    const summary = await sweep(deps, { remainingMs: () => 600_000 });
+    expect(summary).toMatchObject({ sent: 0, rejected: 1 });
+    expect(deps.upstream.count('run')).toBe(0);
+    expect((await deps.jobs.get(job.jobId))?.reason).toMatch(/^SUBMIT_NOT_SENT/);
+  });
+
   it('records a certain refusal through a store hiccup, so the job is REJECTED and its key free', async () => {
     deps.upstream.runImpl = async () => {
       throw new UpstreamUnreachableError('run', 'ECONNREFUSED');

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamRateLimitedError, UpstreamServerError } from '../../../functions/core/errors.ts';
+import { scopedIdempotencyKey } from '../../../functions/core/submit.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { seedDueJob } from '../../support/jobs.ts';
@@ -131,9 +132,12 @@ describe('sweep', () => {
       upstreamId: undefined,
       runAttemptedAt: undefined,
       idempotencyKey: 'key-crashed-1',
+      submittedBy: 'arn:aws:iam::123456789012:role/client',
       createdAt: new Date(deps.clock.now() - deps.config.SUBMIT_STALE_MS - 1).toISOString(),
     });
-    deps.jobs.idempotency.set('key-crashed-1', {
+    // As the store holds it: scoped to its caller.
+    const stored = scopedIdempotencyKey('key-crashed-1', 'arn:aws:iam::123456789012:role/client');
+    deps.jobs.idempotency.set(stored, {
       jobId: job.jobId,
       requestHash: 'h',
       expiresAtMs: deps.clock.now() + 3_600_000,
@@ -141,7 +145,7 @@ describe('sweep', () => {
     const summary = await sweep(deps, { remainingMs: plenty });
     expect(summary.rejected).toBe(1);
     expect((await deps.jobs.get(job.jobId))?.reason).toMatch(/^SUBMIT_NOT_SENT/);
-    expect(deps.jobs.idempotency.has('key-crashed-1')).toBe(false);
+    expect(deps.jobs.idempotency.has(stored)).toBe(false);
   });
 
   it('keeps waiting for the webhook of an ambiguous submit, which may well be running upstream', async () => {
