@@ -31,7 +31,7 @@ export function acknowledgeNagFindings(stack: ArchiverStack): void {
       acknowledge(
         fn.role,
         `AwsSolutions-IAM5[Resource::${archiveInputs}]`,
-        'GetObject on the jobs\' input.json only (the * is {yyyy}/{mm}/{dd}/{jobId}): the sweeper reads back the ' +
+        "GetObject on the jobs' input.json only (the * is {yyyy}/{mm}/{dd}/{jobId}): the sweeper reads back the " +
           'input of a job its requests left unsent, to send it (functions/core/submit.ts sendRecorded).',
       );
     }

@@ -7,7 +7,7 @@ import { findImageArtifacts } from './artifacts.ts';
 import { audit, auditEvent, auditTogether } from './audit.ts';
 import { ConcurrentUpdateError, JobNotFoundError } from './errors.ts';
 import type { ArtifactRef, CaptureSource, Job, Provenance } from './job.ts';
-import { isTerminal, statesLeadingTo, takesLateResult } from './job-state.ts';
+import { isTerminal, takesLateResult } from './job-state.ts';
 import { wholeStatus } from './lean-output.ts';
 import { PERSIST_DELAYS_MS, persistently } from './persist.ts';
 import { redactText } from './redaction.ts';

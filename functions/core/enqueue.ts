@@ -3,18 +3,16 @@ import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { markAnnounced } from './announce.ts';
 import { audit } from './audit.ts';
-import { requestHash } from './canonical-json.ts';
 import { publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
-import { IdempotencyConflictError, ignoreConflict, QueueUnavailableError } from './errors.ts';
+import { ignoreConflict, QueueUnavailableError } from './errors.ts';
+import { claimRequestKey, scopedIdempotencyKey } from './idempotency.ts';
 import type { Job } from './job.ts';
 import { persistently } from './persist.ts';
 import type { QueueDeps } from './queue-ports.ts';
 import { queuedDueAt, resendableRequest } from './queue-recovery.ts';
 import { iso, type ServiceDeps } from './services.ts';
-import { scopedIdempotencyKey } from './submit.ts';
 
-const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** An SQS message holds 1 MiB; the request travels in it with its job id and a little framing. */
 export const QUEUE_MAX_REQUEST_BYTES = 1_000_000;
 
@@ -48,23 +46,14 @@ export async function enqueueJob(
   const endpoint = resolveEndpoint(deps.config, request.endpoint);
   const nowMs = deps.clock.now();
   let jobId = ulid(nowMs);
-  if (idempotencyKey) {
-    const hash = requestHash({ ...request, endpoint });
-    const key = scopedIdempotencyKey(idempotencyKey, principal);
-    const claim = await deps.jobs.claimIdempotencyKey({
-      key,
-      requestHash: hash,
-      jobId,
-      nowMs,
-      expiresAtMs: nowMs + IDEMPOTENCY_TTL_MS,
-    });
-    if (!claim.claimed) {
-      if (claim.requestHash !== hash) throw new IdempotencyConflictError(idempotencyKey, claim.jobId);
-      const existing = await deps.jobs.get(claim.jobId);
-      if (existing) return { job: existing, created: false };
-      // The first request claimed the key and stopped before its record: take over its job id.
-      jobId = claim.jobId;
-    }
+  const earlier = idempotencyKey
+    ? await claimRequestKey(deps, { idempotencyKey, principal, request, endpoint }, jobId, nowMs)
+    : undefined;
+  if (earlier) {
+    const existing = await deps.jobs.get(earlier);
+    if (existing) return { job: existing, created: false };
+    // The first request claimed the key and stopped before its record: take over its job id.
+    jobId = earlier;
   }
   const place = await queue.positions.accept(endpoint);
   const estimatedStartAt = estimatedStart(deps, nowMs, place);

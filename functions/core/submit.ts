@@ -1,21 +1,15 @@
 // The submit service: POST /jobs. Record, archive the input, then call the upstream with a per-job callback.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { SubmitRequest } from '../schemas/api.ts';
 import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
 import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
-import { requestHash } from './canonical-json.ts';
 import { captureResult, heldByLateCapture, type Observation, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
-import {
-  ConcurrentUpdateError,
-  IdempotencyConflictError,
-  ignoreConflict,
-  UpstreamError,
-  UpstreamRateLimitedError,
-} from './errors.ts';
+import { ConcurrentUpdateError, ignoreConflict, UpstreamError, UpstreamRateLimitedError } from './errors.ts';
+import { claimRequestKey, scopedIdempotencyKey } from './idempotency.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import { persistently } from './persist.ts';
@@ -23,7 +17,6 @@ import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
 import { signWebhookToken, webhookUrl } from './webhook-token.ts';
 
-const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const RECORD_WAIT_ATTEMPTS = 10;
 const RECORD_WAIT_STEP_MS = 100;
 /**
@@ -53,36 +46,19 @@ export async function submitJob(
   const nowMs = deps.clock.now();
   const jobId = ulid(nowMs);
 
-  if (idempotencyKey) {
-    const hash = requestHash({ ...request, endpoint });
-    const claim = await deps.jobs.claimIdempotencyKey({
-      key: scopedIdempotencyKey(idempotencyKey, principal),
-      requestHash: hash,
-      jobId,
-      nowMs,
-      expiresAtMs: nowMs + IDEMPOTENCY_TTL_MS,
-    });
-    if (!claim.claimed) {
-      if (claim.requestHash !== hash) throw new IdempotencyConflictError(idempotencyKey, claim.jobId);
-      const existing = await awaitRecord(deps, claim.jobId);
-      if (existing) return { job: await sendIfUnsent(deps, existing, request), created: false };
-      // The first request claimed the key and died before writing its record: take over its job id.
-      return {
-        job: await startJob(deps, claim.jobId, endpoint, request, idempotencyKey, principal),
-        created: false,
-      };
-    }
+  const earlier = idempotencyKey
+    ? await claimRequestKey(deps, { idempotencyKey, principal, request, endpoint }, jobId, nowMs)
+    : undefined;
+  if (earlier) {
+    const existing = await awaitRecord(deps, earlier);
+    if (existing) return { job: await sendIfUnsent(deps, existing, request), created: false };
+    // The first request claimed the key and died before writing its record: take over its job id.
+    return {
+      job: await startJob(deps, earlier, endpoint, request, idempotencyKey, principal),
+      created: false,
+    };
   }
   return { job: await startJob(deps, jobId, endpoint, request, idempotencyKey, principal), created: true };
-}
-
-/**
- * Idempotency keys belong to their caller: the same key from two principals names two requests, and one
- * caller can neither replay nor block another's. The principal is hashed so the store key stays short.
- */
-export function scopedIdempotencyKey(key: string, principal: string | undefined): string {
-  const scope = principal ? createHash('sha256').update(principal).digest('hex').slice(0, 32) : 'anonymous';
-  return `${scope}:${key}`;
 }
 
 async function startJob(

@@ -3,6 +3,7 @@ import { announceLeftover, markAnnounced } from './announce.ts';
 import { audit } from './audit.ts';
 import { captureResult, publishQuietly } from './capture.ts';
 import { ignoreConflict, UpstreamError, UpstreamNotFoundError, UpstreamRateLimitedError } from './errors.ts';
+import { scopedIdempotencyKey } from './idempotency.ts';
 import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import type { DueJob } from './ports.ts';
@@ -10,7 +11,7 @@ import type { QueueDeps } from './queue-ports.ts';
 import { recoverQueued } from './queue-recovery.ts';
 import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import type { ServiceDeps } from './services.ts';
-import { scopedIdempotencyKey, sendRecorded } from './submit.ts';
+import { sendRecorded } from './submit.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
 
 export interface SweepSummary {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamRateLimitedError, UpstreamServerError } from '../../../functions/core/errors.ts';
-import { scopedIdempotencyKey } from '../../../functions/core/submit.ts';
+import { scopedIdempotencyKey } from '../../../functions/core/idempotency.ts';
 import { sweep } from '../../../functions/core/sweep.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { seedDueJob } from '../../support/jobs.ts';
