@@ -6,12 +6,12 @@ import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
 import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
-import { captureResult, heldByLateCapture, type Observation, publishQuietly } from './capture.ts';
+import { captureResult, type Observation, publishQuietly } from './capture.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, ignoreConflict, UpstreamError, UpstreamRateLimitedError } from './errors.ts';
 import { claimRequestKey, scopedIdempotencyKey } from './idempotency.ts';
 import type { Job } from './job.ts';
-import { isTerminal } from './job-state.ts';
+import { isTerminal, takesLateResult } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -287,8 +287,8 @@ async function captureOnceFree(
       const current = await deps.jobs.get(jobId);
       if (!current) return undefined;
       const nowMs = deps.clock.now();
-      // An expired job a late capture holds is about to be archived: wait for that too.
-      if (isTerminal(current.state) && !heldByLateCapture(current, nowMs)) return current;
+      // Settled for good; an expired job still takes this result (job-state.ts), once no capture holds it.
+      if (isTerminal(current.state) && !takesLateResult(current.state)) return current;
       if (current.leaseOwner === undefined || (current.leaseUntil ?? 0) < nowMs) {
         const outcome = await captureResult(deps, current, observation);
         if (outcome.kind !== 'in-progress') return outcome.job;

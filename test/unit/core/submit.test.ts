@@ -214,6 +214,27 @@ describe('submitJob', () => {
     expect(deps.archive.json(job.resultKey ?? '')).toMatchObject({ status: { output: { text: 'kept' } } });
   });
 
+  it('with sync:true archives its result in hand even after the sweeper expired the job meanwhile', async () => {
+    const status = { id: 'sync-6', status: 'COMPLETED', output: { text: 'late' } };
+    deps.upstream.runSyncImpl = async (_endpoint, request) => {
+      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
+      await deps.jobs.claimCapture(
+        jobId,
+        'dead-webhook',
+        deps.clock.now(),
+        deps.config.SYNC_CAPTURE_LEASE_MS,
+      );
+      // The webhook's capture dies; the sweeper finds the upstream forgot the job and expires it.
+      setTimeout(() => {
+        deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1);
+        void deps.jobs.arrange(jobId, { state: 'EXPIRED', leaseOwner: null, leaseUntil: null });
+      }, 150);
+      return { status, raw: Buffer.from(JSON.stringify(status)) };
+    };
+    const { job } = await submitJob(deps, { input: {}, sync: true });
+    expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'runsync', upstreamId: 'sync-6' });
+  });
+
   it('with sync:true answers PENDING when another capture still holds the job at the end of its time', async () => {
     const status = { id: 'sync-5', status: 'COMPLETED', output: {} };
     deps.upstream.runSyncImpl = async (_endpoint, request) => {
