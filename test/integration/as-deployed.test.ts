@@ -69,6 +69,12 @@ const UNNEEDED_GRANTS: Record<string, string> = {
   // queue-recovery tests), the grants themselves by test/infra/constructs/submit-queue.test.ts.
   'Submit sqs:SendMessage submit queue': 'sends "queue": true jobs and batches; the replay submits none',
   'Sweeper sqs:SendMessage submit queue': 're-sends the message of a job left QUEUED; none here',
+  // Sending a keyed job its requests left unsent (core/submit.ts sendRecorded) needs a store fault between the
+  // run claim and /run; proven by test/unit/core/submit-chaos-fix.test.ts and the chaos suite.
+  'Sweeper s3:GetObject archive jobs/*/input.json':
+    'reads back the input of a job its requests left unsent; none here',
+  'Sweeper secretsmanager:GetSecretValue webhook secret':
+    'signs the callback of a job its requests left unsent, which it sends; none here',
 };
 
 /**
