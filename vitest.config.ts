@@ -21,6 +21,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // expect.poll waits for a state to come, however slow the machine: a cap, not a speed goal.
+          expect: { poll: { timeout: 30_000 } },
         },
       },
     ],

@@ -67,7 +67,8 @@ function claimsNoted(jobs: JobRepository, claimed: Set<string>): JobRepository {
 
 /**
  * Runs one sweeper pass on its own runtime (the regular sweeper paused, as one-at-a-time Lambdas are) and
- * kills it once it has archived `afterArchived` jobs or after `maxMs`, whichever comes first.
+ * kills it once it has claimed a capture and archived `afterArchived` jobs, or when it ends. `maxMs` is only
+ * a cap: a slow machine claims later, and the kill waits for the pass's progress, not for a time.
  */
 export async function killSweeperMidPass(
   system: ChaosSystem,
@@ -92,7 +93,8 @@ export async function killSweeperMidPass(
   );
   void pass;
   const archived = () => runtime.metrics.totals.get('JobsArchived') ?? 0;
-  while (!finished && archived() < options.afterArchived && Date.now() - started < options.maxMs) {
+  const cutting = () => claimed.size > 0 && archived() >= options.afterArchived;
+  while (!finished && !cutting() && Date.now() - started < options.maxMs) {
     await sleep(1);
   }
   kill.kill();

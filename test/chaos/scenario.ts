@@ -134,7 +134,7 @@ async function killSweeper(ctx: ScenarioContext, facts: ScenarioFacts): Promise<
   } finally {
     view.close();
   }
-  facts.killedPass = await killSweeperMidPass(ctx.system, { afterArchived: 8, maxMs: 4000 });
+  facts.killedPass = await killSweeperMidPass(ctx.system, { afterArchived: 8, maxMs: 60_000 });
   ctx.system.resumeSweeper();
 }
 

@@ -177,7 +177,8 @@ describe.skipIf(!available && !ci)('archive browser', () => {
     await expect.poll(() => textRow.locator('.tag').allTextContents()).toContain('note=<b>not bold</b>');
     expect(await page.locator('#job-rows b').count()).toBe(0);
     // The list reads on while a load is short of a page: the status settles once the range is walked.
-    await expect.poll(() => page.locator('#list-status').textContent()).toBe('3 jobs.');
+    await loadEnded(page);
+    expect(await page.locator('#list-status').textContent()).toBe('3 jobs.');
     await page.screenshot({ path: join(ARTIFACTS, 'browser-list.png') });
   });
 
