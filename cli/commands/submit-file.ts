@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchJob } from '../api/archiver-api.ts';
 import type { CommandContext } from '../context.ts';
-import { ApiError, EXIT, type ExitCode, UsageError } from '../errors.ts';
+import { ApiError, CliError, EXIT, type ExitCode, UsageError } from '../errors.ts';
 import { retryWaitMs } from '../http/client.ts';
 import { createProgressBar } from '../output/progress.ts';
 import { say, writeLine } from '../output/write.ts';
@@ -32,6 +32,14 @@ interface LineResult {
 }
 
 const retryable = (status: number) => status === 429 || status === 503;
+/**
+ * A whole batch answered 429 or 5xx, or not at all (a timeout, a lost connection): sent again, as every line
+ * carries its Idempotency-Key: what the first try queued comes back as a replay, never as a second job.
+ */
+const batchRetryable = (err: unknown) =>
+  err instanceof ApiError
+    ? err.status === 429 || err.status >= 500
+    : err instanceof CliError && err.exitCode === EXIT.unreachable;
 
 /**
  * Reads every line first, so a file that is not JSON lines is refused line by line before anything is sent.
@@ -96,8 +104,8 @@ export async function submitFile(ctx: CommandContext, path: string, keyPrefix?: 
         await sleep(waitMs);
         batch = again;
       } catch (err) {
-        const status = err instanceof ApiError ? err.status : undefined;
-        if (status === undefined || !retryable(status) || (batch[0]?.tries ?? MAX_TRIES) >= MAX_TRIES) {
+        const status = err instanceof ApiError ? err.status : 'no answer';
+        if (!batchRetryable(err) || (batch[0]?.tries ?? MAX_TRIES) >= MAX_TRIES) {
           // Refused as a whole (a 400, auth, too many tries): every line of it says why.
           const code = err instanceof ApiError ? (err.code ?? `HTTP_${err.status}`) : 'UNREACHABLE';
           const message = err instanceof Error ? err.message : String(err);
