@@ -195,54 +195,49 @@ describe('submitJob', () => {
     expect(deps.jobs.eventTypes(job.jobId)).toContain('capture.concurrent');
   });
 
-  it('with sync:true keeps its result when the webhook capture holding the job dies, and archives it itself', async () => {
-    const status = { id: 'sync-4', status: 'COMPLETED', output: { text: 'kept' } };
+  /**
+   * runsync answers `status` after the job's webhook took the capture lease (as `owner`, for `leaseMs`);
+   * `meanwhile` runs a moment later, while the answer waits on that capture.
+   */
+  const racedByWebhook = (
+    status: { id: string; status: string; output?: unknown },
+    meanwhile: (jobId: string) => void,
+    { owner = 'dead-webhook', leaseMs = deps.config.SYNC_CAPTURE_LEASE_MS } = {},
+  ) => {
     deps.upstream.runSyncImpl = async (_endpoint, request) => {
-      // The webhook takes the capture lease, then its process dies: nothing archives, the lease runs out.
       const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
-      await deps.jobs.claimCapture(
-        jobId,
-        'dead-webhook',
-        deps.clock.now(),
-        deps.config.SYNC_CAPTURE_LEASE_MS,
-      );
-      setTimeout(() => deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1), 150);
+      await deps.jobs.claimCapture(jobId, owner, deps.clock.now(), leaseMs);
+      setTimeout(() => meanwhile(jobId), 150);
       return { status, raw: Buffer.from(JSON.stringify(status)) };
     };
+  };
+
+  it('with sync:true keeps its result when the webhook capture holding the job dies, and archives it itself', async () => {
+    // The webhook's process dies: nothing archives, the lease runs out.
+    racedByWebhook({ id: 'sync-4', status: 'COMPLETED', output: { text: 'kept' } }, () =>
+      deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1),
+    );
     const { job } = await submitJob(deps, { input: {}, sync: true });
     expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'runsync', upstreamId: 'sync-4' });
     expect(deps.archive.json(job.resultKey ?? '')).toMatchObject({ status: { output: { text: 'kept' } } });
   });
 
   it('with sync:true archives its result in hand even after the sweeper expired the job meanwhile', async () => {
-    const status = { id: 'sync-6', status: 'COMPLETED', output: { text: 'late' } };
-    deps.upstream.runSyncImpl = async (_endpoint, request) => {
-      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
-      await deps.jobs.claimCapture(
-        jobId,
-        'dead-webhook',
-        deps.clock.now(),
-        deps.config.SYNC_CAPTURE_LEASE_MS,
-      );
-      // The webhook's capture dies; the sweeper finds the upstream forgot the job and expires it.
-      setTimeout(() => {
-        deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1);
-        void deps.jobs.arrange(jobId, { state: 'EXPIRED', leaseOwner: null, leaseUntil: null });
-      }, 150);
-      return { status, raw: Buffer.from(JSON.stringify(status)) };
-    };
+    // The webhook's capture dies; the sweeper finds the upstream forgot the job and expires it.
+    racedByWebhook({ id: 'sync-6', status: 'COMPLETED', output: { text: 'late' } }, (jobId) => {
+      deps.clock.advance(deps.config.SYNC_CAPTURE_LEASE_MS + 1);
+      void deps.jobs.arrange(jobId, { state: 'EXPIRED', leaseOwner: null, leaseUntil: null });
+    });
     const { job } = await submitJob(deps, { input: {}, sync: true });
     expect(job).toMatchObject({ state: 'ARCHIVED', captureSource: 'runsync', upstreamId: 'sync-6' });
   });
 
   it('with sync:true answers PENDING when another capture still holds the job at the end of its time', async () => {
-    const status = { id: 'sync-5', status: 'COMPLETED', output: {} };
-    deps.upstream.runSyncImpl = async (_endpoint, request) => {
-      const jobId = new URL(request.webhook ?? '').pathname.split('/')[2] ?? '';
-      await deps.jobs.claimCapture(jobId, 'slow-webhook', deps.clock.now(), 3_600_000);
-      setTimeout(() => deps.clock.advance(deps.config.RUNSYNC_WAIT_MS + 60_000), 150);
-      return { status, raw: Buffer.from(JSON.stringify(status)) };
-    };
+    racedByWebhook(
+      { id: 'sync-5', status: 'COMPLETED', output: {} },
+      () => deps.clock.advance(deps.config.RUNSYNC_WAIT_MS + 60_000),
+      { owner: 'slow-webhook', leaseMs: 3_600_000 },
+    );
     const { job } = await submitJob(deps, { input: {}, sync: true });
     expect(job).toMatchObject({ state: 'PENDING', upstreamId: 'sync-5', leaseOwner: 'slow-webhook' });
   });
