@@ -136,7 +136,9 @@ export async function sendRecorded(deps: ServiceDeps, job: Job): Promise<Job | u
     input: input as Record<string, unknown>,
     ...(job.policy && { policy: job.policy }),
   };
-  return sendJob(deps, job, request, { resumed: true, by: { source: 'sweeper' } });
+  // The input is the archived one, read back: it is not written again.
+  const archived = { key: job.inputKey, bytes: job.inputBytes ?? Buffer.byteLength(JSON.stringify(input)) };
+  return sendJob(deps, job, request, { resumed: true, by: { source: 'sweeper' }, archived });
 }
 
 /**
@@ -158,10 +160,19 @@ interface Sender {
 }
 const apiSender = (job: Job): Sender => ({ source: 'api', actor: job.submittedBy });
 
-/** Archives the input, takes the run claim, then calls /run (or /runsync) with the job's callback URL. */
 /** Tries at taking the run claim when one cannot be confirmed (a store fault): the first, then once more. */
 const RUN_CLAIM_ATTEMPTS = 2;
 
+/** Where a job's input is archived, and its size. */
+interface ArchivedInput {
+  key: string;
+  bytes: number;
+}
+
+/**
+ * Archives the input (unless it already is: `archived`), takes the run claim, then calls /run (or /runsync)
+ * with the job's callback URL.
+ */
 async function sendJob(
   deps: ServiceDeps,
   created: Job,
@@ -171,13 +182,25 @@ async function sendJob(
     queued = false,
     beforeRun,
     by = apiSender(created),
-  }: { resumed?: boolean; queued?: boolean; beforeRun?: () => Promise<void>; by?: Sender } = {},
+    archived,
+  }: {
+    resumed?: boolean;
+    queued?: boolean;
+    beforeRun?: () => Promise<void>;
+    by?: Sender;
+    archived?: ArchivedInput;
+  } = {},
 ): Promise<Job> {
   const { jobId, endpoint } = created;
-  const inputBody = Buffer.from(JSON.stringify(request.input));
-  const stored = await deps.archive.putJson(inputKey(jobId, created.createdAt), inputBody, {
-    'job-id': jobId,
-  });
+  const stored =
+    archived ??
+    (await deps.archive.putJson(
+      inputKey(jobId, created.createdAt),
+      Buffer.from(JSON.stringify(request.input)),
+      {
+        'job-id': jobId,
+      },
+    ));
   const secret = await deps.webhookSecret();
   const body: RunRequest = {
     input: request.input,

@@ -119,9 +119,17 @@ describe('submit under store failures (chaos fixes)', () => {
   it('a job whose run claim was given back unsent, after a retry was told 202, is sent by the sweeper', async () => {
     const { job } = await submitJob(deps, request, KEY);
     await leaveUnsent(job.jobId);
+    const put = deps.archive.putJson.bind(deps.archive);
+    const written: string[] = [];
+    deps.archive.putJson = async (key, ...rest) => {
+      written.push(key);
+      return put(key, ...rest);
+    };
 
     const summary = await sweep(deps, { remainingMs: () => 600_000 });
     expect(summary).toMatchObject({ sent: 1, rejected: 0 });
+    // It sends the archived input as read back, without writing it again.
+    expect(written).toEqual([]);
     expect(deps.upstream.count('run')).toBe(1);
     const [call] = deps.upstream.calls;
     expect((call?.args[1] as { input: unknown } | undefined)?.input).toEqual(request.input);
