@@ -1,5 +1,5 @@
 // Item 7 on paper: AWS cost per million jobs and the limits that bind first, from the measured per-job counts.
-import { LIST_SHARDS } from '../functions/adapters/table-definition.ts';
+import { DUE_SHARDS, LIST_SHARDS } from '../functions/adapters/table-definition.ts';
 import type { LifecycleResult, PathCounts } from './lifecycle.ts';
 import type { BenchContext } from './support/context.ts';
 import { requestTotal } from './support/counting.ts';
@@ -45,7 +45,7 @@ export const LIMITS = {
   upstreamStatusPerS: 200,
   clientStatusPerS: 160,
   dynamoPartitionWcuPerS: 1000,
-  dueShards: 8,
+  dueShards: DUE_SHARDS,
   s3PutPerPrefixPerS: 3500,
   lambdaConcurrency: 1000,
   sweepConcurrency: 32,
@@ -205,9 +205,9 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
     },
     {
       key: 'due',
-      label: 'DynamoDB due index: 8 shard keys',
+      label: `DynamoDB due index: ${LIMITS.dueShards} shard keys`,
       maxJobsPerS: (LIMITS.dueShards * LIMITS.dynamoPartitionWcuPerS) / Math.max(0.01, due),
-      note: `${due.toFixed(1)} WCU per job over 8 keys`,
+      note: `${due.toFixed(1)} WCU per job over ${LIMITS.dueShards} keys`,
     },
     {
       key: 's3Prefix',

@@ -1,5 +1,6 @@
 // The one typed configuration, parsed once from the environment; only variables AWS itself sets or reads are read elsewhere.
 import * as z from 'zod/mini';
+import { DUE_SHARDS } from './adapters/table-definition.ts';
 import { safeLookIntervalMs } from './core/schedule.ts';
 import './schemas/english-messages.ts';
 
@@ -100,7 +101,7 @@ export const envSchema = z
     NOT_FOUND_GRACE_MS: ms(60_000),
     /** SUBMITTING jobs older than this were left by a crash or an ambiguous /run. */
     SUBMIT_STALE_MS: ms(120_000),
-    DUE_SHARDS: z._default(countUpTo(1, 64), 8),
+    DUE_SHARDS: z._default(countUpTo(1, 64), DUE_SHARDS),
     /**
      * Groups of due shards swept apart, each by its own invocation under its own lease (sweep-groups.ts);
      * at most DUE_SHARDS.

@@ -1,5 +1,6 @@
 // The typed stack configuration: cdk.json context (or `-c key=value`), overridden by ARCHIVER_* environment variables.
 import { z } from 'zod';
+import { DUE_SHARDS } from '../functions/adapters/table-definition.ts';
 
 /** Same rule as the runtime's UPSTREAM_ENDPOINTS names (functions/config.ts), so CDK never passes a name it rejects. */
 const endpointName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'endpoint names: letters, digits, _ and -');
@@ -125,10 +126,10 @@ export const stackConfigSchema = z
     /** Sweeper schedule. */
     sweepEveryMinutes: int(1, 60).default(1),
     /**
-     * Groups of due shards (8) swept side by side, one schedule and one lease each; the sweeper's status
+     * Groups of the due shards swept side by side, one schedule and one lease each; the sweeper's status
      * limits are shared out among them.
      */
-    sweepGroups: int(1, 8).default(4),
+    sweepGroups: int(1, DUE_SHARDS).default(4),
     /**
      * Reserved concurrency of the sweeper; unset (the default) reserves none. Reserving any needs an account
      * concurrency quota of at least 100 + this (Lambda keeps 100 unreserved); new accounts may have 10.

@@ -134,7 +134,7 @@ describe('loadStackConfig', () => {
     [{ endpoints: ENDPOINTS, sweepEveryMinutes: 15 }, 'sweepEveryMinutes'],
     [{ endpoints: ENDPOINTS, lookIntervalSeconds: 1501 }, 'lookIntervalSeconds'],
     [{ endpoints: ENDPOINTS, lookMarginSeconds: 60 }, 'lookMarginSeconds'],
-    [{ endpoints: ENDPOINTS, sweepGroups: 9 }, 'sweepGroups'],
+    [{ endpoints: ENDPOINTS, sweepGroups: 17 }, 'sweepGroups'],
     [{ endpoints: ENDPOINTS, webhookVerification: 'yes' }, 'webhookVerification'],
     [{ endpoints: { a: { url: 'https://x.example/v2/a', verification: 'sometimes' } } }, 'endpoints'],
     [{ endpoints: ENDPOINTS, presignTtlSeconds: 86_400 }, 'presignTtlSeconds'],
