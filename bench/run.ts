@@ -15,6 +15,7 @@ import type { BenchContext, Benchmark } from './support/context.ts';
 import type { Figure } from './support/figures.ts';
 import { machineInfo, type Results, renderTable, writeResults } from './support/report.ts';
 import { startBenchStores } from './support/stores.ts';
+import { sweepGroups } from './sweep-groups.ts';
 import { sweeper } from './sweeper.ts';
 import { webhookVerification } from './webhook-verification.ts';
 
@@ -36,6 +37,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   coldStart,
   captureThroughput,
   sweeper,
+  sweepGroups,
   lifecycle,
   lifecycleSinglePass,
   bigOutput,

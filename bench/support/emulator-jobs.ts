@@ -2,6 +2,9 @@
 import type { Emulator } from '../../local/emulator/index.ts';
 import { runPool } from './timing.ts';
 
+/** Where `/run` goes: an emulator of this process, or one in a child (emulator-process.ts). */
+export type UpstreamTarget = Pick<Emulator, 'apiKey' | 'baseUrlFor'>;
+
 export interface RunBody {
   input: Record<string, unknown>;
   webhook?: string;
@@ -9,7 +12,7 @@ export interface RunBody {
 
 /** Submits every body to `/run` of the endpoint; resolves with the upstream ids in order. */
 export async function submitUpstream(
-  emulator: Emulator,
+  emulator: UpstreamTarget,
   endpointId: string,
   bodies: readonly RunBody[],
   concurrency = 64,
