@@ -1,4 +1,5 @@
 // Webhook delivery as the real service does it: unsigned JSON POST, 3 tries 10 s apart, ~10 s timeout per try.
+import { setMaxListeners } from 'node:events';
 import { type FaultInjector, type WebhookPlan, withJobWebhookFaults } from './faults.ts';
 import { type Job, statusObject, type WebhookDelivery } from './jobs.ts';
 import type { Settings } from './options.ts';
@@ -14,7 +15,11 @@ export class WebhookSender {
     private readonly settings: Settings,
     private readonly faults: () => FaultInjector,
     private readonly stats: EmulatorStats,
-  ) {}
+  ) {
+    // Every delivery waiting (a delay, a retry's pause, a POST) listens for the stop, each removing its listener
+    // when done: hundreds at once under load are expected, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Called once per final state; the body is fixed now, before a retry could change the job. */
   deliver(job: Job): void {
