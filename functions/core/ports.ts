@@ -168,6 +168,11 @@ export interface JobRepository {
    */
   requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): Promise<Job>;
   /** A QUEUED job whose message is re-sent (core/queue-recovery.ts): due again later, the re-sends counted. */
+  /**
+   * A job claimed from the queue with no run claim taken, its submitter gone: SUBMITTING -> QUEUED, due at
+   * `dueAt`, for queue recovery. ConcurrentUpdateError once a run claim is taken (it is being sent).
+   */
+  returnToQueue(jobId: string, dueAt: number): Promise<Job>;
   markResent(jobId: string, dueAt: number, resends: number): Promise<Job>;
 }
 

@@ -207,6 +207,10 @@ async function sendJob(
     webhook: webhookUrl(deps.config.PUBLIC_BASE_URL, jobId, signWebhookToken(secret, jobId)),
     ...(request.policy && { policy: request.policy }),
   };
+  // The submitter's start time, waited for before the run claim: a submitter that stops while it waits leaves
+  // the job unclaimed, so its message's redelivery (or queue recovery) sends it, instead of a claimed job that
+  // looks like a /run whose answer was lost. Only two writes then stand between the slot and /run.
+  await beforeRun?.();
   let job: Job | undefined;
   // One token for every attempt: a claim that landed with its answer lost is still known as this request's.
   const runClaim = randomUUID();
@@ -246,8 +250,6 @@ async function sendJob(
 
   try {
     if (request.sync) return await runSync(deps, job, body);
-    // The submitter's start time: waited for here, after every store write, so /run starts on its slot.
-    await beforeRun?.();
     const accepted = await deps.upstream.run(endpoint, body);
     return await markSubmitted(deps, job, accepted.id, accepted.status, by);
   } catch (err) {

@@ -198,7 +198,7 @@ async function look(
       return;
     }
     if (!job.upstreamId) {
-      await settleUnsubmitted(deps, job, summary);
+      await settleUnsubmitted(deps, job, summary, queue);
       return;
     }
     if ((job.leaseUntil ?? 0) > deps.clock.now()) {
@@ -285,7 +285,12 @@ async function expireOrRetry(deps: ServiceDeps, job: Job, summary: SweepSummary)
  * (ambiguous). The first is rejected once stale; the second waits for its webhook until the upstream's
  * longest job life has passed, because the upstream may well be running it.
  */
-async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSummary): Promise<void> {
+async function settleUnsubmitted(
+  deps: ServiceDeps,
+  job: Job,
+  summary: SweepSummary,
+  queue?: QueueDeps,
+): Promise<void> {
   const nowMs = deps.clock.now();
   const age = nowMs - Date.parse(job.createdAt);
   const patience = job.runAttemptedAt
@@ -296,6 +301,12 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
     // No status call is made for it: looked at again when its patience ends, or a look interval on.
     const dueAt = Math.min(nextLookAt(nowMs, deps.config, job.jobId), Date.parse(job.createdAt) + patience);
     await deps.jobs.reschedule(job.jobId, { dueAt }).catch(ignoreConflict);
+    return;
+  }
+  // Taken from the queue by a submitter that stopped before its run claim, its message gone with it: the
+  // client was told QUEUED, so it goes back to the queue (re-sent, within the re-send budget), not REJECTED.
+  if (!job.runAttemptedAt && job.queuedAt && queue) {
+    await requeueUnsent(deps, queue, job);
     return;
   }
   // Its run claim given back unsent, perhaps after a retry of its client was told 202: sent now instead.
@@ -319,6 +330,14 @@ async function settleUnsubmitted(deps: ServiceDeps, job: Job, summary: SweepSumm
   await audit(deps, job.jobId, 'rejected', 'sweeper', { reason });
   await publishQuietly(deps, 'Job Rejected', rejected);
   await markAnnounced(deps, rejected);
+}
+
+/** A job claimed from the queue and left unsent: QUEUED again and its message re-sent (queue-recovery.ts). */
+async function requeueUnsent(deps: ServiceDeps, queue: QueueDeps, job: Job): Promise<void> {
+  const returned = await deps.jobs.returnToQueue(job.jobId, deps.clock.now()).catch(ignoreConflict);
+  if (!returned) return;
+  deps.logger.warn('queued job left unsent by its submitter, returned to the queue', { jobId: job.jobId });
+  await recoverQueued(deps, queue, returned);
 }
 
 /** Sends a job left unsent with its input archived (submit.ts sendRecorded); false if it cannot be. */

@@ -64,6 +64,16 @@ export const transitions = {
     patch: { runAttemptedAt: null, runClaim: null, dueAt: null, ...fields, state: 'QUEUED' },
     condition: { states: ['SUBMITTING'] },
   }),
+  /**
+   * A job a submitter claimed from the queue and never took the run claim of (it stopped, and its message is
+   * gone): back to QUEUED, due now, for queue recovery to send its message again (queue-recovery.ts). Only while
+   * no run claim is taken: a submitter still going on finds the job QUEUED and leaves it to the new message.
+   */
+  returnToQueue: (dueAt: number): JobTransition => ({
+    name: 'returnToQueue',
+    patch: { state: 'QUEUED', dueAt },
+    condition: { states: ['SUBMITTING'], absent: ['runAttemptedAt'], present: ['queuedAt'] },
+  }),
   /** A QUEUED job whose message never reached a submitter is sent again, and due again later (queue-recovery.ts). */
   markResent: (dueAt: number, resends: number): JobTransition => ({
     name: 'markResent',
@@ -230,6 +240,9 @@ export abstract class TransitionRepository
   }
   requeue(jobId: string, fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>) {
     return this.apply(jobId, transitions.requeue(fields));
+  }
+  returnToQueue(jobId: string, dueAt: number) {
+    return this.apply(jobId, transitions.returnToQueue(dueAt));
   }
   markResent(jobId: string, dueAt: number, resends: number) {
     return this.apply(jobId, transitions.markResent(dueAt, resends));

@@ -174,6 +174,21 @@ describe.each(targets)('JobRepository contract on $store', (target) => {
     );
   });
 
+  it('returns a job taken from the queue to QUEUED only while no run claim is held, and due', async () => {
+    const queuedAt = new Date(NOW).toISOString();
+    const direct = await created({ state: 'SUBMITTING', upstreamId: undefined });
+    // Never queued: not the queue's to take back.
+    await expect(repo.returnToQueue(direct.jobId, NOW)).rejects.toThrow(ConcurrentUpdateError);
+    const j = await created({ state: 'QUEUED', upstreamId: undefined, queuedAt, dueAt: NOW + 60_000 });
+    await repo.claimForSubmit(j.jobId, NOW + 30_000);
+    const returned = await repo.returnToQueue(j.jobId, NOW - 1);
+    expect(returned).toMatchObject({ state: 'QUEUED', dueAt: NOW - 1 });
+    expect(await dueIds(NOW)).toContain(j.jobId);
+    await repo.claimForSubmit(j.jobId, NOW + 30_000);
+    await repo.claimRun(j.jobId, { inputKey: 'in', inputBytes: 2, runAttemptedAt: 'now', runClaim: 'r1' });
+    await expect(repo.returnToQueue(j.jobId, NOW)).rejects.toThrow(ConcurrentUpdateError);
+  });
+
   it('gives a run claim back only for the request holding it, keeping the archived input', async () => {
     const j = await created({ state: 'SUBMITTING', upstreamId: undefined });
     const claim = { inputKey: 'in', inputBytes: 2, runAttemptedAt: 'now', runClaim: 'r1' };

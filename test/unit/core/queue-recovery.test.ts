@@ -60,6 +60,32 @@ describe('queue recovery', () => {
     expect(deps.upstream.count('run')).toBe(1);
   });
 
+  it('returns to the queue a job its submitter took and stopped with before the run claim, its message lost', async () => {
+    const jobId = await lostJob();
+    await deps.jobs.claimForSubmit(jobId, deps.clock.now() + deps.config.SUBMIT_STALE_MS);
+    await waitPastDue(jobId);
+    await sweepNow();
+    // The client was told QUEUED: it is queued again and its message re-sent, not REJECTED as never sent.
+    expect(await deps.jobs.get(jobId)).toMatchObject({ state: 'QUEUED', queueResends: 1 });
+    const messages = queue.queue.sent
+      .splice(0)
+      .map((s, i) => ({ messageId: `m${i}`, body: JSON.stringify(s.message) }));
+    expect(messages).toHaveLength(1);
+    await drainBatch(deps, queue, messages, { sleep: async () => undefined });
+    expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
+    expect(deps.upstream.count('run')).toBe(1);
+  });
+
+  it('leaves to its submitter a taken job whose run claim is held: never returned to the queue', async () => {
+    const jobId = await lostJob();
+    await deps.jobs.claimForSubmit(jobId, deps.clock.now() + deps.config.SUBMIT_STALE_MS);
+    await deps.jobs.arrange(jobId, { runAttemptedAt: new Date(deps.clock.now()).toISOString() });
+    await waitPastDue(jobId);
+    await sweepNow();
+    expect((await deps.jobs.get(jobId))?.state).toBe('SUBMITTING');
+    expect(queue.queue.sent).toHaveLength(0);
+  });
+
   it('does not re-send a job the submitter already took', async () => {
     const { job } = await enqueueJob(deps, queue, { input: {}, queue: true });
     const messages = queue.queue.sent

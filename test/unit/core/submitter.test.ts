@@ -67,6 +67,25 @@ describe('submitter', () => {
     expect(deps.upstream.count('run')).toBe(1);
   });
 
+  it('a submitter that stops while it waits for its start time leaves the job unclaimed: the redelivery sends it', async () => {
+    const messages = await enqueue(2);
+    const waiting = messages[1] as ReceivedMessage;
+    const jobId = JSON.parse(waiting.body).jobId as string;
+    // The first starts at once; the second must wait for its slot, and the submitter stops in that wait.
+    const stopped = await drainBatch(deps, queue, messages, {
+      sleep: async () => {
+        throw new Error('the submitter stopped');
+      },
+    });
+    expect(stopped).toMatchObject({ sent: 1, failedMessageIds: [waiting.messageId] });
+    const left = await deps.jobs.get(jobId);
+    expect(left?.state).toBe('SUBMITTING');
+    expect(left?.runAttemptedAt).toBeUndefined();
+    expect((await drain([waiting])).sent).toBe(1);
+    expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
+    expect(deps.upstream.count('run')).toBe(2);
+  });
+
   it('on a 429 puts the job back QUEUED, delays its message and pauses the endpoint for every submitter', async () => {
     const messages = await enqueue(1);
     const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
@@ -100,16 +119,17 @@ describe('submitter', () => {
       starts.push(deps.clock.now());
       return { id: `up-${starts.length}`, status: 'IN_QUEUE' };
     };
+    const drainedAt = deps.clock.now();
     const result = await drain(messages);
     // A 200 ms horizon at 97 per second: 20 now (the first at once), the other 20 put back.
     expect(result.sent + result.deferred).toBe(40);
     expect(result.deferred).toBe(queue.queue.sent.length);
     expect(result.sent).toBe(20);
-    // The i-th start comes no sooner than i intervals after the first: never more than the rate at any time.
+    // Every /run starts at its slot or after it, never before: the i-th start comes no sooner than i intervals
+    // after the first slot, so never more than the rate at any time.
     const sorted = [...starts].sort((a, b) => a - b);
-    const first = sorted[0] ?? 0;
     sorted.forEach((t, i) => {
-      expect(t - first).toBeGreaterThanOrEqual((i * 10_000) / 970 - 1e-3);
+      expect(t - drainedAt).toBeGreaterThanOrEqual((i * 10_000) / 970 - 1e-3);
     });
   });
 
