@@ -4,6 +4,7 @@ import { audit } from './audit.ts';
 import { estimatedStart } from './enqueue.ts';
 import { ConcurrentUpdateError, UpstreamRateLimitedError } from './errors.ts';
 import type { Job } from './job.ts';
+import { persistently } from './persist.ts';
 import type { QueueDeps, QueuedMessage } from './queue-ports.ts';
 import { queuedDueAt } from './queue-recovery.ts';
 import type { ServiceDeps } from './services.ts';
@@ -183,19 +184,37 @@ async function backOff(
     Math.max(err.retryAfterMs, BACKOFF_BASE_MS * 2 ** Math.min(message.attempt, 20)),
   );
   deps.metrics.count('UpstreamRateLimited');
+  const bestEffort = (what: string) => (failure: unknown) => {
+    deps.logger.warn(`${what} after a 429 failed`, { jobId: message.jobId, error: String(failure) });
+  };
+  // Its place is only an estimate: a failed count keeps the one it had.
+  const place = await queue.positions.accept(message.endpoint).catch((failure: unknown) => {
+    bestEffort('queue place')(failure);
+    return item.job.queuePlace ?? 1;
+  });
+  const estimatedStartAt = estimatedStart(deps, nowMs + backoffMs, place);
   try {
-    await queue.runRate.pause(message.endpoint, nowMs + backoffMs);
-    const place = await queue.positions.accept(message.endpoint);
-    const estimatedStartAt = estimatedStart(deps, nowMs + backoffMs, place);
-    await deps.jobs.requeue(message.jobId, {
-      queuePlace: place,
-      estimatedStartAt,
-      dueAt: queuedDueAt(deps, Date.parse(estimatedStartAt)),
-    });
+    // The upstream certainly has no job: its run claim is dropped first, and through a store's bad moment.
+    // Left claimed, a redelivery would take it for a /run whose answer was lost, and it would wait out its life.
+    await persistently(() =>
+      deps.jobs.requeue(message.jobId, {
+        queuePlace: place,
+        estimatedStartAt,
+        dueAt: queuedDueAt(deps, Date.parse(estimatedStartAt)),
+      }),
+    );
+  } catch (failure) {
+    fail(deps, result, item.received, failure);
+    return;
+  }
+  // Other submitters would meet the 429 too and back off by themselves: the pause only spares them.
+  await queue.runRate.pause(message.endpoint, nowMs + backoffMs).catch(bestEffort('endpoint pause'));
+  try {
     await queue.queue.send([{ ...message, attempt: message.attempt + 1 }], Math.ceil(backoffMs / 1000));
     await audit(deps, message.jobId, 'submit.deferred', 'api', { code: err.code, backoffMs });
     result.deferred++;
   } catch (failure) {
+    // QUEUED again: the redelivery of this message sends it.
     fail(deps, result, item.received, failure);
   }
 }
