@@ -1,9 +1,9 @@
-// The archiver's clients in a chaos run: submit, track, cancel and reconcile, retrying as a careful client does.
+// The archiver's clients in a chaos run: submit (direct, queued, batched), track, cancel and reconcile, retrying as a careful client does.
 import type { Emulator } from '../../local/emulator/index.ts';
 import type { Gate } from './gate.ts';
 import { type Answer, errorCode, jobOf, retryAfterMs, send, type Verdict, verdictOf } from './http.ts';
 import { type Dice, sleep } from './rng.ts';
-import type { JobSpec } from './workload.ts';
+import { isQueued, type JobSpec } from './workload.ts';
 
 /** What happened to one logical request, as its client saw it. */
 export interface RequestRecord {
@@ -86,14 +86,18 @@ export class ChaosClient {
     return this.wait(answers.find((a) => a.status === 429) ?? { status: 0, body: undefined }, attempt);
   }
 
+  /** Sends a request again the way it was first sent: a batch line goes as a batch of one. */
+  resend(spec: JobSpec): Promise<unknown> {
+    return spec.via === 'batch' ? this.submitBatch([spec]) : this.submit(spec);
+  }
+
   /** POST /jobs until an answer names a job; `duplicates` extra identical requests go out with the first. */
   async submit(spec: JobSpec, options: { gated?: boolean } = {}): Promise<RequestRecord> {
     const record = this.recordOf(spec);
     const body = {
-      input: spec.input,
-      ...(spec.policy && { policy: spec.policy }),
+      ...jobFields(spec),
       ...(spec.sync && { sync: true }),
-      metadata: { chaosKey: spec.key, role: spec.role },
+      ...(isQueued(spec) && { queue: true }),
     };
     const post = () => send(this.baseUrl, 'POST', '/jobs', body, { 'idempotency-key': spec.key });
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() < this.deadline(); attempt++) {
@@ -109,22 +113,63 @@ export class ChaosClient {
     return record;
   }
 
+  /**
+   * POST /jobs/batch until every line is answered with a job; the lines not answered 2xx are sent again (with
+   * their keys, as the README says), a batch with no answer or a 5xx whole. `duplicates` of the first line:
+   * extra copies of the whole batch sent at the same moment.
+   */
+  async submitBatch(specs: readonly JobSpec[], options: { gated?: boolean } = {}): Promise<RequestRecord[]> {
+    const records = specs.map((spec) => this.recordOf(spec));
+    let pending = [...records];
+    for (
+      let attempt = 1;
+      pending.length > 0 && attempt <= MAX_ATTEMPTS && Date.now() < this.deadline();
+      attempt++
+    ) {
+      const body = { jobs: pending.map((r) => ({ ...jobFields(r.spec), idempotencyKey: r.spec.key })) };
+      const post = () => send(this.baseUrl, 'POST', '/jobs/batch', body);
+      const copies = attempt === 1 ? 1 + (specs[0]?.duplicates ?? 0) : 1;
+      const all = () => Promise.all(Array.from({ length: copies }, post));
+      const answers = options.gated === false ? await all() : await this.gate.run(all);
+      const next: RequestRecord[] = [];
+      for (const [index, record] of pending.entries()) {
+        record.attempts++;
+        const verdict = this.note(
+          record,
+          answers.map((answer) => lineAnswer(answer, index)),
+        );
+        if (verdict === 'retry' || verdict === 'refused') next.push(record);
+      }
+      pending = next;
+      if (pending.length > 0) await this.waitAfter(answers, attempt);
+    }
+    for (const record of pending) record.failure ??= 'gave up';
+    return records;
+  }
+
   /** Submits straight to the upstream (a job started elsewhere), then adopts it with POST /jobs/track. */
   async track(spec: JobSpec, emulator: Emulator, endpointId: string): Promise<RequestRecord> {
     const record = this.recordOf(spec);
     if (!record.upstreamId) {
-      // A naive client elsewhere: one /run, no retry, so it can never start two jobs.
-      const run = await this.gate.run(() =>
-        send(
-          emulator.baseUrlFor(endpointId),
-          'POST',
-          '/run',
-          { input: spec.input },
-          {
-            authorization: `Bearer ${emulator.apiKey}`,
-          },
-        ),
-      );
+      // A naive client elsewhere: one /run, retried only after a 429 (which certainly started nothing), so it
+      // can never start two jobs.
+      const runOnce = () =>
+        this.gate.run(() =>
+          send(
+            emulator.baseUrlFor(endpointId),
+            'POST',
+            '/run',
+            { input: spec.input },
+            {
+              authorization: `Bearer ${emulator.apiKey}`,
+            },
+          ),
+        );
+      let run = await runOnce();
+      for (let attempt = 1; run.status === 429 && attempt < MAX_ATTEMPTS; attempt++) {
+        await this.backoff(attempt);
+        run = await runOnce();
+      }
       const id = (run.body as { id?: unknown } | undefined)?.id;
       if (run.status !== 200 || typeof id !== 'string') {
         record.failure = `direct /run answered ${label(run)}`;
@@ -183,4 +228,37 @@ export class ChaosClient {
     }
     return undefined;
   }
+}
+
+/** What POST /jobs and a batch line both carry. */
+function jobFields(spec: JobSpec) {
+  return {
+    input: spec.input,
+    ...(spec.policy && { policy: spec.policy }),
+    metadata: { chaosKey: spec.key, role: spec.role },
+  };
+}
+
+interface BatchLine {
+  index: number;
+  status: number;
+  job?: unknown;
+  error?: unknown;
+  replayed?: boolean;
+}
+
+/**
+ * The answer one batch line got: its own result in a 202/207, or the batch's whole answer (no answer, a 5xx,
+ * a refusal of the whole request), so each line is judged as a POST /jobs of its own would be.
+ */
+function lineAnswer(answer: Answer, index: number): Answer {
+  const results = (answer.body as { results?: unknown } | undefined)?.results;
+  if ((answer.status !== 202 && answer.status !== 207) || !Array.isArray(results)) return answer;
+  const line = (results as BatchLine[]).find((r) => r.index === index);
+  if (!line) return { status: 0, body: undefined, networkError: `batch answer without line ${index}` };
+  return {
+    status: line.status,
+    headers: new Headers(line.replayed ? { 'idempotent-replayed': 'true' } : {}),
+    body: line.job !== undefined ? { job: line.job } : { error: line.error },
+  };
 }

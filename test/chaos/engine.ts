@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type EmulatorStats, startEmulator } from '../../local/emulator/index.ts';
 import { ChaosClient, type RequestRecord } from './client.ts';
 import { CpuHog } from './cpu-hog.ts';
@@ -15,6 +17,7 @@ import {
   type ChaosOptions,
   SWEEP_INTERVAL_MS,
 } from './options.ts';
+import { type QueueFaultCounters, QueueFaults } from './queue-faults.ts';
 import { parkJob } from './rate-limit-burst.ts';
 import { Dice, sleep } from './rng.ts';
 import { ENDPOINT_ID, runScenario, type ScenarioContext, type ScenarioFacts } from './scenario.ts';
@@ -24,16 +27,20 @@ import { ChaosSystem } from './system.ts';
 import { CHAOS_HANDLER, UpstreamLedger } from './upstream-ledger.ts';
 import { startUpstreamProxy } from './upstream-proxy.ts';
 import { type Outcome, verifyRun } from './verify.ts';
-import { planWorkload } from './workload.ts';
+import { type JobSpec, planWorkload } from './workload.ts';
 
 export interface ChaosReport {
   jobs: number;
   seed: number;
   wallMs: number;
+  /** The longest the process's event loop was held up (archiver, stores and emulator share it): how loaded it ran. */
+  eventLoopDelayMaxMs: number;
   phaseMs: { start: number; submit: number; settle: number; verify: number };
   requests: {
     total: number;
     byRole: Record<string, number>;
+    /** By how each reached the archiver: submit, queue, batch, track. */
+    byVia: Record<string, number>;
     answers: Record<string, number>;
     replays: number;
   };
@@ -42,6 +49,8 @@ export interface ChaosReport {
   scenario: ScenarioFacts;
   forged: ForgeryFigures;
   handlerErrors: number;
+  /** The submit queue's consumers: the faults they met, failed poller rounds, messages left dead-lettered. */
+  queue: { faults: QueueFaultCounters; injected: number; pollerErrors: number; deadLetters: number };
   /** The regular sweeper's passes: how many, the longest, and the worst lag (SweeperBehind's metric). */
   sweeper: { invocations: number; passes: number; longestPassMs: number; oldestDueAgeMs: number };
   /** How settling ended and how far behind the sweeper fell meanwhile. */
@@ -56,6 +65,8 @@ export interface ChaosReport {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
   const log = options.log;
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'archiver-chaos-')));
   const hog = options.cpuHogs > 0 ? new CpuHog(options.cpuHogs) : undefined;
   if (hog) log(`${hog.processes} busy processes compete for the cores (pids ${hog.pids.join(', ')})`);
@@ -70,6 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   });
   const proxy = await startUpstreamProxy(emulator.port);
   const storage = new StorageFaults({ seed: options.seed });
+  const queueFaults = new QueueFaults(options.seed);
   const secret = randomBytes(32).toString('base64url');
   const system = new ChaosSystem({
     dataDir,
@@ -77,6 +89,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     apiKey: emulator.apiKey,
     webhookSecret: secret,
     faults: storage,
+    queueFaults,
     config: CHAOS_CONFIG,
     sweepIntervalMs: SWEEP_INTERVAL_MS,
   });
@@ -96,6 +109,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       outageMs: 0,
       bursts: [],
       neighbour429: 0,
+      runBursts: [],
+      lostAtRestart: 0,
       reconciled: 0,
       timeline: [],
     };
@@ -116,19 +131,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       pending: [],
     };
 
-    // The workload: `concurrency` clients taking the plan in order.
+    // The workload: `concurrency` clients taking the plan in order (a batch's lines together).
     const submitStarted = performance.now();
     let next = 0;
     let done = 0;
+    const reportEvery = Math.max(100, Math.round(plan.length / 10));
+    let nextReport = reportEvery;
     const cancels: Promise<void>[] = [];
+    const takeBatch = (first: JobSpec): JobSpec[] => {
+      const lines = [first];
+      for (let line = plan[next]; line && line.batch === first.batch; line = plan[next]) {
+        lines.push(line);
+        next++;
+      }
+      return lines;
+    };
     const worker = async () => {
       for (let spec = plan[next++]; spec; spec = plan[next++]) {
-        const record =
-          spec.via === 'track' ? await client.track(spec, emulator, ENDPOINT_ID) : await client.submit(spec);
-        if (spec.role === 'cancel') cancels.push(sleep(300).then(() => client.cancel(record)));
-        if (spec.role === 'workload' && record.jobIds.length > 0) forgeable.push(record);
-        done++;
-        if (done % Math.max(100, Math.round(plan.length / 10)) === 0) {
+        const records =
+          spec.via === 'track'
+            ? [await client.track(spec, emulator, ENDPOINT_ID)]
+            : spec.via === 'batch'
+              ? await client.submitBatch(takeBatch(spec))
+              : [await client.submit(spec)];
+        for (const record of records) {
+          const role = record.spec.role;
+          if (role === 'cancel') cancels.push(sleep(300).then(() => client.cancel(record)));
+          // Queued jobs too: a forged body may reach a job still QUEUED.
+          if ((role === 'workload' || role === 'queued') && record.jobIds.length > 0) forgeable.push(record);
+        }
+        done += records.length;
+        if (done >= nextReport) {
+          nextReport += reportEvery;
           const elapsed = performance.now() - submitStarted;
           const eta = (elapsed / done) * (plan.length - done);
           log(
@@ -155,6 +189,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const verifyStarted = performance.now();
     const view = system.clean();
     let verification: Awaited<ReturnType<typeof verifyRun>>;
+    let deadLetters = 0;
     try {
       verification = await verifyRun({
         view,
@@ -164,20 +199,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         records: client.records,
         runtimes: system.runtimes,
         forgeries: forger.sent,
-        crashedIds: new Set(facts.killedPass?.claimedIds ?? []),
+        crashedIds: new Set([
+          ...(facts.killedPass?.claimedIds ?? []),
+          ...(facts.killedSubmitter?.jobIds ?? []),
+        ]),
         from: runFrom,
         to: new Date(Date.now() + 3_600_000).toISOString(),
       });
+      deadLetters = await deadLettered(view);
     } finally {
       view.close();
     }
     phaseMs.verify = Math.round(performance.now() - verifyStarted);
 
     const byRole: Record<string, number> = {};
+    const byVia: Record<string, number> = {};
     const answers: Record<string, number> = {};
     let replays = 0;
     for (const record of client.records.values()) {
       byRole[record.spec.role] = (byRole[record.spec.role] ?? 0) + 1;
+      byVia[record.spec.via] = (byVia[record.spec.via] ?? 0) + 1;
       for (const [answer, n] of Object.entries(record.answers)) answers[answer] = (answers[answer] ?? 0) + n;
       replays += record.replays;
     }
@@ -185,13 +226,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       jobs: client.records.size,
       seed: options.seed,
       wallMs: Math.round(performance.now() - started),
+      eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e6),
       phaseMs,
-      requests: { total: client.records.size, byRole, answers, replays },
+      requests: { total: client.records.size, byRole, byVia, answers, replays },
       emulator: structuredClone(emulator.stats),
       storage: structuredClone(storage.counters),
       scenario: facts,
       forged: forgeryFigures(forger.sent),
       handlerErrors: system.handlerErrors,
+      queue: {
+        faults: structuredClone(queueFaults.counters),
+        injected: queueFaults.injected,
+        pollerErrors: system.pollerErrors,
+        deadLetters,
+      },
       sweeper: {
         invocations: system.invocations.length,
         passes: system.invocations.reduce((n, i) => n + i.passes, 0),
@@ -210,10 +258,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }),
     };
   } finally {
+    loopDelay.disable();
     hog?.stop();
     await system.stop();
     await proxy.stop();
     await emulator.stop();
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Messages in the current life's dead-letter queue (their jobs were settled all the same, or verify says so). */
+async function deadLettered(view: ReturnType<ChaosSystem['clean']>): Promise<number> {
+  const { Attributes } = await view.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: view.queues.deadLetterQueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
 }

@@ -34,7 +34,8 @@ function killable<A extends unknown[], R>(kill: KillSwitch, call: (...args: A) =
   };
 }
 
-function killableUpstream(upstream: UpstreamClient, kill: KillSwitch): UpstreamClient {
+/** The upstream as a dead process sees it: nothing it calls after the kill (or had in flight) answers. */
+export function killableUpstream(upstream: UpstreamClient, kill: KillSwitch): UpstreamClient {
   return {
     run: killable(kill, upstream.run.bind(upstream)),
     runSync: killable(kill, upstream.runSync.bind(upstream)),

@@ -96,10 +96,29 @@ export const CHAOS_CONFIG: Record<string, string> = {
   SWEEP_LEASE_MS: String(Math.round(20_000 * TIME_SCALE)),
   // A dead runsync capture's lease runs out inside the scaled 60 s retention, as AWS's 25 s does inside 60 s.
   SYNC_CAPTURE_LEASE_MS: String(Math.round(25_000 * TIME_SCALE)),
+  // A QUEUED job whose message was lost (the queue restarts with the archiver, as local mode's does) is re-sent
+  // a scaled 5 minutes after its estimated start, inside the run.
+  QUEUE_RECOVERY_MARGIN_MS: String(Math.round(300_000 * TIME_SCALE)),
   LOG_LEVEL: 'silent',
 };
 
-/** Storage faults per SDK attempt (about 2% for each service) and rarer kinds, see storage-faults.ts. */
+/** Share of the planned jobs sent through the submit queue (half `"queue": true`, half POST /jobs/batch). */
+export const QUEUED_SHARE = 0.08;
+
+/**
+ * Faults of the submit queue's consumers (queue-faults.ts), per message or per delete call: each one makes SQS
+ * deliver a message again that a submitter has already handled, or is handling right now.
+ */
+export const QUEUE_FAULT_RATES = {
+  /** A poller's DeleteMessageBatch never reaches the queue, though the poller takes it as done. */
+  lostAck: 0.03,
+  /** A message's visibility ends as its batch starts: another poller receives it while this one works on it. */
+  visibilityCut: 0.03,
+  /** The handler reports a message it handled as failed (a partial batch failure). */
+  reportedFailed: 0.03,
+};
+
+/** Storage faults per SDK attempt (about 2% for each service: DynamoDB, S3, SQS) and rarer kinds, see storage-faults.ts. */
 export const STORAGE_FAULT_RATES = {
   /** Throttling (ProvisionedThroughputExceeded / SlowDown): retried by the SDK with its throttling backoff. */
   throttle: 0.01,
@@ -111,8 +130,11 @@ export const STORAGE_FAULT_RATES = {
   outlastsRetries: 0.001,
 };
 
-/** Short windows in which every call to one store fails (a partition or a node having a bad moment). */
-export const BROWNOUT = { everyMs: 15_000, lastsMs: 400 };
+/**
+ * Short windows in which every call to one store fails (a partition or a node having a bad moment). The windows
+ * take the three services in turn, so each one has a brownout every 30 s.
+ */
+export const BROWNOUT = { everyMs: 10_000, lastsMs: 400 };
 
 /** `--slow` starts this many busy processes: the issue's "loaded" machine is 2 cores and 2 hogs. */
 export const SLOW_HOGS = 2;

@@ -7,7 +7,28 @@ export interface Outcome {
   upstreamStatuses: Record<string, number>;
   expired: number;
   expectedExpired: number;
-  rejected: { certainRefusal: number; unconfirmed: number; notSent: number; other: number };
+  rejected: {
+    certainRefusal: number;
+    unconfirmed: number;
+    notSent: number;
+    /** The submit queue did not take the job (QUEUE_UNAVAILABLE): its client was answered 503 and sent it again. */
+    queueRefused: number;
+    other: number;
+  };
+  /** Jobs that went through the submit queue (`queuedAt` on the record). */
+  queue: {
+    /** Logical requests sent queued (POST /jobs with "queue": true, or a batch line), and their jobs in the table. */
+    requests: number;
+    jobs: number;
+    archived: number;
+    rejected: number;
+    /** `submit.deferred` lines: 429s on /run the submitter met and put back QUEUED. */
+    deferred: number;
+    /** `submit.resent` lines: lost messages the sweeper's queue recovery sent again. */
+    resent: number;
+    /** Jobs of the killed submitter's batch whose run claim it took and never sent: settled SUBMIT_UNCONFIRMED. */
+    claimedUnsent: number;
+  };
   ambiguousSubmits: number;
   /** Duplicate deliveries and captures absorbed: the DuplicateCaptures metric and its audit events. */
   duplicates: {
@@ -35,7 +56,8 @@ export const emptyOutcome = (upstreamJobs: number): Outcome => ({
   upstreamStatuses: {},
   expired: 0,
   expectedExpired: 0,
-  rejected: { certainRefusal: 0, unconfirmed: 0, notSent: 0, other: 0 },
+  rejected: { certainRefusal: 0, unconfirmed: 0, notSent: 0, queueRefused: 0, other: 0 },
+  queue: { requests: 0, jobs: 0, archived: 0, rejected: 0, deferred: 0, resent: 0, claimedUnsent: 0 },
   ambiguousSubmits: 0,
   duplicates: { metric: 0, webhookDuplicate: 0, captureDuplicate: 0, captureConcurrent: 0 },
   upstreamJobs,
@@ -56,3 +78,9 @@ export const bump = (counts: Record<string, number>, key: string, by = 1) => {
 /** Reasons of a REJECTED job the upstream certainly never took. */
 export const CERTAIN_REFUSALS =
   /^(UPSTREAM_RATE_LIMITED|UPSTREAM_UNREACHABLE|UPSTREAM_REFUSED|UPSTREAM_UNAUTHORIZED)/;
+
+/** The submit queue did not take the job: its key was freed and the answer said to retry. */
+export const QUEUE_REFUSAL = /^QUEUE_UNAVAILABLE/;
+
+/** Reasons of a REJECTED job whose client sends the request again (the key is free): settle.ts does. */
+export const SENT_AGAIN_AFTER = /^(UPSTREAM_RATE_LIMITED|UPSTREAM_UNREACHABLE|QUEUE_UNAVAILABLE)/;

@@ -23,6 +23,10 @@ export function formatReport(r: ChaosReport): string {
   const d = r.storage.dynamodb;
   const s3 = r.storage.s3;
   const kill = r.scenario.killedPass;
+  const crash = r.scenario.killedSubmitter;
+  const qf = r.queue.faults;
+  const q = o.queue;
+  const runBursts = r.scenario.runBursts;
   const storageLine = (name: string, c: typeof d) =>
     `${name} ${n(totalStorageFaults(c))} of ${n(c.attempts)} attempts (throttling ${n(c.throttle)}, 5xx ${n(c.serverError)}, ` +
     `applied-then-5xx ${n(c.appliedThenError)}, brownout ${n(c.brownout)}, outlasting retries ${n(c.outlastsAttempts)}); ` +
@@ -33,7 +37,8 @@ export function formatReport(r: ChaosReport): string {
   const lines = [
     `chaos run: seed ${r.seed}, ${n(r.jobs)} jobs (${list(r.requests.byRole)})`,
     `wall time ${s(r.wallMs)} (start ${s(r.phaseMs.start)}, submit ${s(r.phaseMs.submit)}, settle ${s(r.phaseMs.settle)}, verify ${s(r.phaseMs.verify)})` +
-      (r.cpuHogs > 0 ? `, ${r.cpuHogs} busy processes competing for the cores` : ''),
+      (r.cpuHogs > 0 ? `, ${r.cpuHogs} busy processes competing for the cores` : '') +
+      `; event loop held up ${s(r.eventLoopDelayMaxMs)} at worst`,
     `settled         ${settleEnding(r)}; while settling at most ${n(r.settle.maxDue)} jobs due, the oldest ${s(r.settle.maxOverdueMs)} overdue`,
     '',
     'faults injected',
@@ -45,6 +50,14 @@ export function formatReport(r: ChaosReport): string {
       `unreachable ${s(r.scenario.outageMs)}`,
     `  storage         ${storageLine('DynamoDB', d)}`,
     `                  ${storageLine('S3', s3)}`,
+    `                  ${storageLine('SQS', r.storage.sqs)}`,
+    `  queue           redeliveries injected ${n(r.queue.injected)} (acks lost ${n(qf.lostAcks)} holding ${n(qf.lostAckMessages)} messages, ` +
+      `visibility cut ${n(qf.visibilityCut)}, handled but reported failed ${n(qf.reportedFailed)}); ` +
+      `${n(qf.messages)} deliveries in ${n(qf.batches)} batches, ${n(qf.redelivered)} of them redeliveries; ` +
+      `/run bursts ${runBursts.map((b) => `${n(b.queueFull)} queue-full 429s in ${s(b.heldMs)}, the submitter's first after ${b.metMs === undefined ? 'never' : s(b.metMs)}`).join('; ') || 'none'}; ` +
+      `submitter killed mid-batch: ${crash ? `${crash.batch} messages, ${crash.runsCalled} /run called, killed ${crash.killedAfterRun ? `as /run ${crash.runsAnswered} answered` : 'after the batch'}` : 'no'}; ` +
+      `queued with the pollers paused and lost with the queue at the restart ${n(r.scenario.lostAtRestart)}; ` +
+      `poller rounds failed ${n(r.queue.pollerErrors)}`,
     `  process         sweeper killed mid-pass: ${kill ? `${kill.claimed} captures claimed, ${kill.archived} archived, ${kill.cut} cut mid-way` : 'no'}; ` +
       `archiver restarted ${r.restarts}× (down ${s(r.scenario.restartDowntimeMs)}); handler failures answered 5xx ${n(r.handlerErrors)}`,
     `  forged webhooks ${n(forgedSent)} (${list(r.forged.sent)})`,
@@ -64,7 +77,11 @@ export function formatReport(r: ChaosReport): string {
     `  expired         ${n(o.expired)} (expected ${n(o.expectedExpired)})`,
     `  ambiguous       ${n(o.ambiguousSubmits)} submits; reconciled ${n(r.scenario.reconciled)}; settled unconfirmed ${n(o.rejected.unconfirmed)}`,
     `  rejected        certain refusals ${n(o.rejected.certainRefusal)}, unconfirmed ${n(o.rejected.unconfirmed)}, ` +
-      `never sent ${n(o.rejected.notSent)}, other ${n(o.rejected.other)}`,
+      `never sent ${n(o.rejected.notSent)}, not taken by the queue ${n(o.rejected.queueRefused)}, other ${n(o.rejected.other)}`,
+    `  queue           queued jobs ${n(q.jobs)} for ${n(q.requests)} requests (POST /jobs ${n(r.requests.byVia.queue ?? 0)}, batch lines ${n(r.requests.byVia.batch ?? 0)}): archived ${n(q.archived)}, ` +
+      `rejected ${n(q.rejected)} (of the killed batch, claimed and never sent: ${n(q.claimedUnsent)}); ` +
+      `429s met by the submitter ${n(q.deferred)} (each put back QUEUED); re-sent by recovery ${n(q.resent)}; ` +
+      `submitter kills ${crash ? 1 : 0}; left dead-lettered ${n(r.queue.deadLetters)}`,
     `  lost ${n(o.lost)}, forged archived ${n(o.forgedArchived)}, double archives ${n(o.duplicateArchives)}, ` +
       `two GPU jobs for one request ${n(o.twoGpuJobsForOneRequest)}, left unfinished ${n(o.nonFinal)}`,
     `  violations      ${r.violations.length === 0 ? 'none' : n(r.violations.length)}`,

@@ -1,6 +1,7 @@
 // Waiting for a chaos run to settle: every job its clients know of final and announced, or the system quiet.
 import { isTerminal } from '../../functions/core/job-state.ts';
 import type { ChaosClient } from './client.ts';
+import { SENT_AGAIN_AFTER } from './outcome.ts';
 import { sleep } from './rng.ts';
 import type { ChaosSystem } from './system.ts';
 import type { JobSpec } from './workload.ts';
@@ -30,8 +31,9 @@ export interface SettleFigures {
  * Waits until every job the clients know of is final, judged by progress, not by the clock: it ends when
  * all are final, when the system is quiescent (nothing overdue, nothing in flight, no job changed for
  * QUIET_MS) with jobs still open, or at `capMs` while jobs still move (then the run was slow, not broken).
- * A job the upstream certainly refused (REJECTED with a certain refusal) is submitted again, as its client
- * would: the key is free again, so that makes a new job.
+ * A job the upstream certainly refused (REJECTED with a certain refusal), or the submit queue did not take, is
+ * submitted again (the same way: queued, or a batch line), as its client would: the key is free again, so that
+ * makes a new job.
  */
 export async function settle(
   system: ChaosSystem,
@@ -66,14 +68,14 @@ export async function settle(
           } else if (
             job.state === 'REJECTED' &&
             record.spec.expect === 'archived' &&
-            /^UPSTREAM_(RATE_LIMITED|UNREACHABLE)/.test(job.reason ?? '')
+            SENT_AGAIN_AFTER.test(job.reason ?? '')
           )
             resubmit.push(record.spec);
           else final.add(jobId);
         }
       };
       await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
-      for (const spec of resubmit) await client.submit(spec);
+      for (const spec of resubmit) await client.resend(spec);
       figures.open = open.length;
       if (open.length === 0 && resubmit.length === 0) return figures;
 

@@ -1,6 +1,7 @@
-// Storage faults through the AWS SDK's own middleware stack, so the real DynamoDB and S3 clients meet them.
+// Storage faults through the AWS SDK's own middleware stack, so the real DynamoDB, S3 and SQS clients meet them.
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { SQSServiceException } from '@aws-sdk/client-sqs';
 import type {
   DeserializeMiddleware,
   HandlerExecutionContext,
@@ -11,7 +12,10 @@ import type {
 import { BROWNOUT, STORAGE_FAULT_RATES } from './options.ts';
 import { Dice } from './rng.ts';
 
-export type StorageService = 'dynamodb' | 's3';
+export type StorageService = 'dynamodb' | 's3' | 'sqs';
+
+/** The order brownouts take the services in. */
+const BROWNOUT_TURNS: readonly StorageService[] = ['dynamodb', 's3', 'sqs'];
 
 export interface StorageFaultCounters {
   /** SDK attempts made (each try of each call). */
@@ -86,6 +90,13 @@ const SHAPES: Record<StorageService, Record<Kind, readonly { name: string; statu
       { name: 'ServiceUnavailable', status: 503 },
     ],
   },
+  sqs: {
+    throttle: [{ name: 'RequestThrottled', status: 400 }],
+    serverError: [
+      { name: 'InternalError', status: 500 },
+      { name: 'ServiceUnavailable', status: 503 },
+    ],
+  },
 };
 
 export interface StorageFaultOptions {
@@ -105,6 +116,7 @@ export class StorageFaults {
   readonly counters: Record<StorageService, StorageFaultCounters> = {
     dynamodb: emptyCounters(),
     s3: emptyCounters(),
+    sqs: emptyCounters(),
   };
   /** Off: calls pass untouched (the clean clients used to verify share nothing with this). */
   enabled = true;
@@ -121,14 +133,14 @@ export class StorageFaults {
     this.startedAt = options.startedAt ?? Date.now();
   }
 
-  /** Brownouts alternate between the stores: the n-th window hits DynamoDB when n is even, S3 when odd. */
+  /** Brownouts take the stores in turn: the n-th window hits DynamoDB, S3, SQS, DynamoDB... */
   inBrownout(service: StorageService, nowMs = Date.now()): boolean {
     const { everyMs, lastsMs } = this.brownout;
     const since = nowMs - this.startedAt - everyMs / 2;
     if (since < 0) return false;
     const window = Math.floor(since / everyMs);
     const within = since - window * everyMs < lastsMs;
-    return within && (window % 2 === 0 ? 'dynamodb' : 's3') === service;
+    return within && BROWNOUT_TURNS[window % BROWNOUT_TURNS.length] === service;
   }
 
   /**
@@ -225,7 +237,11 @@ export class StorageFaults {
       message: `chaos: injected ${shape.name} (${shape.status})`,
     };
     const error =
-      service === 'dynamodb' ? new DynamoDBServiceException(options) : new S3ServiceException(options);
+      service === 'dynamodb'
+        ? new DynamoDBServiceException(options)
+        : service === 's3'
+          ? new S3ServiceException(options)
+          : new SQSServiceException(options);
     Object.defineProperty(error, INJECTED, { value: true });
     return error;
   }

@@ -1,18 +1,25 @@
 // The archiver under chaos: local mode's pieces composed by hand so faults reach the real SDK clients.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   createDynamoClient,
   createDynamoDocumentClient,
   createS3Client,
+  createSqsClient,
 } from '../../functions/adapters/aws-clients.ts';
 import { DynamoJobRepository } from '../../functions/adapters/dynamo-job-repository.ts';
+import { createQueueParts, setQueueParts } from '../../functions/composition/queue-parts.ts';
+import type { QueueDeps } from '../../functions/core/queue-ports.ts';
 import { type BuiltRuntime, createRuntime, setRuntime } from '../../functions/runtime.ts';
+import { handler as submitterHandler } from '../../functions/submitter/handler.ts';
 import { handler as sweeperHandler } from '../../functions/sweeper/handler.ts';
 import { createGateway, type Gateway } from '../../local/gateway/index.ts';
+import { type QueuePoller, startQueuePoller } from '../../local/queue-poller.ts';
 import { apiRoutes, LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { type LocalStores, startLocalStores } from '../../local/stores/index.ts';
 import { type AwsSchedule, startAwsSchedule } from './aws-schedule.ts';
+import type { QueueFaults } from './queue-faults.ts';
 import { KillSwitch, type StorageFaults } from './storage-faults.ts';
 
 export interface ChaosSystemOptions {
@@ -22,6 +29,8 @@ export interface ChaosSystemOptions {
   apiKey: string;
   webhookSecret: string;
   faults: StorageFaults;
+  /** Faults of the pollers that drain the submit queue (lost acks, visibility cut short, reported failures). */
+  queueFaults: QueueFaults;
   config: Record<string, string>;
   sweepIntervalMs: number;
 }
@@ -29,13 +38,30 @@ export interface ChaosSystemOptions {
 /** Longest a stop waits for running handlers: past every function timeout (submit 29 s plus its retries). */
 const HANDLER_DRAIN_MS = 90_000;
 
-/** One life of the archiver process: stores, gateway, runtime and sweeper timer. */
+/**
+ * One life of the archiver process: stores, gateway, runtime, sweeper timer and the submit queue's pollers.
+ * The queue is local mode's fauxqs, in memory: it restarts with the life and loses its messages, as `npm
+ * start` does (the jobs they carried are the sweeper's queue recovery's to re-send).
+ */
 interface Life {
   stores: LocalStores;
   gateway: Gateway;
   runtime: BuiltRuntime;
   sweeper: AwsSchedule | undefined;
-  clients: Array<DynamoDBClient | S3Client>;
+  pollers: QueuePoller | undefined;
+  /** The pollers' own SQS client: storage faults, and deletes that may be lost (queue-faults.ts). */
+  pollerClient: SQSClient;
+  clients: Array<DynamoDBClient | S3Client | SQSClient>;
+}
+
+/** A runtime whose every store, queue and upstream call can be frozen at once: a process about to die. */
+export interface DoomedRuntime {
+  runtime: BuiltRuntime;
+  queue: QueueDeps;
+  /** Its SQS client, on the submit queue at `queueUrl`. */
+  sqs: SQSClient;
+  queueUrl: string;
+  kill: KillSwitch;
 }
 
 /** A fault-free view of the current stores, for checking what the archiver wrote. */
@@ -43,6 +69,9 @@ export interface CleanView {
   jobs: DynamoJobRepository;
   s3: S3Client;
   bucket: string;
+  /** The current life's submit queue and its dead-letter queue. */
+  sqs: SQSClient;
+  queues: LocalStores['queues'];
   close(): void;
 }
 
@@ -54,6 +83,8 @@ export class ChaosSystem {
   /** Every finished sweeper invocation: its passes, the longest, and how late its oldest due job was. */
   readonly invocations: Array<{ passes: number; longestPassMs: number; oldestDueAgeMs: number }> = [];
   restarts = 0;
+  /** Poller rounds that failed (a receive or delete the storage faults broke, a handler that threw). */
+  pollerErrors = 0;
   /** Who published each job event, `type#jobId` → the core functions on the stack (for violation lines). */
   readonly publishers = new Map<string, string[]>();
   /** Handler invocations running now (the gateway may have answered or cut their connection already). */
@@ -71,7 +102,7 @@ export class ChaosSystem {
     return this.life !== undefined;
   }
 
-  private env(publicBaseUrl: string): Record<string, string> {
+  private env(publicBaseUrl: string, queueUrl: string): Record<string, string> {
     const o = this.options;
     return {
       UPSTREAM_ENDPOINTS: JSON.stringify({ default: o.upstreamBaseUrl }),
@@ -80,6 +111,7 @@ export class ChaosSystem {
       WEBHOOK_SECRET: o.webhookSecret,
       JOBS_TABLE: LOCAL_TABLE,
       ARCHIVE_BUCKET: LOCAL_BUCKET,
+      SUBMIT_QUEUE_URL: queueUrl,
       ...o.config,
     };
   }
@@ -102,12 +134,17 @@ export class ChaosSystem {
     const target = { region: stores.region, credentials: stores.credentials };
     const dynamo = createDynamoClient({ ...target, endpoint: stores.dynamoEndpoint });
     const s3 = createS3Client({ ...target, endpoint: stores.s3Endpoint });
+    const sqs = createSqsClient({ ...target, endpoint: stores.sqsEndpoint });
     this.options.faults.attach(dynamo, 'dynamodb', kill);
     this.options.faults.attach(s3, 's3', kill);
-    return { dynamo, s3, document: createDynamoDocumentClient(dynamo) };
+    this.options.faults.attach(sqs, 'sqs', kill);
+    return { dynamo, s3, sqs, document: createDynamoDocumentClient(dynamo) };
   }
 
-  /** Starts stores (data kept on disk across restarts), the gateway (same port each time) and the sweeper. */
+  /**
+   * Starts stores (data kept on disk across restarts; the queue anew, as local mode's), the gateway (same port
+   * each time), the submit queue's pollers and the sweeper.
+   */
   async start(): Promise<void> {
     if (this.life) return;
     const stores = await startLocalStores({
@@ -135,14 +172,32 @@ export class ChaosSystem {
     });
     this.port = gateway.port;
     const clients = this.faultyClients(stores);
-    const runtime = createRuntime(this.env(gateway.url), {
+    const runtime = createRuntime(this.env(gateway.url, stores.queues.queueUrl), {
       dynamo: clients.document,
       s3: clients.s3,
       onEvent: this.onEvent,
     });
     this.runtimes.push(runtime);
     setRuntime(runtime);
-    this.life = { stores, gateway, runtime, sweeper: undefined, clients: [clients.dynamo, clients.s3] };
+    // As local/stack.ts does: every handler of the process (submit, submitter, sweeper) enqueues through these.
+    setQueueParts(createQueueParts(runtime.config, { sqs: clients.sqs, dynamo: clients.document }));
+    const pollerClient = createSqsClient({
+      region: stores.region,
+      credentials: stores.credentials,
+      endpoint: stores.sqsEndpoint,
+    });
+    this.options.queueFaults.attach(pollerClient);
+    this.options.faults.attach(pollerClient, 'sqs');
+    this.life = {
+      stores,
+      gateway,
+      runtime,
+      sweeper: undefined,
+      pollers: undefined,
+      pollerClient,
+      clients: [clients.dynamo, clients.s3, clients.sqs, pollerClient],
+    };
+    this.resumePollers();
     this.resumeSweeper();
   }
 
@@ -151,6 +206,8 @@ export class ChaosSystem {
     const life = this.life;
     if (!life) return;
     this.life = undefined;
+    // The pollers first: a batch in flight finishes and acknowledges, as an event source stops on a deploy.
+    await life.pollers?.stop();
     await life.sweeper?.stop();
     await life.gateway.stop();
     // The gateway cuts connections after its grace, but a handler cannot be killed here the way Lambda kills
@@ -160,6 +217,7 @@ export class ChaosSystem {
       await new Promise((resolve) => setTimeout(resolve, 50));
     await life.stores.stop();
     for (const client of life.clients) client.destroy();
+    setQueueParts(undefined);
     setRuntime(undefined);
   }
 
@@ -177,6 +235,38 @@ export class ChaosSystem {
     if (!life || !sweeper) return;
     life.sweeper = undefined;
     await sweeper.stop();
+  }
+
+  /** Stops the submit queue's pollers once their batches in flight are handled. */
+  async pausePollers(): Promise<void> {
+    const life = this.life;
+    const pollers = life?.pollers;
+    if (!life || !pollers) return;
+    life.pollers = undefined;
+    await pollers.stop();
+  }
+
+  /** Local mode's two pollers on the submit queue, into the submitter handler (local/stack.ts). */
+  resumePollers(): void {
+    const life = this.life;
+    if (!life || life.pollers) return;
+    const queueUrl = life.stores.queues.queueUrl;
+    const submitter = async (event: Parameters<typeof submitterHandler>[0]) => {
+      this.inFlight++;
+      try {
+        return await submitterHandler(event);
+      } finally {
+        this.inFlight--;
+      }
+    };
+    life.pollers = startQueuePoller({
+      client: life.pollerClient,
+      queueUrl,
+      handler: this.options.queueFaults.wrap(submitter, life.pollerClient, queueUrl),
+      onError: () => {
+        this.pollerErrors++;
+      },
+    });
   }
 
   resumeSweeper(): void {
@@ -206,18 +296,20 @@ export class ChaosSystem {
    * A second runtime on the same stores whose every call can be frozen at once (KillSwitch): a sweeper
    * Lambda that dies mid-pass. Its clients are never closed; after the kill nothing they do settles.
    */
-  doomedRuntime(): { runtime: BuiltRuntime; kill: KillSwitch } {
+  doomedRuntime(): DoomedRuntime {
     const life = this.life;
     if (!life) throw new Error('the archiver is stopped');
     const kill = new KillSwitch();
     const clients = this.faultyClients(life.stores, kill);
-    const runtime = createRuntime(this.env(life.gateway.url), {
+    const queueUrl = life.stores.queues.queueUrl;
+    const runtime = createRuntime(this.env(life.gateway.url, queueUrl), {
       dynamo: clients.document,
       s3: clients.s3,
       onEvent: this.onEvent,
     });
     this.runtimes.push(runtime);
-    return { runtime, kill };
+    const queue = createQueueParts(runtime.config, { sqs: clients.sqs, dynamo: clients.document });
+    return { runtime, queue, sqs: clients.sqs, queueUrl, kill };
   }
 
   /** How many jobs are due now and how late the most overdue one is (what the sweeper has yet to look at). */
@@ -239,6 +331,7 @@ export class ChaosSystem {
     const target = { region: life.stores.region, credentials: life.stores.credentials };
     const dynamo = createDynamoClient({ ...target, endpoint: life.stores.dynamoEndpoint });
     const s3 = createS3Client({ ...target, endpoint: life.stores.s3Endpoint });
+    const sqs = createSqsClient({ ...target, endpoint: life.stores.sqsEndpoint });
     const shards = Number(life.runtime.config.DUE_SHARDS);
     return {
       jobs: new DynamoJobRepository({
@@ -248,9 +341,12 @@ export class ChaosSystem {
       }),
       s3,
       bucket: LOCAL_BUCKET,
+      sqs,
+      queues: life.stores.queues,
       close: () => {
         dynamo.destroy();
         s3.destroy();
+        sqs.destroy();
       },
     };
   }

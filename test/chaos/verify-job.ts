@@ -4,9 +4,10 @@ import { isTerminal } from '../../functions/core/job-state.ts';
 import type { Emulator, JobSnapshot } from '../../local/emulator/index.ts';
 import { folderOf, objectKeysUnder, parseResult, readObject } from './archive-reader.ts';
 import type { RequestRecord } from './client.ts';
-import { bump, CERTAIN_REFUSALS, type Outcome } from './outcome.ts';
+import { bump, CERTAIN_REFUSALS, type Outcome, QUEUE_REFUSAL } from './outcome.ts';
 import type { CleanView } from './system.ts';
 import type { UpstreamLedger } from './upstream-ledger.ts';
+import { isQueued } from './workload.ts';
 
 /** What the checks of one job read, and where they count and report. */
 export interface JobChecks {
@@ -38,20 +39,35 @@ export async function checkJob(ctx: JobChecks, job: Job, events: AuditEvent[]): 
   const role = record?.spec.role;
   const count = (type: AuditEvent['type']) => events.filter((e) => e.type === type).length;
   bump(outcome.byState, job.state);
+  // Through the submit queue: whatever its request said, the record knows it was accepted QUEUED.
+  const queued = job.queuedAt !== undefined;
+  if (queued) {
+    outcome.queue.jobs++;
+    if (job.state === 'ARCHIVED') outcome.queue.archived++;
+    if (job.state === 'REJECTED') outcome.queue.rejected++;
+    if (record && !isQueued(record.spec)) fail(`${id} (${role}): QUEUED although its request was not queued`);
+  }
   for (const e of events) {
     if (e.type === 'webhook.duplicate') outcome.duplicates.webhookDuplicate++;
     if (e.type === 'capture.duplicate') outcome.duplicates.captureDuplicate++;
     if (e.type === 'capture.concurrent') outcome.duplicates.captureConcurrent++;
+    if (e.type === 'submit.deferred') outcome.queue.deferred++;
+    if (e.type === 'submit.resent') outcome.queue.resent++;
   }
   if (!record) fail(`${id}: a job no client asked for (metadata ${JSON.stringify(job.metadata)})`);
   if (!isTerminal(job.state)) {
     outcome.nonFinal++;
+    // Whether a GPU job ran for it tells a lost /run answer from a /run that never started anything.
+    const upstream = ctx.ledger
+      .idsFor(record?.spec.key ?? '')
+      .map((u) => `${u} ${ctx.snapshots.get(u)?.status ?? 'forgotten'}`);
     const facts = JSON.stringify({
       runAttemptedAt: job.runAttemptedAt,
       submitAmbiguous: job.submitAmbiguous,
       dueAt: job.dueAt,
       leaseUntil: job.leaseUntil,
       answers: record?.answers,
+      upstream,
     });
     fail(`${id} (${role}): left ${job.state} ${facts}`);
     return;
@@ -92,14 +108,27 @@ export async function checkJob(ctx: JobChecks, job: Job, events: AuditEvent[]): 
   // REJECTED
   const reason = job.reason ?? '';
   if (count('submit.rejected') + count('rejected') !== 1) fail(`${id}: rejected without one rejection event`);
-  if (CERTAIN_REFUSALS.test(reason)) outcome.rejected.certainRefusal++;
-  else if (reason.startsWith('SUBMIT_UNCONFIRMED')) {
-    outcome.rejected.unconfirmed++;
-    if (role !== 'ambiguous-unsent') fail(`${id} (${role}): settled SUBMIT_UNCONFIRMED`);
-  } else if (reason.startsWith('SUBMIT_NOT_SENT')) outcome.rejected.notSent++;
-  else {
+  if (queued && reason.startsWith('UPSTREAM_RATE_LIMITED')) {
+    // Back-pressure (docs/scale.md): a 429 on /run puts a queued job back QUEUED, it never refuses it.
     outcome.rejected.other++;
-    fail(`${id}: REJECTED for an unexpected reason: ${reason}`);
+    fail(`${id} (${role}): queued, REJECTED on a 429 instead of going back QUEUED: ${reason}`);
+  } else if (CERTAIN_REFUSALS.test(reason)) outcome.rejected.certainRefusal++;
+  else if (QUEUE_REFUSAL.test(reason)) {
+    // The enqueue's send failed: its request was answered 503, and its client sent it again as a new job.
+    outcome.rejected.queueRefused++;
+    if (!queued) fail(`${id} (${role}): QUEUE_UNAVAILABLE for a job that was never queued`);
+  } else if (reason.startsWith('SUBMIT_UNCONFIRMED')) {
+    outcome.rejected.unconfirmed++;
+    if (role === 'queued-crash') outcome.queue.claimedUnsent++;
+    else if (role !== 'ambiguous-unsent') fail(`${id} (${role}): settled SUBMIT_UNCONFIRMED`);
+  } else if (reason.startsWith('SUBMIT_NOT_SENT')) {
+    outcome.rejected.notSent++;
+    // Its client was answered 202 QUEUED and is never told to send it again; its message is redelivered for
+    // exactly this (a submitter that stopped before its run claim, core/submitter.ts needsSend).
+    if (queued) fail(`${id} (${role}): accepted QUEUED, then REJECTED as never sent: ${reason}`);
+  } else {
+    outcome.rejected.other++;
+    fail(`${id} (${role}): REJECTED for an unexpected reason: ${reason}`);
   }
 }
 
@@ -158,7 +187,7 @@ async function checkArchive(ctx: JobChecks, job: Job, record: RequestRecord | un
   const stored = await objectKeysUnder(ctx.dataDir, view.bucket, folderOf(job.resultKey));
   if (JSON.stringify(stored) !== JSON.stringify(wanted))
     fail(`${id}: objects ${stored.join(', ')} where ${wanted.join(', ')} were expected`);
-  if (job.inputKey && record.spec.via === 'submit') {
+  if (job.inputKey && (record.spec.via === 'submit' || isQueued(record.spec))) {
     const stored = await readObject(view, job.inputKey);
     if (stored?.toString('utf8') !== JSON.stringify(record.spec.input)) fail(`${id}: input.json differs`);
   }

@@ -6,10 +6,11 @@ import type { BuiltRuntime } from '../../functions/runtime.ts';
 import type { Emulator, JobSnapshot } from '../../local/emulator/index.ts';
 import type { RequestRecord } from './client.ts';
 import type { Forgery } from './forgery.ts';
-import { CERTAIN_REFUSALS, emptyOutcome, type Outcome } from './outcome.ts';
+import { CERTAIN_REFUSALS, emptyOutcome, type Outcome, QUEUE_REFUSAL } from './outcome.ts';
 import type { CleanView } from './system.ts';
 import { callbackJobId, type UpstreamLedger } from './upstream-ledger.ts';
-import { checkJob, type JobChecks } from './verify-job.ts';
+import { checkJob, type JobChecks, trail } from './verify-job.ts';
+import { isQueued } from './workload.ts';
 
 export type { Outcome } from './outcome.ts';
 
@@ -161,25 +162,42 @@ export async function verifyRun(input: VerifyInput): Promise<Verification> {
   }
 
   // Each logical request: one job, one GPU job at most, and the end it was meant to have.
+  const trails = new Map(checked.map(({ job, events }) => [job.jobId, trail(events)]));
+  const named = (jobId: string) => `${jobId} [${trails.get(jobId) ?? 'no audit trail'}]`;
   for (const record of records.values()) {
     const { key, expect } = record.spec;
+    if (isQueued(record.spec)) outcome.queue.requests++;
     if (record.failure) fail(`${key}: client stopped: ${record.failure}`);
     for (const split of record.splitAnswers) fail(`${key}: concurrent requests answered with jobs ${split}`);
     const gpu = ledger.idsFor(key);
+    const last = record.jobIds.at(-1);
     if (gpu.length > 1) {
       outcome.twoGpuJobsForOneRequest++;
-      fail(`${key}: ${gpu.length} upstream jobs for one request`);
+      fail(
+        `${key}: ${gpu.length} upstream jobs for one request (${gpu.join(', ')}), job ${named(last ?? '?')}`,
+      );
     }
     if (expect === 'unconfirmed' && gpu.length !== 0) fail(`${key}: the failed /run started a job after all`);
-    const last = record.jobIds.at(-1);
     const job = last ? byId.get(last) : undefined;
-    const want = expect === 'archived' ? 'ARCHIVED' : expect === 'expired' ? 'EXPIRED' : 'REJECTED';
-    if (!job) fail(`${key}: no job`);
-    else if (job.state !== want) fail(`${key}: ended ${job.state} (${job.reason ?? ''}), expected ${want}`);
+    // A killed submitter's job is archived if its /run went out; if only its run claim was taken, nobody can
+    // tell it was never sent: it is settled SUBMIT_UNCONFIRMED when its job life is over.
+    const crashed = expect === 'crash';
+    const want =
+      expect === 'archived' || (crashed && gpu.length > 0)
+        ? 'ARCHIVED'
+        : expect === 'expired'
+          ? 'EXPIRED'
+          : 'REJECTED';
+    if (!job || !last) fail(`${key}: no job`);
+    else if (job.state !== want)
+      fail(`${key}: ${named(last)} ended ${job.state} (${job.reason ?? ''}), expected ${want}`);
+    else if (crashed && want === 'REJECTED' && !(job.reason ?? '').startsWith('SUBMIT_UNCONFIRMED'))
+      fail(`${key}: ${named(last)} REJECTED (${job.reason ?? ''}), expected SUBMIT_UNCONFIRMED`);
     for (const earlier of record.jobIds.slice(0, -1)) {
       const old = byId.get(earlier);
-      if (old && !(old.state === 'REJECTED' && CERTAIN_REFUSALS.test(old.reason ?? '')))
-        fail(`${key}: superseded job ${earlier} is ${old.state} (${old.reason ?? ''})`);
+      const reason = old?.reason ?? '';
+      if (old && !(old.state === 'REJECTED' && (CERTAIN_REFUSALS.test(reason) || QUEUE_REFUSAL.test(reason))))
+        fail(`${key}: superseded job ${named(earlier)} is ${old.state} (${old.reason ?? ''})`);
     }
   }
 

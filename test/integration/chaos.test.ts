@@ -1,4 +1,4 @@
-// The chaos suite: thousands of jobs through local mode with every fault at once; nothing lost, forged or doubled.
+// The chaos suite: thousands of jobs (some queued) through local mode with every fault at once; nothing lost, forged or doubled.
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../chaos/engine.ts';
 import { CI_JOBS, defaultChaosOptions } from '../chaos/options.ts';
@@ -6,7 +6,7 @@ import { formatReport } from '../chaos/report.ts';
 
 describe('chaos', () => {
   it(
-    `keeps every promise for ${CI_JOBS} jobs under webhook, upstream, storage and process faults`,
+    `keeps every promise for ${CI_JOBS} jobs under webhook, upstream, storage, queue and process faults`,
     async () => {
       const started = Date.now();
       const report = await runChaos({
@@ -25,6 +25,14 @@ describe('chaos', () => {
       expect(report.storage.dynamodb.escaped + report.storage.s3.escaped).toBeGreaterThan(0);
       expect(report.scenario.killedPass?.claimed).toBeGreaterThan(0);
       expect(report.restarts).toBe(1);
+      // The queue's faults too: redeliveries, 429s on /run met by the submitter, a submitter killed after a
+      // /run answered, messages lost with the queue and re-sent by the sweeper.
+      expect(o.queue.requests).toBeGreaterThanOrEqual(CI_JOBS * 0.08);
+      expect(report.queue.injected).toBeGreaterThan(0);
+      expect(report.queue.faults.redelivered).toBeGreaterThan(0);
+      expect(o.queue.deferred).toBeGreaterThan(0);
+      expect(report.scenario.killedSubmitter?.killedAfterRun).toBe(true);
+      expect(o.queue.resent).toBeGreaterThan(0);
       // And no promise broke: settling ended because every job was final, not because time ran out.
       expect(report.settle.ending).toBe('final');
       expect(report.violations).toEqual([]);
