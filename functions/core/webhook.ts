@@ -5,7 +5,13 @@ import type { Config } from '../config.ts';
 import { isFinalUpstreamStatus, type UpstreamStatus, upstreamStatusSchema } from '../schemas/upstream.ts';
 import { audit, auditEvent } from './audit.ts';
 import { type CaptureOutcome, captureResult, recordDuplicate } from './capture.ts';
-import { ignoreConflict, UpstreamError, ValidationError, WebhookAuthError } from './errors.ts';
+import {
+  ConcurrentUpdateError,
+  ignoreConflict,
+  UpstreamError,
+  ValidationError,
+  WebhookAuthError,
+} from './errors.ts';
 import type { Job } from './job.ts';
 import { isTerminal, takesLateResult } from './job-state.ts';
 import { persistently } from './persist.ts';
@@ -107,6 +113,27 @@ async function unclaimedBodyId(
 }
 
 /**
+ * Ties a SUBMITTING job to the upstream id its webhook named, due now: as a reconcile would, but the id is
+ * only looked at, never trusted. False when the id cannot be kept (another job holds it, or the job moved on).
+ */
+async function keepBodyId(deps: ServiceDeps, job: Job, upstreamId: string): Promise<boolean> {
+  if (job.state !== 'SUBMITTING') return false;
+  try {
+    const holder = await persistently(() => deps.jobs.linkUpstream(job.endpoint, upstreamId, job.jobId));
+    if (holder !== job.jobId) return false;
+    const nowMs = deps.clock.now();
+    await persistently(() =>
+      deps.jobs.markSubmitted(job.jobId, { upstreamId, submittedAt: iso(nowMs) }, nowMs),
+    );
+    await audit(deps, job.jobId, 'submitted', 'webhook', { upstreamId, fromWebhookBody: true });
+    return true;
+  } catch (err) {
+    if (err instanceof ConcurrentUpdateError) return false;
+    throw err;
+  }
+}
+
+/**
  * Handles `POST /webhooks/{jobId}/{token}`. The token is checked before anything is read; a final body
  * that matches the job is archived as is; any other body leads to a /status fetch (or, if that fails,
  * to an immediate sweeper look), never to a stored guess.
@@ -192,6 +219,9 @@ export async function receiveWebhook(deps: ServiceDeps, delivery: WebhookDeliver
         jobId: job.jobId,
         code: err.code,
       });
+      // A job whose /run answer was lost knows its upstream id only from this body: kept, so the sweeper's
+      // look (which archives only what /status says) can find the job before the upstream forgets it.
+      if (!job.upstreamId && (await keepBodyId(deps, job, upstreamId))) return 'deferred';
     }
   }
   await deps.jobs

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamServerError, WebhookAuthError } from '../../../functions/core/errors.ts';
+import { sweep } from '../../../functions/core/sweep.ts';
 import { receiveWebhook } from '../../../functions/core/webhook.ts';
 import { signWebhookToken } from '../../../functions/core/webhook-token.ts';
 import { type TestDeps, testDeps, WEBHOOK_SECRET } from '../../support/fakes.ts';
@@ -169,5 +170,24 @@ describe('receiveWebhook', () => {
     ).toBe('archived');
     expect(await deps.jobs.get(job.jobId)).toMatchObject({ state: 'ARCHIVED', upstreamId: UP });
     expect(deps.upstream.count('status')).toBe(1);
+  });
+  it('keeps the upstream id from the body when /status fails for a job whose /run answer was lost', async () => {
+    const { job, token } = await seed({ state: 'SUBMITTING', upstreamId: undefined, submitAmbiguous: true });
+    deps.upstream.statusImpl = async () => {
+      throw new UpstreamServerError('status', 503);
+    };
+    const delivery = { jobId: job.jobId, contentType: JSON_TYPE, token, body: body(webhookBody) };
+    expect(await receiveWebhook(deps, delivery)).toBe('deferred');
+    // Tied to the id, due now: the sweeper's look, not the body, decides what is archived.
+    expect(await deps.jobs.get(job.jobId)).toMatchObject({
+      state: 'PENDING',
+      upstreamId: UP,
+      dueAt: deps.clock.now(),
+    });
+    expect(await deps.jobs.findByUpstream(job.endpoint, UP)).toBe(job.jobId);
+    deps.upstream.statusImpl = undefined;
+    deps.upstream.statuses.set(UP, { id: UP, status: 'COMPLETED', output: { text: 'kept' } });
+    await sweep(deps, { remainingMs: () => 60_000 });
+    expect(await deps.jobs.get(job.jobId)).toMatchObject({ state: 'ARCHIVED', captureSource: 'sweeper' });
   });
 });
