@@ -35,13 +35,16 @@ export function resendableRequest(request: SubmitRequest): string | undefined {
  * The sweeper's look at a due QUEUED job. A second message is harmless: the submitter claims QUEUED → SUBMITTING
  * once and /run is behind the run claim. After QUEUE_MAX_RESENDS re-sends, or with no request kept (too large),
  * the job is REJECTED with the reason and its Idempotency-Key freed, so the client's retry really tries again.
+ * `fresh`: `due` is the record as this pass just wrote it (returnToQueue), so it is not read again.
  */
 export async function recoverQueued(
   deps: ServiceDeps,
   queue: QueueDeps,
   due: Job,
+  { fresh = false }: { fresh?: boolean } = {},
 ): Promise<'resent' | 'rejected' | 'gone'> {
-  const job = await deps.jobs.get(due.jobId);
+  // The due index may lag the record: a job read from it is read again before anything is decided.
+  const job = fresh ? due : await deps.jobs.get(due.jobId);
   if (job?.state !== 'QUEUED') return 'gone';
   const resends = job.queueResends ?? 0;
   const request = job.queuedRequest;

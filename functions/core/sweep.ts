@@ -13,6 +13,7 @@ import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedul
 import type { ServiceDeps } from './services.ts';
 import { sendRecorded } from './submit.ts';
 import { awaitsVerification, verifyArchived } from './verify.ts';
+import { DEFAULT_JOB_LIFE_MS } from './webhook-token.ts';
 
 export interface SweepSummary {
   due: number;
@@ -292,14 +293,11 @@ async function settleUnsubmitted(
   queue?: QueueDeps,
 ): Promise<void> {
   const nowMs = deps.clock.now();
-  const age = nowMs - Date.parse(job.createdAt);
-  const patience = job.runAttemptedAt
-    ? (job.policy?.ttl ?? 24 * 3_600_000) + deps.config.RETENTION_MS
-    : deps.config.SUBMIT_STALE_MS;
-  if (age < patience) {
+  const patienceEndsAt = unsubmittedPatienceEndsAt(deps, job);
+  if (nowMs < patienceEndsAt) {
     summary.rescheduled++;
     // No status call is made for it: looked at again when its patience ends, or a look interval on.
-    const dueAt = Math.min(nextLookAt(nowMs, deps.config, job.jobId), Date.parse(job.createdAt) + patience);
+    const dueAt = Math.min(nextLookAt(nowMs, deps.config, job.jobId), patienceEndsAt);
     await deps.jobs.reschedule(job.jobId, { dueAt }).catch(ignoreConflict);
     return;
   }
@@ -332,12 +330,24 @@ async function settleUnsubmitted(
   await markAnnounced(deps, rejected);
 }
 
+/**
+ * When a SUBMITTING job without an upstream id may be settled. After a /run attempt: once the upstream would have
+ * forgotten any job it started, counted from the attempt (a queued job may have waited long before it) plus the
+ * longest the request could have been on its way. Never attempted: SUBMIT_STALE_MS after it was created; a
+ * queued job taken late is safe too, as the submitter's take sets its dueAt SUBMIT_STALE_MS on.
+ */
+function unsubmittedPatienceEndsAt(deps: ServiceDeps, job: Job): number {
+  if (!job.runAttemptedAt) return Date.parse(job.createdAt) + deps.config.SUBMIT_STALE_MS;
+  const life = (job.policy?.ttl ?? DEFAULT_JOB_LIFE_MS) + deps.config.RETENTION_MS;
+  return Date.parse(job.runAttemptedAt) + deps.config.UPSTREAM_TIMEOUT_MS + life;
+}
+
 /** A job claimed from the queue and left unsent: QUEUED again and its message re-sent (queue-recovery.ts). */
 async function requeueUnsent(deps: ServiceDeps, queue: QueueDeps, job: Job): Promise<void> {
   const returned = await deps.jobs.returnToQueue(job.jobId, deps.clock.now()).catch(ignoreConflict);
   if (!returned) return;
   deps.logger.warn('queued job left unsent by its submitter, returned to the queue', { jobId: job.jobId });
-  await recoverQueued(deps, queue, returned);
+  await recoverQueued(deps, queue, returned, { fresh: true });
 }
 
 /** Sends a job left unsent with its input archived (submit.ts sendRecorded); false if it cannot be. */

@@ -161,6 +161,33 @@ describe('sweep', () => {
     expect(stored?.dueAt).toBeGreaterThan(deps.clock.now());
   });
 
+  it('counts an ambiguous submit’s job life from its /run attempt, not from hours spent queued', async () => {
+    const hour = 3_600_000;
+    const attemptedAt = deps.clock.now() - hour;
+    const job = await seed({
+      state: 'SUBMITTING',
+      upstreamId: undefined,
+      submitAmbiguous: true,
+      policy: { ttl: hour },
+      createdAt: new Date(attemptedAt - 3 * hour).toISOString(),
+      queuedAt: new Date(attemptedAt - 3 * hour).toISOString(),
+      runAttemptedAt: new Date(attemptedAt).toISOString(),
+    });
+    // From its creation the life (1 h + retention) is long over; the upstream's started at the /run.
+    await sweep(deps, { remainingMs: plenty });
+    const waiting = await deps.jobs.get(job.jobId);
+    expect(waiting?.state).toBe('SUBMITTING');
+    const endsAt = attemptedAt + deps.config.UPSTREAM_TIMEOUT_MS + hour + deps.config.RETENTION_MS;
+    expect(waiting?.dueAt).toBeLessThanOrEqual(endsAt);
+
+    deps.clock.advance(endsAt - deps.clock.now());
+    await sweep(deps, { remainingMs: plenty });
+    const settled = await deps.jobs.get(job.jobId);
+    expect(settled?.state).toBe('REJECTED');
+    expect(settled?.reason).toMatch(/^SUBMIT_UNCONFIRMED/);
+    expect(deps.upstream.calls).toEqual([]);
+  });
+
   it('polls a SUBMITTING job that has an upstream id (crash after /run answered)', async () => {
     const job = await seed({ state: 'SUBMITTING' });
     deps.upstream.statuses.set(job.upstreamId ?? '', {
