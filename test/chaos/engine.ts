@@ -27,6 +27,7 @@ import { ChaosSystem } from './system.ts';
 import { CHAOS_HANDLER, UpstreamLedger } from './upstream-ledger.ts';
 import { startUpstreamProxy } from './upstream-proxy.ts';
 import { type Outcome, verifyRun } from './verify.ts';
+import { waitsOutItsLife } from './waiting-out.ts';
 import { type JobSpec, planWorkload } from './workload.ts';
 
 export interface ChaosReport {
@@ -183,7 +184,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleStarted = performance.now();
     // Clients keep retrying while settling goes on; settling itself ends by progress, not by this clock.
     deadline = Date.now() + options.settleTimeoutMs;
-    const settled = await settle(system, client, options.settleTimeoutMs, log);
+    const settled = await settle(system, client, options.settleTimeoutMs, log, (job, key) =>
+      waitsOutItsLife(job, key, ledger, emulator),
+    );
     phaseMs.settle = Math.round(performance.now() - settleStarted);
 
     const verifyStarted = performance.now();

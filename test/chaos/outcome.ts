@@ -30,6 +30,8 @@ export interface Outcome {
     claimedUnsent: number;
   };
   ambiguousSubmits: number;
+  /** Ambiguous submits of which the upstream has no trace: SUBMITTING until their job life ends (waiting-out.ts). */
+  waitingOutLife: number;
   /** Duplicate deliveries and captures absorbed: the DuplicateCaptures metric and its audit events. */
   duplicates: {
     metric: number;
@@ -59,6 +61,7 @@ export const emptyOutcome = (upstreamJobs: number): Outcome => ({
   rejected: { certainRefusal: 0, unconfirmed: 0, notSent: 0, queueRefused: 0, other: 0 },
   queue: { requests: 0, jobs: 0, archived: 0, rejected: 0, deferred: 0, resent: 0, claimedUnsent: 0 },
   ambiguousSubmits: 0,
+  waitingOutLife: 0,
   duplicates: { metric: 0, webhookDuplicate: 0, captureDuplicate: 0, captureConcurrent: 0 },
   upstreamJobs,
   resultBytesChecked: 0,

@@ -75,7 +75,8 @@ export function formatReport(r: ChaosReport): string {
       `refused while down ${n(r.forged.unanswered)}, archived ${n(o.forgedArchived)}`,
     `  announced       Job Archived sent again for captures cut by the kill ${n(o.reannounced)} (at least once)`,
     `  expired         ${n(o.expired)} (expected ${n(o.expectedExpired)})`,
-    `  ambiguous       ${n(o.ambiguousSubmits)} submits; reconciled ${n(r.scenario.reconciled)}; settled unconfirmed ${n(o.rejected.unconfirmed)}`,
+    `  ambiguous       ${n(o.ambiguousSubmits)} submits; reconciled ${n(r.scenario.reconciled)}; settled unconfirmed ${n(o.rejected.unconfirmed)}; ` +
+      `cut before reaching the upstream, waiting out their job life ${n(o.waitingOutLife)}`,
     `  rejected        certain refusals ${n(o.rejected.certainRefusal)}, unconfirmed ${n(o.rejected.unconfirmed)}, ` +
       `never sent ${n(o.rejected.notSent)}, not taken by the queue ${n(o.rejected.queueRefused)}, other ${n(o.rejected.other)}`,
     `  queue           queued jobs ${n(q.jobs)} for ${n(q.requests)} requests (POST /jobs ${n(r.requests.byVia.queue ?? 0)}, batch lines ${n(r.requests.byVia.batch ?? 0)}): archived ${n(q.archived)}, ` +

@@ -1,4 +1,5 @@
 // Waiting for a chaos run to settle: every job its clients know of final and announced, or the system quiet.
+import type { Job } from '../../functions/core/job.ts';
 import { isTerminal } from '../../functions/core/job-state.ts';
 import type { ChaosClient } from './client.ts';
 import { SENT_AGAIN_AFTER } from './outcome.ts';
@@ -21,6 +22,8 @@ export interface SettleFigures {
   /** `final`: every job settled; `quiet`: jobs left open though nothing was happening; `cap`: still moving. */
   ending: 'final' | 'quiet' | 'cap';
   open: number;
+  /** Ambiguous submits of which the upstream has no trace, waiting out their job life by design (waiting-out.ts). */
+  waitingOutLife: number;
   /** The sweeper's worst lag while settling: how late its most overdue job was. */
   maxOverdueMs: number;
   /** Most jobs due at once while settling. */
@@ -33,18 +36,26 @@ export interface SettleFigures {
  * QUIET_MS) with jobs still open, or at `capMs` while jobs still move (then the run was slow, not broken).
  * A job the upstream certainly refused (REJECTED with a certain refusal), or the submit queue did not take, is
  * submitted again (the same way: queued, or a batch line), as its client would: the key is free again, so that
- * makes a new job.
+ * makes a new job. A job `waitsOutItsLife` says will stay open for its whole life (hours) is not waited on; it is
+ * asked again on every round, so one whose /run turns up upstream after all is waited on from then.
  */
 export async function settle(
   system: ChaosSystem,
   client: ChaosClient,
   capMs: number,
   log: (line: string) => void,
+  waitsOutItsLife: (job: Job, key: string) => boolean,
 ): Promise<SettleFigures> {
   const view = system.clean();
   const final = new Set<string>();
   const started = Date.now();
-  const figures: SettleFigures = { ending: 'final', open: 0, maxOverdueMs: 0, maxDue: 0 };
+  const figures: SettleFigures = {
+    ending: 'final',
+    open: 0,
+    waitingOutLife: 0,
+    maxOverdueMs: 0,
+    maxDue: 0,
+  };
   let signature = '';
   let changedAt = Date.now();
   try {
@@ -53,6 +64,7 @@ export async function settle(
       const open: string[] = [];
       const states: string[] = [];
       const resubmit: JobSpec[] = [];
+      let waiting = 0;
       const records = [...client.records.values()];
       let i = 0;
       const worker = async () => {
@@ -61,6 +73,10 @@ export async function settle(
           const jobId = record?.jobIds.at(-1);
           if (!record || !jobId || record.failure || final.has(jobId)) continue;
           const job = await view.jobs.get(jobId);
+          if (job && waitsOutItsLife(job, record.spec.key)) {
+            waiting++;
+            continue;
+          }
           // Settled and announced: terminal, and out of the due index.
           if (!job || !isTerminal(job.state) || job.dueAt !== undefined) {
             open.push(jobId);
@@ -77,6 +93,7 @@ export async function settle(
       await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
       for (const spec of resubmit) await client.resend(spec);
       figures.open = open.length;
+      figures.waitingOutLife = waiting;
       if (open.length === 0 && resubmit.length === 0) return figures;
 
       const due = await system.dueBacklog(view);

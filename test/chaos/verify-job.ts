@@ -7,6 +7,7 @@ import type { RequestRecord } from './client.ts';
 import { bump, CERTAIN_REFUSALS, type Outcome, QUEUE_REFUSAL } from './outcome.ts';
 import type { CleanView } from './system.ts';
 import type { UpstreamLedger } from './upstream-ledger.ts';
+import { waitsOutItsLife } from './waiting-out.ts';
 import { isQueued } from './workload.ts';
 
 /** What the checks of one job read, and where they count and report. */
@@ -55,6 +56,11 @@ export async function checkJob(ctx: JobChecks, job: Job, events: AuditEvent[]): 
     if (e.type === 'submit.resent') outcome.queue.resent++;
   }
   if (!record) fail(`${id}: a job no client asked for (metadata ${JSON.stringify(job.metadata)})`);
+  if (waitsOutItsLife(job, record?.spec.key ?? '', ctx.ledger, ctx.emulator)) {
+    outcome.waitingOutLife++;
+    if (count('submit.ambiguous') !== 1) fail(`${id}: ambiguous submit without its submit.ambiguous event`);
+    return;
+  }
   if (!isTerminal(job.state)) {
     outcome.nonFinal++;
     // Whether a GPU job ran for it tells a lost /run answer from a /run that never started anything.
