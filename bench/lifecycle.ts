@@ -317,6 +317,8 @@ async function oneRun(
     });
   }
   const statusPerJob: Record<string, number> = {};
+  for (const [key, looks] of await sweeperLooksByPath(reader, archiverJobs))
+    statusPerJob[`${key}-looks`] = looks / (perRun[key.split('-')[0] as Workload] ?? 1);
   const counts: Record<string, PathCounts> = {};
   const dynamoByJob = new Map(bench.dynamoCounter.byJob);
   const s3ByJob = new Map(bench.s3Counter.byJob);
@@ -398,6 +400,36 @@ function average(runs: Record<string, PathCounts>[]): Record<string, PathCounts>
 }
 
 export const lifecycle = lifecycleBenchmark('lifecycle', {});
+/** Audit lines each sweeper look at a job writes: one per look that found it running, failed, or captured it. */
+const LOOK_EVENTS = new Set([
+  'status.polled',
+  'status.failed',
+  'archived',
+  'capture.duplicate',
+  'capture.concurrent',
+  'expired',
+]);
+
+/**
+ * The sweeper's /status looks per `${workload}-${path}`, read from each job's audit trail, apart from the
+ * webhook's confirming call (the emulator counts both). An archive the sweeper only announced for a dead
+ * capture (`recovered`) made no look.
+ */
+async function sweeperLooksByPath(
+  reader: DynamoJobRepository,
+  jobs: readonly { workload: Workload; path: 'ok' | 'lost'; job: Job }[],
+): Promise<Map<string, number>> {
+  const looks = new Map<string, number>();
+  for (const { workload, path, job } of jobs) {
+    const events = await reader.listEvents(job.jobId);
+    const mine = events.filter(
+      (e) => e.source === 'sweeper' && LOOK_EVENTS.has(e.type) && !e.detail?.recovered,
+    ).length;
+    looks.set(`${workload}-${path}`, (looks.get(`${workload}-${path}`) ?? 0) + mine);
+  }
+  return looks;
+}
+
 /** The same jobs with the sweeper as it was (one pass per tick): the "before" of item 6's sweeper latency. */
 export const lifecycleSinglePass = lifecycleBenchmark('lifecycle-single-pass', SINGLE_PASS);
 
