@@ -5,16 +5,34 @@ import type { ChaosClient } from './client.ts';
 import { SENT_AGAIN_AFTER } from './outcome.ts';
 import { sleep } from './rng.ts';
 import type { ChaosSystem } from './system.ts';
+import { DEFAULT_TTL_MS, LIFE_WITHIN_RUN_MS } from './waiting-out.ts';
 import type { JobSpec } from './workload.ts';
 
 const CHECK_CONCURRENCY = 16;
 
 /**
  * No progress for this long, with nothing overdue and no request in flight, means nothing more will happen:
- * longer than the longest wait the design has on purpose (a dead capture's 2-minute lease, the 2 minutes a
- * settled job waits to be announced by the sweeper, an ambiguous submit's patience), plus a sweeper pass.
+ * longer than the waits the design has on purpose for a watched job (a dead capture's 2-minute lease, the 2
+ * minutes a settled job waits to be announced by the sweeper), plus a sweeper pass. Waits that can run longer
+ * are scheduled: see `scheduledWait`.
  */
 export const QUIET_MS = 150_000;
+
+/**
+ * A job not yet sent whose next step the sweeper has scheduled for later: a QUEUED job's message re-sent a
+ * margin after its estimated start, doubling with each re-send (60, 120, 240, 480 s in the chaos timings), or a
+ * SUBMITTING job's patience when its job life ends inside the run (a claimed, unsent job of the killed
+ * submitter). It is waited on until that time, however long without change: a job whose time comes and goes
+ * with nothing done is overdue, and that is judged.
+ */
+const scheduledWait = (job: Job, nowMs: number) =>
+  job.dueAt !== undefined &&
+  job.dueAt > nowMs &&
+  (job.state === 'QUEUED' ||
+    (job.state === 'SUBMITTING' &&
+      job.upstreamId === undefined &&
+      (job.policy?.ttl ?? DEFAULT_TTL_MS) < LIFE_WITHIN_RUN_MS));
+
 /** The sweeper keeps up while its most overdue job is no later than this. */
 const KEEPING_UP_MS = 5000;
 
@@ -65,6 +83,7 @@ export async function settle(
       const states: string[] = [];
       const resubmit: JobSpec[] = [];
       let waiting = 0;
+      let scheduled = false;
       const records = [...client.records.values()];
       let i = 0;
       const worker = async () => {
@@ -80,6 +99,7 @@ export async function settle(
           // Settled and announced: terminal, and out of the due index.
           if (!job || !isTerminal(job.state) || job.dueAt !== undefined) {
             open.push(jobId);
+            if (job && scheduledWait(job, Date.now())) scheduled = true;
             states.push(`${jobId}:${job?.state}:${job?.upstreamStatus}:${job?.leaseUntil}`);
           } else if (
             job.state === 'REJECTED' &&
@@ -101,7 +121,7 @@ export async function settle(
       figures.maxOverdueMs = Math.max(figures.maxOverdueMs, due.oldestOverdueMs);
       const now = Date.now();
       const next = states.sort().join('|');
-      if (next !== signature || resubmit.length > 0 || system.inFlight > 0) {
+      if (next !== signature || resubmit.length > 0 || system.inFlight > 0 || scheduled) {
         signature = next;
         changedAt = now;
       }

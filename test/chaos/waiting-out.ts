@@ -4,9 +4,9 @@ import type { Emulator } from '../../local/emulator/index.ts';
 import type { UpstreamLedger } from './upstream-ledger.ts';
 
 /** The upstream's job life when the job names none (docs/operations.md); the sweeper's patience follows it. */
-const DEFAULT_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_TTL_MS = 24 * 3_600_000;
 /** A job life shorter than this ends inside a run: the run waits for it and checks how it settled. */
-const LIFE_WITHIN_RUN_MS = 3_600_000;
+export const LIFE_WITHIN_RUN_MS = 3_600_000;
 
 /**
  * A job left SUBMITTING with `submitAmbiguous` (its /run cut in flight, e.g. by the "upstream unreachable"
