@@ -1,5 +1,6 @@
 // Item 7 on paper: AWS cost per million jobs and the limits that bind first, from the measured per-job counts.
 import { DUE_SHARDS, LIST_SHARDS } from '../functions/adapters/table-definition.ts';
+import { SWEEPER_STATUS_LIMITS } from '../lib/constructs/archiver-functions.ts';
 import type { LifecycleResult, PathCounts } from './lifecycle.ts';
 import type { BenchContext } from './support/context.ts';
 import { requestTotal } from './support/counting.ts';
@@ -43,7 +44,8 @@ const FLEET_ENDPOINTS = 10;
 export const LIMITS = {
   upstreamRunPerS: 100,
   upstreamStatusPerS: 200,
-  clientStatusPerS: 160,
+  /** The sweeper fleet's own /status rate per endpoint, shared out among its groups. */
+  clientStatusPerS: SWEEPER_STATUS_LIMITS.ratePer10s / 10,
   dynamoPartitionWcuPerS: 1000,
   dueShards: DUE_SHARDS,
   s3PutPerPrefixPerS: 3500,
@@ -75,7 +77,7 @@ const sequentialSeconds = (dynamo: number, puts: number, upstream: number) =>
 
 /**
  * What one job uses. The submit runs alone in its invocation; a webhook capture in its own; sweeper looks
- * share one invocation 32 at a time under the 160/s limiter, so a look bills 1/rate seconds.
+ * share one invocation 32 at a time under the sweeper's /status limiter, so a look bills 1/rate seconds.
  */
 function usageOf(total: PathCounts, submit: PathCounts, captureBy: 'webhook' | 'sweeper'): Usage {
   const captureDynamo = dynamoRequests(total) - dynamoRequests(submit);
@@ -177,19 +179,19 @@ export function scaleModelFigures(ctx: BenchContext, result: LifecycleResult): F
       key: 'upstreamRun',
       label: 'upstream /run (1000 per 10 s)',
       maxJobsPerS: LIMITS.upstreamRunPerS / Math.max(1, ok.runCallsPerJob),
-      note: 'per endpoint; the client-side 800/10 s limiter is per container, not global',
+      note: 'per endpoint; queued jobs are paced fleet-wide at 970/10 s, direct submits by an 800/10 s limiter per container',
     },
     {
       key: 'statusLost',
       label: 'sweeper status, webhooks lost, 5–90 s jobs',
       maxJobsPerS: LIMITS.clientStatusPerS / Math.max(0.01, lost.statusCallsPerJob),
-      note: 'one sweeper (reserved concurrency 1) at 1600/10 s',
+      note: `the sweeper fleet at ${SWEEPER_STATUS_LIMITS.ratePer10s}/10 s per endpoint, whatever its groups; ${lost.statusCallsPerJob} /status per job`,
     },
     {
       key: 'statusLostLong',
       label: 'sweeper status, webhooks lost, 2.5–8 min jobs',
       maxJobsPerS: LIMITS.clientStatusPerS / Math.max(0.01, longLost.statusCallsPerJob),
-      note: 'long jobs need a look every 5 min while they run',
+      note: `a look that finds a job running schedules the next from the retention it guarantees; ${longLost.statusCallsPerJob} /status per job`,
     },
     {
       key: 'byDay',
