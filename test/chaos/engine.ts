@@ -147,8 +147,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       return lines;
     };
+    // The late runsync jobs (the plan's tail) wait for the scenario's steps to be over (workload.ts).
+    let stepsOver: () => void = () => undefined;
+    const scenarioOver = new Promise<void>((resolve) => {
+      stepsOver = resolve;
+    });
     const worker = async () => {
       for (let spec = plan[next++]; spec; spec = plan[next++]) {
+        if (spec.afterFaults) await scenarioOver;
         const records =
           spec.via === 'track'
             ? [await client.track(spec, emulator, ENDPOINT_ID)]
@@ -172,9 +178,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
     };
-    const progress = () => next / plan.length;
+    const beforeFaultsEnd = plan.filter((s) => !s.afterFaults).length;
+    const progress = () => Math.min(1, next / beforeFaultsEnd);
     const workers = Promise.all(Array.from({ length: options.concurrency }, worker));
-    const scenario = runScenario(ctx, progress, facts);
+    const scenario = runScenario(ctx, progress, facts).finally(stepsOver);
     const forging = forgeContinuously(forger, forgeable, ledger, emulator, options.seed, workers);
     await Promise.all([workers, scenario, forging]);
     await Promise.all([...cancels, ...ctx.pending]);
@@ -206,6 +213,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           ...(facts.killedPass?.claimedIds ?? []),
           ...(facts.killedSubmitter?.jobIds ?? []),
         ]),
+        sweeps: system.sweeps,
         from: runFrom,
         to: new Date(Date.now() + 3_600_000).toISOString(),
       });

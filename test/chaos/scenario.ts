@@ -302,7 +302,7 @@ export async function runScenario(
     while (progress() < step.at) await sleep(50);
     const started = Date.now();
     await step.run(ctx, facts);
-    const line = `${step.name} at ${Math.round(step.at * 100)}% (${Date.now() - started} ms)`;
+    const line = `${step.name} at ${Math.round(step.at * 100)}% (${Date.now() - started} ms from ${new Date(started).toISOString()})`;
     facts.timeline.push(line);
     ctx.log(line);
   }

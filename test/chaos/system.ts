@@ -22,6 +22,13 @@ import { type AwsSchedule, startAwsSchedule } from './aws-schedule.ts';
 import type { QueueFaults } from './queue-faults.ts';
 import { KillSwitch, type StorageFaults } from './storage-faults.ts';
 
+/** One sweeper invocation's run, in epoch ms. */
+export interface SweepWindow {
+  startedAt: number;
+  endedAt: number;
+  leaseHeld: boolean;
+  passes: number;
+}
 export interface ChaosSystemOptions {
   dataDir: string;
   /** The upstream endpoint's base URL as the archiver calls it (through the outage proxy). */
@@ -82,6 +89,8 @@ export class ChaosSystem {
   handlerErrors = 0;
   /** Every finished sweeper invocation: its passes, the longest, and how late its oldest due job was. */
   readonly invocations: Array<{ passes: number; longestPassMs: number; oldestDueAgeMs: number }> = [];
+  /** When each sweeper invocation ran (epoch ms), lease held or not: an expiry's timeline shows the gaps. */
+  readonly sweeps: SweepWindow[] = [];
   restarts = 0;
   /** Poller rounds that failed (a receive or delete the storage faults broke, a handler that threw). */
   pollerErrors = 0;
@@ -275,7 +284,14 @@ export class ChaosSystem {
     life.sweeper = startAwsSchedule({
       intervalMs: this.options.sweepIntervalMs,
       handler: async (event, context) => {
+        const startedAt = Date.now();
         const summary = await sweeperHandler(event, context);
+        this.sweeps.push({
+          startedAt,
+          endedAt: Date.now(),
+          leaseHeld: summary.leaseHeld,
+          passes: summary.passes,
+        });
         if (summary.leaseHeld) this.invocations.push(summary);
         return summary;
       },

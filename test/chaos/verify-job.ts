@@ -5,7 +5,7 @@ import type { Emulator, JobSnapshot } from '../../local/emulator/index.ts';
 import { folderOf, objectKeysUnder, parseResult, readObject } from './archive-reader.ts';
 import type { RequestRecord } from './client.ts';
 import { bump, CERTAIN_REFUSALS, type Outcome, QUEUE_REFUSAL } from './outcome.ts';
-import type { CleanView } from './system.ts';
+import type { CleanView, SweepWindow } from './system.ts';
 import type { UpstreamLedger } from './upstream-ledger.ts';
 import { waitsOutItsLife } from './waiting-out.ts';
 import { isQueued } from './workload.ts';
@@ -18,6 +18,7 @@ export interface JobChecks {
   ledger: UpstreamLedger;
   records: ReadonlyMap<string, RequestRecord>;
   crashedIds: ReadonlySet<string>;
+  sweeps: readonly SweepWindow[];
   /** Final snapshots of the run's upstream jobs, by upstream id. */
   snapshots: ReadonlyMap<string, JobSnapshot | undefined>;
   /** Upstream job ids by the archiver job their callback URL names. */
@@ -31,6 +32,36 @@ export interface JobChecks {
 /** The audit trail in one line: `created>input.archived>submitted>webhook.received:webhook>archived:webhook`. */
 export const trail = (events: readonly AuditEvent[]) =>
   events.map((e) => (e.source && e.source !== 'api' ? `${e.type}:${e.source}` : e.type)).join('>');
+
+/**
+ * When each thing happened, in seconds from the job's creation: its events (with their codes) and its upstream
+ * job's start, finish and removal. Whether the retention ran out inside a fault, or the sweeper let it pass.
+ */
+function expiryTimeline(
+  job: Job,
+  events: readonly AuditEvent[],
+  upstreamIds: string[],
+  ctx: JobChecks,
+): string {
+  const origin = Date.parse(job.createdAt);
+  const at = (ms: number | undefined) => (ms === undefined ? '?' : `+${((ms - origin) / 1000).toFixed(2)}s`);
+  const own = events.map((e) => {
+    const code = e.detail?.code ?? e.detail?.upstreamStatus;
+    return `${e.type}${code ? `(${String(code)})` : ''}@${at(Date.parse(e.at))}`;
+  });
+  const upstream = upstreamIds.map((u) => {
+    const snap = ctx.snapshots.get(u);
+    return `${u} started@${at(snap?.startedAt)} finished@${at(snap?.finishedAt)} kept until@${at(snap?.expiresAt)}`;
+  });
+  const until = Math.max(origin, ...events.map((e) => Date.parse(e.at)));
+  const sweeps = ctx.sweeps
+    .filter((w) => w.endedAt >= origin && w.startedAt <= until)
+    .map(
+      (w) =>
+        `${at(w.startedAt)}..${at(w.endedAt)}${w.leaseHeld ? ` ${w.passes} passes` : ' lease held elsewhere'}`,
+    );
+  return `created ${job.createdAt}: ${[...own, ...upstream].join(', ')}; sweeper invocations ${sweeps.join(', ') || 'none'}`;
+}
 
 /** A settled job, its audit trail and its job events, as its role in the run says they must be. */
 export async function checkJob(ctx: JobChecks, job: Job, events: AuditEvent[]): Promise<void> {
@@ -105,7 +136,10 @@ export async function checkJob(ctx: JobChecks, job: Job, events: AuditEvent[]): 
   }
   if (job.state === 'EXPIRED') {
     outcome.expired++;
-    if (role !== 'held') fail(`${id} (${role}): EXPIRED without having been held past retention`);
+    if (role !== 'held')
+      fail(
+        `${id} (${role}): EXPIRED without having been held past retention; ${expiryTimeline(job, events, mine, ctx)}`,
+      );
     if (count('expired') !== 1) fail(`${id}: ${count('expired')} expired events`);
     if ((publishedCount.get(`Job Expired#${job.jobId}`) ?? 0) < 1)
       fail(`${id}: no Job Expired event published`);

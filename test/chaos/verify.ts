@@ -7,7 +7,7 @@ import type { Emulator, JobSnapshot } from '../../local/emulator/index.ts';
 import type { RequestRecord } from './client.ts';
 import type { Forgery } from './forgery.ts';
 import { CERTAIN_REFUSALS, emptyOutcome, type Outcome, QUEUE_REFUSAL } from './outcome.ts';
-import type { CleanView } from './system.ts';
+import type { CleanView, SweepWindow } from './system.ts';
 import { callbackJobId, type UpstreamLedger } from './upstream-ledger.ts';
 import { checkJob, type JobChecks, trail } from './verify-job.ts';
 import { waitsOutItsLife } from './waiting-out.ts';
@@ -27,6 +27,8 @@ export interface VerifyInput {
   forgeries: readonly Forgery[];
   /** Jobs a killed process was settling: their job event may be sent twice (at least once, by design). */
   crashedIds: ReadonlySet<string>;
+  /** When each sweeper invocation ran. */
+  sweeps: readonly SweepWindow[];
   /** Creation-time bounds of the run's jobs (ISO). */
   from: string;
   to: string;
@@ -117,6 +119,7 @@ export async function verifyRun(input: VerifyInput): Promise<Verification> {
     ledger,
     records,
     crashedIds: input.crashedIds,
+    sweeps: input.sweeps,
     snapshots,
     upstreamByCallback,
     publishedCount,

@@ -64,6 +64,8 @@ export interface JobSpec {
    */
   duplicates: number;
   expect: Expectation;
+  /** Sent only once the scenario's steps are over (engine.ts): the late runsync jobs. */
+  afterFaults?: boolean;
 }
 
 const DELEGATE_WEIGHTS: Readonly<Record<Exclude<Delegate, 'large'>, number>> = {
@@ -191,16 +193,18 @@ export function planWorkload(jobs: number, seed: number): JobSpec[] {
   }
   specs.push(...units.flat());
   // Runsync jobs that outlive the runsync wait with their webhook lost: only the sweeper can capture them,
-  // inside the runsync retention (AWS timings scaled, options.ts), so none may expire. They come last, after
-  // the steps that stop the sweeper or the upstream on purpose (longer than a runsync window: the promise
-  // excludes a sweeper stopped that long), among the rest of the faults and the last 429 burst.
+  // inside the runsync retention (AWS timings scaled, options.ts), so none may expire. They are sent after
+  // the scenario's steps (engine.ts), under the standing faults only: the steps stop the sweeper, the
+  // upstream or its status allowance longer than a runsync window on purpose. A 429 burst keeps the
+  // emulator's 10 s status window full (real time, not scaled) and an outage lasts 5 s: back to back they
+  // outlast the scaled 12 s retention, which no sweeper could outrun (the promise excludes that).
   for (let n = 0; n < synced * 2; n++) {
     const k = key('sync-late', n);
     const input = chaosInput(k, 'echo', {
       durationMs: dice.int(SYNC_LATE_MS.min, SYNC_LATE_MS.max),
       _emulator: { webhook: { drop: true } },
     });
-    specs.push(specFor(k, 'sync', input, { sync: true }));
+    specs.push(specFor(k, 'sync', input, { sync: true, afterFaults: true }));
   }
   return specs;
 }
