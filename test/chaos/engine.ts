@@ -147,14 +147,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       return lines;
     };
-    // The late runsync jobs (the plan's tail) wait for the scenario's steps to be over (workload.ts).
-    let stepsOver: () => void = () => undefined;
-    const scenarioOver = new Promise<void>((resolve) => {
-      stepsOver = resolve;
-    });
+    // The steps follow the plan up to the late runsync jobs (its tail), which wait for them (workload.ts).
+    const beforeFaultsEnd = plan.filter((s) => !s.afterFaults).length;
+    const progress = () => Math.min(1, next / beforeFaultsEnd);
+    const scenario = runScenario(ctx, progress, facts);
     const worker = async () => {
       for (let spec = plan[next++]; spec; spec = plan[next++]) {
-        if (spec.afterFaults) await scenarioOver;
+        if (spec.afterFaults) await scenario;
         const records =
           spec.via === 'track'
             ? [await client.track(spec, emulator, ENDPOINT_ID)]
@@ -178,10 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
     };
-    const beforeFaultsEnd = plan.filter((s) => !s.afterFaults).length;
-    const progress = () => Math.min(1, next / beforeFaultsEnd);
     const workers = Promise.all(Array.from({ length: options.concurrency }, worker));
-    const scenario = runScenario(ctx, progress, facts).finally(stepsOver);
     const forging = forgeContinuously(forger, forgeable, ledger, emulator, options.seed, workers);
     await Promise.all([workers, scenario, forging]);
     await Promise.all([...cancels, ...ctx.pending]);
@@ -213,7 +209,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           ...(facts.killedPass?.claimedIds ?? []),
           ...(facts.killedSubmitter?.jobIds ?? []),
         ]),
-        sweeps: system.sweeps,
+        sweeps: system.invocations,
         from: runFrom,
         to: new Date(Date.now() + 3_600_000).toISOString(),
       });
@@ -223,6 +219,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     phaseMs.verify = Math.round(performance.now() - verifyStarted);
 
+    // An invocation that found the lease held elsewhere swept nothing: the figures are the others'.
+    const sweeping = system.invocations.filter((i) => i.leaseHeld);
     const byRole: Record<string, number> = {};
     const byVia: Record<string, number> = {};
     const answers: Record<string, number> = {};
@@ -252,10 +250,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         deadLetters,
       },
       sweeper: {
-        invocations: system.invocations.length,
-        passes: system.invocations.reduce((n, i) => n + i.passes, 0),
-        longestPassMs: Math.max(0, ...system.invocations.map((i) => i.longestPassMs)),
-        oldestDueAgeMs: Math.max(0, ...system.invocations.map((i) => i.oldestDueAgeMs)),
+        invocations: sweeping.length,
+        passes: sweeping.reduce((n, i) => n + i.passes, 0),
+        longestPassMs: Math.max(0, ...sweeping.map((i) => i.longestPassMs)),
+        oldestDueAgeMs: Math.max(0, ...sweeping.map((i) => i.oldestDueAgeMs)),
       },
       settle: settled,
       cpuHogs: options.cpuHogs,

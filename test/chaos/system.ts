@@ -22,12 +22,14 @@ import { type AwsSchedule, startAwsSchedule } from './aws-schedule.ts';
 import type { QueueFaults } from './queue-faults.ts';
 import { KillSwitch, type StorageFaults } from './storage-faults.ts';
 
-/** One sweeper invocation's run, in epoch ms. */
+/** One finished sweeper invocation: its summary, and when it ran (epoch ms). */
 export interface SweepWindow {
   startedAt: number;
   endedAt: number;
   leaseHeld: boolean;
   passes: number;
+  longestPassMs: number;
+  oldestDueAgeMs: number;
 }
 export interface ChaosSystemOptions {
   dataDir: string;
@@ -87,10 +89,8 @@ export class ChaosSystem {
   readonly runtimes: BuiltRuntime[] = [];
   /** Handler failures the gateway answered with a 5xx. */
   handlerErrors = 0;
-  /** Every finished sweeper invocation: its passes, the longest, and how late its oldest due job was. */
-  readonly invocations: Array<{ passes: number; longestPassMs: number; oldestDueAgeMs: number }> = [];
-  /** When each sweeper invocation ran (epoch ms), lease held or not: an expiry's timeline shows the gaps. */
-  readonly sweeps: SweepWindow[] = [];
+  /** Every finished sweeper invocation, lease held or not: the report's figures and an expiry's timeline. */
+  readonly invocations: SweepWindow[] = [];
   restarts = 0;
   /** Poller rounds that failed (a receive or delete the storage faults broke, a handler that threw). */
   pollerErrors = 0;
@@ -286,13 +286,7 @@ export class ChaosSystem {
       handler: async (event, context) => {
         const startedAt = Date.now();
         const summary = await sweeperHandler(event, context);
-        this.sweeps.push({
-          startedAt,
-          endedAt: Date.now(),
-          leaseHeld: summary.leaseHeld,
-          passes: summary.passes,
-        });
-        if (summary.leaseHeld) this.invocations.push(summary);
+        this.invocations.push({ ...summary, startedAt, endedAt: Date.now() });
         return summary;
       },
       timeoutMs: 60_000,
