@@ -10,7 +10,7 @@ import { bigOutput } from './big-output.ts';
 import { captureThroughput } from './capture-throughput.ts';
 import { coldStart } from './cold-start.ts';
 import { lifecycle, lifecycleSinglePass } from './lifecycle.ts';
-import { queueDrain } from './queue-drain.ts';
+import { queueDrain, queueDrainPaced } from './queue-drain.ts';
 import type { BenchContext, Benchmark } from './support/context.ts';
 import type { Figure } from './support/figures.ts';
 import { machineInfo, type Results, renderTable, writeResults } from './support/report.ts';
@@ -43,6 +43,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   bigOutput,
   webhookVerification,
   queueDrain,
+  queueDrainPaced,
 ];
 
 async function main(): Promise<void> {

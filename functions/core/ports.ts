@@ -219,6 +219,7 @@ export type MetricName =
   | 'StatusPolls'
   | 'StatusPollErrors'
   | 'UpstreamRateLimited'
+  | 'QueueStartsMissed'
   | 'ArchivedBytes'
   | 'OldestDueAgeMs'
   | 'EventPublishFailures'
