@@ -138,7 +138,8 @@ export async function settle(
       if (now - lastReport > 10_000) {
         log(
           `${open.length} jobs not final yet${open.length <= 5 ? ` (${open.join(', ')})` : ''}; ` +
-            `${due.count} due, the oldest ${(due.oldestOverdueMs / 1000).toFixed(1)} s overdue`,
+            `${due.count} due, the oldest ${(due.oldestOverdueMs / 1000).toFixed(1)} s overdue` +
+            (due.oldest ? ` (${due.oldest})` : ''),
         );
         lastReport = now;
       }

@@ -10,6 +10,7 @@ import {
 } from '../../functions/adapters/aws-clients.ts';
 import { DynamoJobRepository } from '../../functions/adapters/dynamo-job-repository.ts';
 import { createQueueParts, setQueueParts } from '../../functions/composition/queue-parts.ts';
+import type { DueJob } from '../../functions/core/ports.ts';
 import type { QueueDeps } from '../../functions/core/queue-ports.ts';
 import { type BuiltRuntime, createRuntime, setRuntime } from '../../functions/runtime.ts';
 import { handler as submitterHandler } from '../../functions/submitter/handler.ts';
@@ -323,7 +324,7 @@ export class ChaosSystem {
   }
 
   /** How many jobs are due now and how late the most overdue one is (what the sweeper has yet to look at). */
-  async dueBacklog(view: CleanView): Promise<{ count: number; oldestOverdueMs: number }> {
+  async dueBacklog(view: CleanView): Promise<DueBacklog> {
     const now = Date.now();
     const shards = Number(this.runtime.config.DUE_SHARDS);
     const pages = await Promise.all(
@@ -331,8 +332,12 @@ export class ChaosSystem {
     );
     const due = pages.flat();
     // Runsync jobs sort ahead of the backlog on purpose (schedule.ts): the lag is the others'.
-    const oldest = Math.min(now, ...due.filter((j) => !j.sync).map((j) => j.dueAt));
-    return { count: due.length, oldestOverdueMs: now - oldest };
+    const oldest = due.filter((j) => !j.sync).sort((a, b) => a.dueAt - b.dueAt)[0];
+    return {
+      count: due.length,
+      oldestOverdueMs: oldest ? now - oldest.dueAt : 0,
+      ...(oldest && { oldest: dueJobLine(oldest) }),
+    };
   }
 
   clean(): CleanView {
@@ -360,4 +365,18 @@ export class ChaosSystem {
       },
     };
   }
+}
+
+/** What the sweeper has yet to look at: how many jobs are due, and the most overdue one. */
+export interface DueBacklog {
+  count: number;
+  oldestOverdueMs: number;
+  /** The most overdue job, as one line: which of its states keeps it due is what a reader needs. */
+  oldest?: string;
+}
+
+function dueJobLine(job: DueJob): string {
+  const held = job.leaseUntil !== undefined && job.leaseUntil > Date.now() ? ' leased' : '';
+  const parts = [job.state, job.upstreamStatus, job.verification && `verification ${job.verification}`];
+  return `${job.jobId} ${parts.filter(Boolean).join(' ')}${held}`;
 }
