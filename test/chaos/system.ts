@@ -31,6 +31,8 @@ export interface SweepWindow {
   passes: number;
   longestPassMs: number;
   oldestDueAgeMs: number;
+  /** The invocation threw (its lease, if any, runs out by itself): what it threw. */
+  failed?: string;
 }
 export interface ChaosSystemOptions {
   dataDir: string;
@@ -286,9 +288,17 @@ export class ChaosSystem {
       intervalMs: this.options.sweepIntervalMs,
       handler: async (event, context) => {
         const startedAt = Date.now();
-        const summary = await sweeperHandler(event, context);
-        this.invocations.push({ ...summary, startedAt, endedAt: Date.now() });
-        return summary;
+        try {
+          const summary = await sweeperHandler(event, context);
+          this.invocations.push({ ...summary, startedAt, endedAt: Date.now() });
+          return summary;
+        } catch (err) {
+          // Kept too: a timeline with a gap where a sweep failed would read as a schedule that never fired.
+          const failed = String(err).slice(0, 120);
+          const nothing = { leaseHeld: false, passes: 0, longestPassMs: 0, oldestDueAgeMs: 0 };
+          this.invocations.push({ ...nothing, startedAt, endedAt: Date.now(), failed });
+          throw err;
+        }
       },
       timeoutMs: 60_000,
       onError: () => {

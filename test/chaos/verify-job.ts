@@ -58,7 +58,7 @@ function expiryTimeline(
     .filter((w) => w.endedAt >= origin && w.startedAt <= until)
     .map(
       (w) =>
-        `${at(w.startedAt)}..${at(w.endedAt)}${w.leaseHeld ? ` ${w.passes} passes` : ' lease held elsewhere'}`,
+        `${at(w.startedAt)}..${at(w.endedAt)} ${w.failed ? `failed: ${w.failed}` : w.leaseHeld ? `${w.passes} passes` : 'lease held elsewhere'}`,
     );
   return `created ${job.createdAt}: ${[...own, ...upstream].join(', ')}; sweeper invocations ${sweeps.join(', ') || 'none'}`;
 }
