@@ -2,9 +2,13 @@
 import { isFinalUpstreamStatus } from '../schemas/upstream.ts';
 import { audit } from './audit.ts';
 import { captureResult } from './capture.ts';
+import { captureOnceFree } from './capture-wait.ts';
 import { JobNotFoundError, JobStateConflictError, UpstreamError } from './errors.ts';
 import type { Job } from './job.ts';
 import { iso, type ServiceDeps } from './services.ts';
+
+/** How long a cancel waits for a capture already under way to settle the job it answers with. */
+const CANCEL_SETTLE_MS = 5000;
 
 /**
  * Cancels upstream, then captures the job's status right away: upstream webhooks for CANCELLED are not
@@ -21,8 +25,13 @@ export async function cancelJob(deps: ServiceDeps, jobId: string, actor?: string
   try {
     const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
     if (isFinalUpstreamStatus(fetched.status.status)) {
-      return (await captureResult(deps, job, { status: fetched.status, raw: fetched.raw, source: 'cancel' }))
-        .job;
+      const observation = { status: fetched.status, raw: fetched.raw, source: 'cancel' as const };
+      const outcome = await captureResult(deps, job, observation);
+      if (outcome.kind !== 'in-progress') return outcome.job;
+      // The CANCELLED webhook got there first and is archiving the same status: answer with what it settles,
+      // not the job as it was before (a client would read PENDING for a job already cancelled).
+      const until = deps.clock.now() + CANCEL_SETTLE_MS;
+      return (await captureOnceFree(deps, jobId, observation, until)) ?? outcome.job;
     }
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;

@@ -6,12 +6,12 @@ import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
 import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
-import { captureResult, type Observation, publishQuietly } from './capture.ts';
+import { captureResult, publishQuietly } from './capture.ts';
+import { captureOnceFree } from './capture-wait.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, ignoreConflict, UpstreamError, UpstreamRateLimitedError } from './errors.ts';
 import { claimRequestKey, scopedIdempotencyKey } from './idempotency.ts';
 import type { Job } from './job.ts';
-import { isTerminal, takesLateResult } from './job-state.ts';
 import { persistently } from './persist.ts';
 import { firstLookAt, syncLookAt } from './schedule.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -338,34 +338,6 @@ async function runSync(deps: ServiceDeps, job: Job, body: RunRequest): Promise<J
   // job is settled, taken again once that lease is given back or runs out, within the request's time.
   const until = askedAt + deps.config.RUNSYNC_WAIT_MS + SYNC_SETTLE_MS;
   return (await captureOnceFree(deps, job.jobId, observation, until)) ?? outcome.job;
-}
-
-/** Waits for the capture holding a job to settle it, and captures `observation` itself if that lease frees. */
-async function captureOnceFree(
-  deps: ServiceDeps,
-  jobId: string,
-  observation: Observation,
-  until: number,
-): Promise<Job | undefined> {
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, RECORD_WAIT_STEP_MS));
-    try {
-      const current = await deps.jobs.get(jobId);
-      if (!current) return undefined;
-      const nowMs = deps.clock.now();
-      // Settled for good; an expired job still takes this result (job-state.ts), once no capture holds it.
-      if (isTerminal(current.state) && !takesLateResult(current.state)) return current;
-      if (current.leaseOwner === undefined || (current.leaseUntil ?? 0) < nowMs) {
-        const outcome = await captureResult(deps, current, observation);
-        if (outcome.kind !== 'in-progress') return outcome.job;
-      }
-    } catch (err) {
-      // A store fault: the result is still in hand, so try again while there is time; the job as last
-      // recorded (PENDING, its upstream id known) is the answer after that.
-      deps.logger.warn('runsync capture retry failed', { jobId, error: String(err) });
-    }
-    if (deps.clock.now() >= until) return undefined;
-  }
 }
 
 async function markSubmitted(

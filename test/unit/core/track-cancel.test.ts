@@ -66,6 +66,29 @@ describe('cancelJob', () => {
     expect(deps.jobs.eventTypes(job.jobId)).toEqual(['cancel.requested', 'archived']);
   });
 
+  it('answers with the job as the CANCELLED webhook settles it when that capture holds the job', async () => {
+    const job = pendingJob();
+    await deps.jobs.create(job);
+    deps.upstream.statuses.set(job.upstreamId ?? '', { id: job.upstreamId ?? '', status: 'IN_PROGRESS' });
+    // The webhook /cancel set off is archiving the job already: its capture holds the lease.
+    await deps.jobs.arrange(job.jobId, { leaseOwner: 'webhook', leaseUntil: deps.clock.now() + 30_000 });
+    setTimeout(() => {
+      void deps.jobs.arrange(job.jobId, {
+        state: 'ARCHIVED',
+        upstreamStatus: 'CANCELLED',
+        captureSource: 'webhook',
+        leaseOwner: null,
+        leaseUntil: null,
+      });
+    }, 150);
+    const cancelled = await cancelJob(deps, job.jobId);
+    expect(cancelled).toMatchObject({
+      state: 'ARCHIVED',
+      upstreamStatus: 'CANCELLED',
+      captureSource: 'webhook',
+    });
+  });
+
   it('refuses to cancel an archived job or an unknown one', async () => {
     const job = pendingJob({ state: 'ARCHIVED' });
     await deps.jobs.create(job);
