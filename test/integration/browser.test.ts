@@ -10,6 +10,7 @@ import { type Browser, chromium, type Page, type Request } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { allowBrowserReads, createWebServer } from '../../local/web-server.ts';
+import { WAIT_CAP_MS } from '../support/wait.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -40,7 +41,7 @@ async function submit(url: string, body: unknown): Promise<string> {
   return job.jobId;
 }
 
-async function waitArchived(url: string, jobId: string, timeoutMs = 15_000): Promise<SubmittedJob> {
+async function waitArchived(url: string, jobId: string, timeoutMs = WAIT_CAP_MS): Promise<SubmittedJob> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${url}/jobs/${jobId}`);

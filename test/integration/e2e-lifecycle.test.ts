@@ -22,6 +22,7 @@ import {
   tempDataDir,
   warmUp,
 } from '../support/e2e-stack.ts';
+import { WAIT_CAP_MS } from '../support/wait.ts';
 
 const targets = await dynamoTargets();
 
@@ -33,7 +34,7 @@ function upstreamIdOf(job: PublicJob): string {
 }
 
 /** Waits (bounded) until `done()` holds. */
-async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(done: () => boolean, what: string, timeoutMs = WAIT_CAP_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

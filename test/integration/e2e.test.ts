@@ -27,6 +27,7 @@ import {
   startE2eStack,
   warmUp,
 } from '../support/e2e-stack.ts';
+import { WAIT_CAP_MS } from '../support/wait.ts';
 
 const targets = await dynamoTargets();
 
@@ -635,12 +636,7 @@ describe.each(targets)('end to end on $server', (target) => {
   });
 });
 
-/**
- * Waits until `done()` holds. The bound only keeps a broken run from hanging, well inside the test's own
- * timeout: how long a busy machine takes is not what these tests judge.
- */
-const WAIT_CAP_MS = 60_000;
-
+/** Waits until `done()` holds (bounded by WAIT_CAP_MS: a cap against a hang, not a judgement of speed). */
 async function until(done: () => boolean, what: string, timeoutMs = WAIT_CAP_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {

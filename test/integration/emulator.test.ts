@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
+import { WAIT_CAP_MS } from '../support/wait.ts';
 
 const KEY = 'test-key';
 const PNG_SIGNATURE = '89504e470d0a1a0a';
@@ -62,7 +63,7 @@ async function submit(base: string, body: Json): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = WAIT_CAP_MS): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -107,7 +108,7 @@ async function startReceiver(
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
-    waitFor: (count: number, timeoutMs = 5000) =>
+    waitFor: (count: number, timeoutMs = WAIT_CAP_MS) =>
       eventually(async () => (received.length >= count ? received : undefined), timeoutMs),
   };
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhookToken } from '../../functions/core/webhook-token.ts';
 import type { JobHandler } from '../../local/emulator/index.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { WAIT_CAP_MS } from '../support/wait.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON answers loosely and asserts on them
 type Json = any;
@@ -83,7 +84,7 @@ describe('hostile traffic against the local stack', () => {
     call('POST', `/webhooks/${jobId}/${token}`, typeof body === 'string' ? body : JSON.stringify(body));
 
   async function untilArchived(jobId: string): Promise<Json> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + WAIT_CAP_MS;
     for (;;) {
       const seen = await view(jobId);
       if (seen?.job?.state === 'ARCHIVED') return seen;

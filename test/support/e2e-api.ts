@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../../functions/core/job.ts';
 import type { JobState } from '../../functions/core/job-state.ts';
 import type { JobView, PublicJob } from '../../functions/core/results.ts';
+import { WAIT_CAP_MS } from './wait.ts';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -121,7 +122,7 @@ export class ArchiverApi {
   async waitForState(
     jobId: string,
     states: readonly JobState[] = TERMINAL,
-    timeoutMs = 20_000,
+    timeoutMs = WAIT_CAP_MS,
   ): Promise<JobView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -9,6 +9,7 @@ import type { Emulator, EmulatorOptions } from '../../local/emulator/index.ts';
 import { LOCAL_BUCKET, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 import { checkJava, JAVA_INSTALL_HINT } from '../../local/stores/index.ts';
 import { ArchiverApi } from './e2e-api.ts';
+import { WAIT_CAP_MS } from './wait.ts';
 
 export type DynamoServer = 'dynalite' | 'dynamodb-local';
 
@@ -139,7 +140,7 @@ export async function awaitPublished(
   stack: LocalStack,
   jobId: string,
   type: LocalEventPublisher['published'][number]['type'],
-  timeoutMs = 5000,
+  timeoutMs = WAIT_CAP_MS,
 ): Promise<LocalEventPublisher['published']> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
