@@ -23,7 +23,7 @@ import { Dice, sleep } from './rng.ts';
 import { ENDPOINT_ID, runScenario, type ScenarioContext, type ScenarioFacts } from './scenario.ts';
 import { type SettleFigures, settle } from './settle.ts';
 import { type StorageFaultCounters, StorageFaults, type StorageService } from './storage-faults.ts';
-import { ChaosSystem } from './system.ts';
+import { ChaosSystem, type SweepWindow } from './system.ts';
 import { CHAOS_HANDLER, UpstreamLedger } from './upstream-ledger.ts';
 import { startUpstreamProxy } from './upstream-proxy.ts';
 import { type Outcome, verifyRun } from './verify.ts';
@@ -53,7 +53,14 @@ export interface ChaosReport {
   /** The submit queue's consumers: the faults they met, failed poller rounds, messages left dead-lettered. */
   queue: { faults: QueueFaultCounters; injected: number; pollerErrors: number; deadLetters: number };
   /** The regular sweeper's passes: how many, the longest, and the worst lag (SweeperBehind's metric). */
-  sweeper: { invocations: number; passes: number; longestPassMs: number; oldestDueAgeMs: number };
+  sweeper: {
+    invocations: number;
+    passes: number;
+    longestPassMs: number;
+    oldestDueAgeMs: number;
+    /** When the invocation that met the oldest due job started, in ms from the run's start (the step lines' +s). */
+    oldestDueSeenAtMs: number;
+  };
   /** How settling ended and how far behind the sweeper fell meanwhile. */
   settle: SettleFigures;
   /** Busy processes that competed for the cores (the slowed run). */
@@ -65,6 +72,7 @@ export interface ChaosReport {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
+  const startedAtMs = Date.now();
   const log = options.log;
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
@@ -253,7 +261,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         invocations: sweeping.length,
         passes: sweeping.reduce((n, i) => n + i.passes, 0),
         longestPassMs: Math.max(0, ...sweeping.map((i) => i.longestPassMs)),
-        oldestDueAgeMs: Math.max(0, ...sweeping.map((i) => i.oldestDueAgeMs)),
+        ...oldestDue(sweeping, startedAtMs),
       },
       settle: settled,
       cpuHogs: options.cpuHogs,
@@ -285,4 +293,19 @@ async function deadLettered(view: ReturnType<ChaosSystem['clean']>): Promise<num
     }),
   );
   return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/** How late the oldest due job any invocation met was, and when: a fault step's doing, or settling's. */
+function oldestDue(
+  invocations: readonly SweepWindow[],
+  runStartedAtMs: number,
+): { oldestDueAgeMs: number; oldestDueSeenAtMs: number } {
+  const worst = invocations.reduce<SweepWindow | undefined>(
+    (w, i) => (w === undefined || i.oldestDueAgeMs > w.oldestDueAgeMs ? i : w),
+    undefined,
+  );
+  return {
+    oldestDueAgeMs: worst?.oldestDueAgeMs ?? 0,
+    oldestDueSeenAtMs: worst ? worst.startedAt - runStartedAtMs : 0,
+  };
 }

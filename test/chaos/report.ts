@@ -62,7 +62,7 @@ export function formatReport(r: ChaosReport): string {
       `archiver restarted ${r.restarts}× (down ${s(r.scenario.restartDowntimeMs)}); handler failures answered 5xx ${n(r.handlerErrors)}`,
     `  forged webhooks ${n(forgedSent)} (${list(r.forged.sent)})`,
     `  sweeper         ${n(r.sweeper.invocations)} invocations, ${n(r.sweeper.passes)} passes, longest ${s(r.sweeper.longestPassMs)}, ` +
-      `oldest due job ${s(r.sweeper.oldestDueAgeMs)} late`,
+      `oldest due job ${s(r.sweeper.oldestDueAgeMs)} late (met by an invocation at +${s(r.sweeper.oldestDueSeenAtMs)})`,
     '',
     'outcome',
     `  jobs in table   ${n(o.jobsInTable)} (${list(o.byState)}); upstream GPU jobs ${n(o.upstreamJobs)}`,
