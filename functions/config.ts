@@ -141,12 +141,6 @@ export const envSchema = z
     QUEUE_RUN_CONCURRENCY: z._default(count(1), 20),
     /** How far ahead a submitter takes /run start times; messages beyond it are put back, delayed. */
     QUEUE_HORIZON_MS: ms(2000, 100),
-    /**
-     * How late past its start time a /run may still go; a later one takes a fresh start time. With /runs
-     * inside [start, start + allowance], a 10 s window holds at most (10 s + allowance) × the rate: 250 ms
-     * keeps 970 per 10 s at 995 of the 1000 (core/submitter.ts).
-     */
-    QUEUE_START_ALLOWANCE_MS: ms(250, 0),
     /** A QUEUED job still queued this long after its estimated start is due to the sweeper (a lost message). */
     QUEUE_RECOVERY_MARGIN_MS: ms(300_000, 1000),
     /**

@@ -219,7 +219,6 @@ export type MetricName =
   | 'StatusPolls'
   | 'StatusPollErrors'
   | 'UpstreamRateLimited'
-  | 'QueueStartsMissed'
   | 'ArchivedBytes'
   | 'OldestDueAgeMs'
   | 'EventPublishFailures'

@@ -105,40 +105,18 @@ async function sendIfUnsent(deps: ServiceDeps, job: Job, request: SubmitRequest)
   return sendJob(deps, job, request, { resumed: true });
 }
 
-/** A queued job's start time at its endpoint (core/submitter.ts): reached before the run claim, met at /run. */
-export interface StartTime {
-  /** Waits until shortly before the start time: by about as long as the run claim takes. */
-  reach(): Promise<void>;
-  /** After the run claim: waits out what is left of the start time; false once it is past its allowance. */
-  arrive(): Promise<boolean>;
-}
-
-/** The start time was missed before /run: the run claim is given back, for a fresh start time. */
-export class StartMissedError extends Error {
-  constructor(
-    readonly jobId: string,
-    /** The input as archived by this attempt: the next one does not write it again. */
-    readonly archived: ArchivedInput,
-  ) {
-    super(`start time missed before /run: ${jobId}`);
-    this.name = 'StartMissedError';
-  }
-}
-
 /**
  * The submitter's send of a claimed QUEUED job (core/submitter.ts): once per job whatever the redeliveries,
  * by the same run claim. A 429 is not recorded as a rejection: it is thrown for the submitter to re-queue.
- * A start time missed is thrown too (StartMissedError), with the job unclaimed again.
  */
 export async function sendQueued(
   deps: ServiceDeps,
   job: Job,
   request: SubmitRequest,
-  start: StartTime,
-  archived?: ArchivedInput,
+  beforeRun: () => Promise<void>,
 ): Promise<Job> {
   if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
-  return sendJob(deps, job, request, { queued: true, start, ...(archived && { archived }) });
+  return sendJob(deps, job, request, { queued: true, beforeRun });
 }
 
 /**
@@ -186,7 +164,7 @@ const apiSender = (job: Job): Sender => ({ source: 'api', actor: job.submittedBy
 const RUN_CLAIM_ATTEMPTS = 2;
 
 /** Where a job's input is archived, and its size. */
-export interface ArchivedInput {
+interface ArchivedInput {
   key: string;
   bytes: number;
 }
@@ -202,13 +180,13 @@ async function sendJob(
   {
     resumed = false,
     queued = false,
-    start,
+    beforeRun,
     by = apiSender(created),
     archived,
   }: {
     resumed?: boolean;
     queued?: boolean;
-    start?: StartTime;
+    beforeRun?: () => Promise<void>;
     by?: Sender;
     archived?: ArchivedInput;
   } = {},
@@ -231,8 +209,8 @@ async function sendJob(
   };
   // The submitter's start time, waited for before the run claim: a submitter that stops while it waits leaves
   // the job unclaimed, so its message's redelivery (or queue recovery) sends it, instead of a claimed job that
-  // looks like a /run whose answer was lost. Only the run claim then stands between the start time and /run.
-  await start?.reach();
+  // looks like a /run whose answer was lost. Only two writes then stand between the slot and /run.
+  await beforeRun?.();
   let job: Job | undefined;
   // One token for every attempt: a claim that landed with its answer lost is still known as this request's.
   const runClaim = randomUUID();
@@ -268,20 +246,8 @@ async function sendJob(
     await releaseRunClaim(deps, jobId, runClaim);
     throw err;
   }
-  // A /run sent later than its start time's allowance can crowd a window past the endpoint's limit
-  // (core/submitter.ts). Given back, the claim lets a fresh start time send it; if it cannot be given back,
-  // it is this request's, and a late /run risks only a 429, which puts the job back in the queue.
-  if (start && !(await start.arrive()) && (await releaseRunClaim(deps, jobId, runClaim)))
-    throw new StartMissedError(jobId, stored);
-  // Its event id is taken now, before /run: the trail keeps it ahead of `submitted` without /run waiting on it.
-  const archivedLine = audit(
-    deps,
-    jobId,
-    'input.archived',
-    by.source,
-    { key: stored.key, bytes: stored.bytes },
-    by.actor,
-  );
+  await audit(deps, jobId, 'input.archived', by.source, { key: stored.key, bytes: stored.bytes }, by.actor);
+
   try {
     if (request.sync) return await runSync(deps, job, body);
     const accepted = await deps.upstream.run(endpoint, body);
@@ -292,26 +258,19 @@ async function sendJob(
     if (err instanceof UpstreamError && !backPressure)
       await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId), by);
     throw err;
-  } finally {
-    await archivedLine;
   }
 }
 
 /**
  * Gives back a run claim this request took (or may have) and will not follow with /run, so its client's
  * retry sends the job. A condition failure means the claim was never ours: nothing to give back. If the
- * store stays down, the sweeper settles the job as an ambiguous submit, as before. False when the claim may
- * still be this request's.
+ * store stays down, the sweeper settles the job as an ambiguous submit, as before.
  */
-async function releaseRunClaim(deps: ServiceDeps, jobId: string, runClaim: string): Promise<boolean> {
-  try {
-    await persistently(() => deps.jobs.releaseRunClaim(jobId, runClaim));
-    return true;
-  } catch (err) {
-    if (err instanceof ConcurrentUpdateError) return true;
-    deps.logger.error('run claim could not be given back', { jobId, error: String(err) });
-    return false;
-  }
+async function releaseRunClaim(deps: ServiceDeps, jobId: string, runClaim: string): Promise<void> {
+  await persistently(() => deps.jobs.releaseRunClaim(jobId, runClaim)).catch((err) => {
+    if (err instanceof ConcurrentUpdateError) return;
+    deps.logger.error('run claim left taken though the job was not sent', { jobId, error: String(err) });
+  });
 }
 
 /** The first request with a key writes its record right after claiming it; give it a moment to land. */

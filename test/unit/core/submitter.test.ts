@@ -2,7 +2,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { enqueueJob } from '../../../functions/core/enqueue.ts';
 import { UpstreamRateLimitedError } from '../../../functions/core/errors.ts';
-import { ClaimTimes } from '../../../functions/core/start-times.ts';
 import { drainBatch, type ReceivedMessage } from '../../../functions/core/submitter.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { type TestQueueDeps, testQueueDeps } from '../../support/queue-fakes.ts';
@@ -16,8 +15,7 @@ describe('submitter', () => {
     await Promise.resolve();
     deps.clock.ms = Math.max(deps.clock.ms, wake);
   };
-  let claimTimes: ClaimTimes;
-  const drain = (messages: ReceivedMessage[]) => drainBatch(deps, queue, messages, { sleep, claimTimes });
+  const drain = (messages: ReceivedMessage[]) => drainBatch(deps, queue, messages, { sleep });
   /** Enqueues `n` jobs and returns the messages as the queue would deliver them. */
   const enqueue = async (n: number): Promise<ReceivedMessage[]> => {
     for (let i = 0; i < n; i++) await enqueueJob(deps, queue, { input: { i }, queue: true });
@@ -26,22 +24,9 @@ describe('submitter', () => {
       .map((s, i) => ({ messageId: `m${i}`, body: JSON.stringify(s.message) }));
   };
 
-  /** Run claims that take time (a loaded store): the n-th (from 0) takes `delayOf(n)` ms; returns the count. */
-  const slowRunClaims = (delayOf: (n: number) => number, meanwhile?: () => void) => {
-    const claimRun = deps.jobs.claimRun.bind(deps.jobs);
-    let n = 0;
-    deps.jobs.claimRun = async (...args) => {
-      deps.clock.advance(delayOf(n++));
-      meanwhile?.();
-      return claimRun(...args);
-    };
-    return () => n;
-  };
-
   beforeEach(() => {
     deps = testDeps();
     queue = testQueueDeps();
-    claimTimes = new ClaimTimes();
     let n = 0;
     deps.upstream.runImpl = async () => ({ id: `up-${++n}`, status: 'IN_QUEUE' });
   });
@@ -89,7 +74,6 @@ describe('submitter', () => {
       sleep: async () => {
         throw new Error('the submitter stopped');
       },
-      claimTimes,
     });
     expect(stopped.sent).toBe(1);
     const waiting = messages.filter((m) => stopped.failedMessageIds.includes(m.messageId));
@@ -172,82 +156,6 @@ describe('submitter', () => {
     sorted.forEach((t, i) => {
       expect(t - drainedAt).toBeGreaterThanOrEqual((i * 10_000) / 970 - 1e-3);
     });
-  });
-
-  it('a /run that would go later than its start time allows takes a fresh start time: sent once, at it', async () => {
-    const messages = await enqueue(1);
-    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
-    // The first run claim is slow: the start time has passed by more than the allowance.
-    const claims = slowRunClaims((n) => (n === 0 ? deps.config.QUEUE_START_ALLOWANCE_MS + 1 : 0));
-    const runs: number[] = [];
-    deps.upstream.runImpl = async () => {
-      runs.push(deps.clock.now());
-      return { id: 'up-1', status: 'IN_QUEUE' };
-    };
-    const putsBefore = deps.archive.puts;
-    const result = await drain(messages);
-    expect(result).toMatchObject({ sent: 1, deferred: 0, failedMessageIds: [] });
-    expect(claims()).toBe(2);
-    expect(runs).toHaveLength(1);
-    expect(deps.metrics.get('QueueStartsMissed')).toBe(1);
-    // The second start time is the rate item's next one: the missed one is not reused.
-    expect(queue.runRate.next.get('default')).toBeGreaterThan((runs[0] ?? 0) - 1);
-    expect(deps.archive.puts - putsBefore).toBe(1);
-    expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
-    const types = (await deps.jobs.listEvents(jobId)).map((e) => e.type);
-    expect(types.filter((t) => t === 'input.archived')).toHaveLength(1);
-    expect(types.indexOf('input.archived')).toBeLessThan(types.indexOf('submitted'));
-  });
-
-  it('learns how long its run claims take and writes them that much before the start time: /run on time', async () => {
-    slowRunClaims(() => deps.config.QUEUE_START_ALLOWANCE_MS + 50);
-    const granted: number[] = [];
-    const take = queue.runRate.take.bind(queue.runRate);
-    queue.runRate.take = async (...args) => {
-      const slots = await take(...args);
-      granted.push(...slots);
-      return slots;
-    };
-    const late: number[] = [];
-    deps.upstream.runImpl = async () => {
-      late.push(deps.clock.now() - (granted.at(-1) ?? 0));
-      return { id: `up-${late.length}`, status: 'IN_QUEUE' };
-    };
-    // The first batch learns it (one start time missed); the next one writes its claim early enough.
-    expect((await drain(await enqueue(1))).sent).toBe(1);
-    expect(deps.metrics.get('QueueStartsMissed')).toBe(1);
-    const messages = await enqueue(1);
-    deps.clock.advance(5000);
-    expect((await drain(messages)).sent).toBe(1);
-    expect(deps.metrics.get('QueueStartsMissed')).toBe(1);
-    // Never before its start time: the claim is written early, /run waits for the start time.
-    expect(late[1]).toBeGreaterThanOrEqual(0);
-    expect(late[1]).toBeLessThanOrEqual(deps.config.QUEUE_START_ALLOWANCE_MS);
-  });
-
-  it('with its start time missed and none left within the horizon, the job goes back QUEUED without pausing the endpoint', async () => {
-    const messages = await enqueue(1);
-    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
-    // Slow, and meanwhile the rest of the fleet took every start time of the next 10 s.
-    let fleetTookUntil = 0;
-    slowRunClaims(
-      () => deps.config.QUEUE_START_ALLOWANCE_MS + 1,
-      () => {
-        fleetTookUntil = deps.clock.now() + 10_000;
-        queue.runRate.next.set('default', fleetTookUntil);
-      },
-    );
-    const result = await drain(messages);
-    expect(result).toMatchObject({ sent: 0, deferred: 1, failedMessageIds: [] });
-    expect(deps.upstream.count('run')).toBe(0);
-    const job = await deps.jobs.get(jobId);
-    expect(job?.state).toBe('QUEUED');
-    expect(job?.runAttemptedAt).toBeUndefined();
-    expect(queue.queue.sent[0]?.message.attempt).toBe(0);
-    expect(queue.queue.sent[0]?.delaySeconds).toBe(Math.ceil(deps.config.QUEUE_HORIZON_MS / 1000));
-    expect(queue.runRate.next.get('default')).toBe(fleetTookUntil);
-    const deferred = (await deps.jobs.listEvents(jobId)).find((e) => e.type === 'submit.deferred');
-    expect(deferred?.detail).toMatchObject({ code: 'NO_START_TIME' });
   });
 
   it('reports a message failed when the store fails, so the queue redelivers it; unreadable bodies are dropped', async () => {
