@@ -1,8 +1,7 @@
 // The cancel service: POST /jobs/{jobId}/cancel stops the upstream job and archives its final status.
 import { isFinalUpstreamStatus } from '../schemas/upstream.ts';
 import { audit } from './audit.ts';
-import { captureResult } from './capture.ts';
-import { captureOnceFree } from './capture-wait.ts';
+import { captureSettled } from './capture-wait.ts';
 import { JobNotFoundError, JobStateConflictError, UpstreamError } from './errors.ts';
 import type { Job } from './job.ts';
 import { iso, type ServiceDeps } from './services.ts';
@@ -25,13 +24,9 @@ export async function cancelJob(deps: ServiceDeps, jobId: string, actor?: string
   try {
     const fetched = await deps.upstream.status(job.endpoint, job.upstreamId);
     if (isFinalUpstreamStatus(fetched.status.status)) {
+      // The CANCELLED webhook may get there first: the answer is the job as settled, not PENDING.
       const observation = { status: fetched.status, raw: fetched.raw, source: 'cancel' as const };
-      const outcome = await captureResult(deps, job, observation);
-      if (outcome.kind !== 'in-progress') return outcome.job;
-      // The CANCELLED webhook got there first and is archiving the same status: answer with what it settles,
-      // not the job as it was before (a client would read PENDING for a job already cancelled).
-      const until = deps.clock.now() + CANCEL_SETTLE_MS;
-      return (await captureOnceFree(deps, jobId, observation, until)) ?? outcome.job;
+      return await captureSettled(deps, job, observation, deps.clock.now() + CANCEL_SETTLE_MS);
     }
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;

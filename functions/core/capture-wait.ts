@@ -7,10 +7,26 @@ import type { ServiceDeps } from './services.ts';
 const STEP_MS = 100;
 
 /**
+ * Captures a final status in hand. If another capture holds the job (a webhook for the same status got there
+ * first), waits until `until` for it to settle the job, or takes over once its lease frees, and answers with
+ * the job as settled; the job as it was only when neither happens in time.
+ */
+export async function captureSettled(
+  deps: ServiceDeps,
+  job: Job,
+  observation: Observation,
+  until: number,
+): Promise<Job> {
+  const outcome = await captureResult(deps, job, observation);
+  if (outcome.kind !== 'in-progress') return outcome.job;
+  return (await captureOnceFree(deps, job.jobId, observation, until)) ?? outcome.job;
+}
+
+/**
  * Waits for the capture holding a job to settle it, and captures `observation` itself if that lease frees
  * (the holder failed or died), until `until`. Undefined when the job is still unsettled then, or gone.
  */
-export async function captureOnceFree(
+async function captureOnceFree(
   deps: ServiceDeps,
   jobId: string,
   observation: Observation,

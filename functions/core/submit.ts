@@ -6,8 +6,8 @@ import { isFinalUpstreamStatus, type RunRequest } from '../schemas/upstream.ts';
 import { markAnnounced } from './announce.ts';
 import { inputKey } from './archive-keys.ts';
 import { audit } from './audit.ts';
-import { captureResult, publishQuietly } from './capture.ts';
-import { captureOnceFree } from './capture-wait.ts';
+import { publishQuietly } from './capture.ts';
+import { captureSettled } from './capture-wait.ts';
 import { resolveEndpoint } from './endpoints.ts';
 import { ConcurrentUpdateError, ignoreConflict, UpstreamError, UpstreamRateLimitedError } from './errors.ts';
 import { claimRequestKey, scopedIdempotencyKey } from './idempotency.ts';
@@ -290,13 +290,10 @@ async function runSync(deps: ServiceDeps, job: Job, body: RunRequest): Promise<J
   if (!isFinalUpstreamStatus(fetched.status.status)) return pending;
   // runsync results live upstream for only 60 s: capture now, not on the next sweep.
   const observation = { status: fetched.status, raw: fetched.raw, source: 'runsync' as const };
-  const outcome = await captureResult(deps, pending, observation);
-  if (outcome.kind !== 'in-progress') return outcome.job;
-  // The job's webhook arrived before this answer and holds the capture lease for the same final status. Its
-  // archive lands in moments, but its capture may still fail or die; this result in hand is kept until the
-  // job is settled, taken again once that lease is given back or runs out, within the request's time.
+  // If the job's webhook arrived before this answer, its capture may still fail or die: this result in hand
+  // is kept until the job is settled, within the request's time.
   const until = askedAt + deps.config.RUNSYNC_WAIT_MS + SYNC_SETTLE_MS;
-  return (await captureOnceFree(deps, job.jobId, observation, until)) ?? outcome.job;
+  return captureSettled(deps, pending, observation, until);
 }
 
 async function markSubmitted(
