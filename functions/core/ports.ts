@@ -167,13 +167,15 @@ export interface JobRepository {
    * certainly has no job), so the next delivery may send it. ConcurrentUpdateError if it moved on.
    */
   requeue(jobId: string, patch: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): Promise<Job>;
-  /** A QUEUED job whose message is re-sent (core/queue-recovery.ts): due again later, the re-sends counted. */
   /**
    * A job claimed from the queue with no run claim taken, its submitter gone: SUBMITTING -> QUEUED, due at
    * `dueAt`, for queue recovery. ConcurrentUpdateError once a run claim is taken (it is being sent).
    */
   returnToQueue(jobId: string, dueAt: number): Promise<Job>;
+  /** A QUEUED job whose message is re-sent (core/queue-recovery.ts): due again later, the re-sends counted. */
   markResent(jobId: string, dueAt: number, resends: number): Promise<Job>;
+  /** A QUEUED job waiting out its endpoint's 429 back-off: due again later, no re-send counted. */
+  postponeRecovery(jobId: string, dueAt: number): Promise<Job>;
 }
 
 export interface StoredObject {

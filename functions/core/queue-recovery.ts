@@ -1,6 +1,7 @@
 // A QUEUED job whose message never came (lost between record and send, dead-lettered, a local restart): re-sent, or rejected.
 import type { SubmitRequest } from '../schemas/api.ts';
 import { audit } from './audit.ts';
+import { pauseEnd } from './endpoint-backoff.ts';
 import { rejectUnqueued } from './enqueue.ts';
 import { ignoreConflict } from './errors.ts';
 import type { Job } from './job.ts';
@@ -32,7 +33,8 @@ export function resendableRequest(request: SubmitRequest): string | undefined {
 }
 
 /**
- * The sweeper's look at a due QUEUED job. A second message is harmless: the submitter claims QUEUED → SUBMITTING
+ * The sweeper's look at a due QUEUED job. While its endpoint is backing off from 429s it is only due again
+ * later (it is waiting, not lost). Otherwise its message is re-sent: a second message is harmless: the submitter claims QUEUED → SUBMITTING
  * once and /run is behind the run claim. After QUEUE_MAX_RESENDS re-sends, or with no request kept (too large),
  * the job is REJECTED with the reason and its Idempotency-Key freed, so the client's retry really tries again.
  * `fresh`: `due` is the record as this pass just wrote it (returnToQueue), so it is not read again.
@@ -42,11 +44,26 @@ export async function recoverQueued(
   queue: QueueDeps,
   due: Job,
   { fresh = false }: { fresh?: boolean } = {},
-): Promise<'resent' | 'rejected' | 'gone'> {
+): Promise<'resent' | 'rejected' | 'waiting' | 'gone'> {
   // The due index may lag the record: a job read from it is read again before anything is decided.
   const job = fresh ? due : await deps.jobs.get(due.jobId);
   if (job?.state !== 'QUEUED') return 'gone';
   const resends = job.queueResends ?? 0;
+  const nowMs = deps.clock.now();
+  if (!fresh) {
+    // An endpoint that met 429s lately started fewer jobs than the estimates promised: a job late then is
+    // waiting on the upstream, its message going round the queue, not lost. Re-sends are counted only for jobs
+    // late with the endpoint flowing, so a long queue-full upstream never turns waiting jobs into QUEUE_LOST.
+    const pausedUntil = await queue.runRate
+      .lastPause(job.endpoint)
+      .then(pauseEnd)
+      .catch(() => undefined);
+    if (pausedUntil !== undefined && pausedUntil > nowMs - deps.config.QUEUE_RECOVERY_MARGIN_MS) {
+      const dueAt = queuedDueAt(deps, Math.max(nowMs, pausedUntil), resends);
+      const moved = await deps.jobs.postponeRecovery(job.jobId, dueAt).catch(ignoreConflict);
+      return moved ? 'waiting' : 'gone';
+    }
+  }
   const request = job.queuedRequest;
   if (request === undefined || resends >= QUEUE_MAX_RESENDS) {
     const why =
@@ -62,7 +79,6 @@ export async function recoverQueued(
     );
     return 'rejected';
   }
-  const nowMs = deps.clock.now();
   // Pushed back first: a send that fails leaves the job due again later instead of at every pass.
   const moved = await deps.jobs
     .markResent(job.jobId, queuedDueAt(deps, nowMs, resends + 1), resends + 1)

@@ -1,6 +1,7 @@
 // The submitter: drains the submit queue, one /run per job, at each endpoint's rate across the whole fleet.
 import type { SubmitRequest } from '../schemas/api.ts';
 import { audit } from './audit.ts';
+import { BACKOFF_BASE_MS } from './endpoint-backoff.ts';
 import { estimatedStart } from './enqueue.ts';
 import { ConcurrentUpdateError, UpstreamRateLimitedError } from './errors.ts';
 import type { Job } from './job.ts';
@@ -25,10 +26,6 @@ export interface DrainResult {
   /** Acknowledged without a /run: already sent (a redelivery), unknown job, unreadable body. */
   skipped: number;
 }
-
-/** A 429 pauses the endpoint this long at first, doubling per attempt of the same job up to the cap. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 900_000;
 
 export interface SubmitterOptions {
   sleep?: (ms: number) => Promise<void>;
@@ -111,6 +108,9 @@ async function drainEndpoint(
   }
   const granted = sendable.slice(0, slots.length);
   const concurrency = deps.config.QUEUE_RUN_CONCURRENCY;
+  // A 429 met by one worker pauses the others too: a start time handed out before it would only meet another.
+  const endpointState: EndpointState = { resumeAt: 0 };
+  const held: typeof granted = [];
   let next = 0;
   const worker = async () => {
     while (next < granted.length) {
@@ -118,14 +118,29 @@ async function drainEndpoint(
       const item = granted[index];
       const slot = slots[index];
       if (item === undefined || slot === undefined) return;
+      if (endpointState.resumeAt > slot) {
+        held.push(item);
+        continue;
+      }
       const untilSlot = async () => {
         const wait = slot - deps.clock.now();
         if (wait > 0) await sleep(wait);
       };
-      await sendOne(deps, queue, item, untilSlot, result);
+      await sendOne(deps, queue, { ...item, slot }, untilSlot, endpointState, result);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, granted.length) }, worker));
+  if (held.length) await putBack(deps, queue, held, delayUntil(deps, endpointState.resumeAt), result);
+}
+
+/** What the workers of one endpoint's batch share: when its starts resume after a 429 one of them met. */
+interface EndpointState {
+  resumeAt: number;
+}
+
+/** A queue delay (whole seconds, 1–900) that ends at `atMs`. */
+function delayUntil(deps: ServiceDeps, atMs: number): number {
+  return Math.min(900, Math.max(1, Math.ceil((atMs - deps.clock.now()) / 1000)));
 }
 
 /** QUEUED, or claimed by a submitter that stopped before taking the run claim. */
@@ -133,11 +148,20 @@ function needsSend(job: Job): boolean {
   return job.state === 'QUEUED' || (job.state === 'SUBMITTING' && !job.runAttemptedAt && !job.upstreamId);
 }
 
+/** One granted message: its job as read, and the start time it was handed. */
+interface GrantedItem {
+  received: ReceivedMessage;
+  message: QueuedMessage;
+  job: Job;
+  slot: number;
+}
+
 async function sendOne(
   deps: ServiceDeps,
   queue: QueueDeps,
-  item: { received: ReceivedMessage; message: QueuedMessage; job: Job },
+  item: GrantedItem,
   untilSlot: () => Promise<void>,
+  endpointState: EndpointState,
   result: DrainResult,
 ): Promise<void> {
   const { job, message } = item;
@@ -157,7 +181,8 @@ async function sendOne(
     await sendQueued(deps, claimed, message.request, untilSlot);
     result.sent++;
   } catch (err) {
-    if (err instanceof UpstreamRateLimitedError) return backOff(deps, queue, item, err, result);
+    if (err instanceof UpstreamRateLimitedError)
+      return backOff(deps, queue, item, err, endpointState, result);
     // An upstream refusal or an ambiguous /run is recorded on the job by sendJob (REJECTED, or SUBMITTING for
     // the sweeper): acknowledge. Anything else (a store error before the run claim) is retried by redelivery.
     if (isRecordedUpstreamFailure(err)) result.skipped++;
@@ -169,30 +194,39 @@ function isRecordedUpstreamFailure(err: unknown): boolean {
   return err instanceof Error && 'certainlyNotAccepted' in err;
 }
 
-/** The upstream's queue is full (or a rate was exceeded): pause the endpoint for everyone, then retry later. */
+/**
+ * The upstream's queue is full (or a rate was exceeded): the job goes back to the queue, and the endpoint
+ * pauses for every submitter for as long as the episode says (core/endpoint-backoff.ts), not for as long as
+ * this one job has waited: one unlucky job must not hold up a whole endpoint for minutes.
+ */
 async function backOff(
   deps: ServiceDeps,
   queue: QueueDeps,
-  item: { received: ReceivedMessage; message: QueuedMessage; job: Job },
+  item: GrantedItem,
   err: UpstreamRateLimitedError,
+  endpointState: EndpointState,
   result: DrainResult,
 ): Promise<void> {
   const { message } = item;
   const nowMs = deps.clock.now();
-  const backoffMs = Math.min(
-    BACKOFF_CAP_MS,
-    Math.max(err.retryAfterMs, BACKOFF_BASE_MS * 2 ** Math.min(message.attempt, 20)),
-  );
   deps.metrics.count('UpstreamRateLimited');
   const bestEffort = (what: string) => (failure: unknown) => {
     deps.logger.warn(`${what} after a 429 failed`, { jobId: message.jobId, error: String(failure) });
   };
+  // Other submitters would meet the 429 too and back off by themselves: the shared pause only spares them.
+  const resumeAt = await queue.runRate
+    .backOff(message.endpoint, item.slot, nowMs, err.retryAfterMs)
+    .catch((failure: unknown) => {
+      bestEffort('endpoint pause')(failure);
+      return nowMs + Math.max(err.retryAfterMs, BACKOFF_BASE_MS);
+    });
+  endpointState.resumeAt = Math.max(endpointState.resumeAt, resumeAt);
   // Its place is only an estimate: a failed count keeps the one it had.
   const place = await queue.positions.accept(message.endpoint).catch((failure: unknown) => {
     bestEffort('queue place')(failure);
     return item.job.queuePlace ?? 1;
   });
-  const estimatedStartAt = estimatedStart(deps, nowMs + backoffMs, place);
+  const estimatedStartAt = estimatedStart(deps, resumeAt, place);
   try {
     // The upstream certainly has no job: its run claim is dropped first, and through a store's bad moment.
     // Left claimed, a redelivery would take it for a /run whose answer was lost, and it would wait out its life.
@@ -207,11 +241,12 @@ async function backOff(
     fail(deps, result, item.received, failure);
     return;
   }
-  // Other submitters would meet the 429 too and back off by themselves: the pause only spares them.
-  await queue.runRate.pause(message.endpoint, nowMs + backoffMs).catch(bestEffort('endpoint pause'));
   try {
-    await queue.queue.send([{ ...message, attempt: message.attempt + 1 }], Math.ceil(backoffMs / 1000));
-    await audit(deps, message.jobId, 'submit.deferred', 'api', { code: err.code, backoffMs });
+    await queue.queue.send([{ ...message, attempt: message.attempt + 1 }], delayUntil(deps, resumeAt));
+    await audit(deps, message.jobId, 'submit.deferred', 'api', {
+      code: err.code,
+      backoffMs: resumeAt - nowMs,
+    });
     result.deferred++;
   } catch (failure) {
     // QUEUED again: the redelivery of this message sends it.

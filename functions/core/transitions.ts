@@ -80,6 +80,12 @@ export const transitions = {
     patch: { dueAt, queueResends: resends },
     condition: { states: ['QUEUED'] },
   }),
+  /** A QUEUED job late because its endpoint met 429s waits on the upstream: due again later, no re-send counted. */
+  postponeRecovery: (dueAt: number): JobTransition => ({
+    name: 'postponeRecovery',
+    patch: { dueAt },
+    condition: { states: ['QUEUED'] },
+  }),
   /**
    * A request that took the run claim and cannot go on to /run gives it back: the job was never sent, and its
    * client's retry (or the sweeper, as unsent) must be able to tell. The archived input stays.
@@ -246,6 +252,9 @@ export abstract class TransitionRepository
   }
   markResent(jobId: string, dueAt: number, resends: number) {
     return this.apply(jobId, transitions.markResent(dueAt, resends));
+  }
+  postponeRecovery(jobId: string, dueAt: number) {
+    return this.apply(jobId, transitions.postponeRecovery(dueAt));
   }
   releaseRunClaim(jobId: string, runClaim: string) {
     return this.apply(jobId, transitions.releaseRunClaim(runClaim));

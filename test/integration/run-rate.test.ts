@@ -38,10 +38,27 @@ describe('DynamoRunRate (dynalite)', () => {
     });
   });
 
-  it('gives nothing while paused, and resumes at the pause end', async () => {
+  it('gives nothing while paused after a 429, and resumes at the pause end', async () => {
     const rate = new DynamoRunRate({ client, tableName: TABLE, intervalMs: 10 });
-    await rate.pause('paused', 5_000);
+    expect(await rate.backOff('paused', 900, 1_000, 4_000)).toBe(5_000);
     expect(await rate.take('paused', 3, 1_000, 2_000)).toEqual([]);
     expect(await rate.take('paused', 3, 4_000, 2_000)).toEqual([5_000, 5_010, 5_020]);
+    // Taking start times keeps the pause on the item: the next 429 still knows the episode.
+    expect(await rate.lastPause('paused')).toEqual({ at: 1_000, ms: 4_000 });
+  });
+
+  it('pauses once for eight submitters meeting one full queue, and doubles when it is still full after', async () => {
+    const submitters = Array.from(
+      { length: 8 },
+      () => new DynamoRunRate({ client, tableName: TABLE, intervalMs: 10 }),
+    );
+    // Their /runs all started before any pause: one pause, however the writes race.
+    const resumes = await Promise.all(
+      submitters.map((rate, i) => rate.backOff('full', 10_000 + i, 10_100, 0)),
+    );
+    expect(new Set(resumes)).toEqual(new Set([11_100]));
+    expect(await submitters[0]?.lastPause('full')).toEqual({ at: 10_100, ms: 1_000 });
+    expect(await submitters[1]?.backOff('full', 11_100, 11_200, 0)).toBe(13_200);
+    expect(await submitters[2]?.lastPause('full')).toEqual({ at: 11_200, ms: 2_000 });
   });
 });

@@ -1,4 +1,5 @@
 // In-memory submit queue adapters for unit tests: a recording queue, a GCRA rate and counters.
+import { type EndpointPause, nextPause, pauseEnd } from '../../functions/core/endpoint-backoff.ts';
 import type {
   QueueDeps,
   QueuedMessage,
@@ -22,6 +23,7 @@ export class MemoryQueue implements SubmitQueue {
 /** The same schedule as the DynamoDB rate item, in memory. */
 export class MemoryRunRate implements RunRate {
   readonly next = new Map<string, number>();
+  readonly pauses = new Map<string, EndpointPause>();
   constructor(readonly intervalMs: number) {}
   async take(endpoint: string, count: number, nowMs: number, horizonMs: number): Promise<number[]> {
     const start = Math.max(this.next.get(endpoint) ?? 0, nowMs);
@@ -32,8 +34,15 @@ export class MemoryRunRate implements RunRate {
     this.next.set(endpoint, start + granted * this.intervalMs);
     return Array.from({ length: granted }, (_, i) => start + i * this.intervalMs);
   }
-  async pause(endpoint: string, untilMs: number): Promise<void> {
-    this.next.set(endpoint, Math.max(this.next.get(endpoint) ?? 0, untilMs));
+  async backOff(endpoint: string, startedAt: number, nowMs: number, retryAfterMs: number): Promise<number> {
+    const pause = nextPause(this.pauses.get(endpoint), startedAt, nowMs, retryAfterMs);
+    if (pause) this.pauses.set(endpoint, pause);
+    const resumeAt = Math.max(this.next.get(endpoint) ?? 0, pauseEnd(this.pauses.get(endpoint)) ?? nowMs);
+    this.next.set(endpoint, resumeAt);
+    return resumeAt;
+  }
+  async lastPause(endpoint: string): Promise<EndpointPause | undefined> {
+    return this.pauses.get(endpoint);
   }
 }
 

@@ -128,6 +128,27 @@ describe('queue recovery', () => {
     expect(queue.queue.sent).toHaveLength(0);
   });
 
+  it('counts no re-send while the endpoint backs off from 429s: a long queue-full upstream loses no job', async () => {
+    const jobId = await lostJob();
+    // Ten times the re-sends that would reject it, each look during a fresh 429 pause of its endpoint.
+    for (let i = 0; i < QUEUE_MAX_RESENDS * 10; i++) {
+      await waitPastDue(jobId);
+      await queue.runRate.backOff('default', deps.clock.now(), deps.clock.now(), 30_000);
+      await sweepNow();
+    }
+    const job = await deps.jobs.get(jobId);
+    expect(job).toMatchObject({ state: 'QUEUED' });
+    expect(job?.queueResends ?? 0).toBe(0);
+    expect(queue.queue.sent).toHaveLength(0);
+    expect(job?.dueAt).toBeGreaterThan(deps.clock.now());
+    // The endpoint flows again: a job still QUEUED a margin later is missing its message, and is re-sent.
+    await waitPastDue(jobId);
+    deps.clock.ms += deps.config.QUEUE_RECOVERY_MARGIN_MS;
+    await sweepNow();
+    expect(await deps.jobs.get(jobId)).toMatchObject({ state: 'QUEUED', queueResends: 1 });
+    expect(queue.queue.sent).toHaveLength(1);
+  });
+
   it('keeps a job due again later when the queue refuses the re-send', async () => {
     const jobId = await lostJob();
     await waitPastDue(jobId);

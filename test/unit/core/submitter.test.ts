@@ -112,6 +112,49 @@ describe('submitter', () => {
     expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
   });
 
+  it('pauses an endpoint for the episode, not for how often one unlucky job met a 429', async () => {
+    const messages = await enqueue(1);
+    const body = { ...JSON.parse(messages[0]?.body ?? '{}'), attempt: 12 };
+    deps.upstream.runImpl = async () => {
+      throw new UpstreamRateLimitedError('run', 0);
+    };
+    await drain([{ messageId: 'm0', body: JSON.stringify(body) }]);
+    // Per job, 12 earlier 429s would have paused every job of the endpoint for 2^12 s (capped at 15 min).
+    expect(queue.runRate.next.get('default')).toBe(deps.clock.now() + 1000);
+    expect(queue.queue.sent[0]).toMatchObject({ delaySeconds: 1, message: { attempt: 13 } });
+  });
+
+  it('meets a 429 with the others held back: the starts handed out before it are put back unsent', async () => {
+    deps.config = { ...deps.config, QUEUE_RUN_CONCURRENCY: 1 };
+    const messages = await enqueue(5);
+    deps.upstream.runImpl = async () => {
+      throw new UpstreamRateLimitedError('run', 0);
+    };
+    const result = await drain(messages);
+    expect(deps.upstream.count('run')).toBe(1);
+    expect(result).toMatchObject({ sent: 0, deferred: 5, failedMessageIds: [] });
+    // Held ones were never claimed: still QUEUED, their messages due back when the endpoint resumes.
+    expect(queue.queue.sent.map((s) => s.delaySeconds)).toEqual([1, 1, 1, 1, 1]);
+    for (const m of messages) expect((await deps.jobs.get(JSON.parse(m.body).jobId))?.state).toBe('QUEUED');
+  });
+
+  it('lets the 429s of starts already in flight echo one pause, not double it once each', async () => {
+    const messages = await enqueue(5);
+    deps.upstream.runImpl = async () => {
+      throw new UpstreamRateLimitedError('run', 0);
+    };
+    await drain(messages);
+    expect(deps.upstream.count('run')).toBe(5);
+    expect(queue.runRate.pauses.get('default')?.ms).toBe(1000);
+    // Still full right after the pause: the next 429 doubles it.
+    deps.clock.ms = (queue.runRate.next.get('default') ?? 0) + 10;
+    const again = queue.queue.sent
+      .splice(0, 1)
+      .map((s) => ({ messageId: 'r', body: JSON.stringify(s.message) }));
+    await drain(again);
+    expect(queue.runRate.pauses.get('default')?.ms).toBe(2000);
+  });
+
   it('on a 429 whose pause and place writes fail, still drops the run claim: the redelivery sends the job', async () => {
     const messages = await enqueue(1);
     const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
@@ -121,7 +164,7 @@ describe('submitter', () => {
     const storeDown = async () => {
       throw new Error('store unavailable');
     };
-    queue.runRate.pause = storeDown;
+    queue.runRate.backOff = storeDown;
     queue.positions.accept = storeDown;
     queue.queue.send = storeDown;
     const result = await drain(messages);
