@@ -61,7 +61,9 @@ export async function recoverQueued(
     if (pausedUntil !== undefined && pausedUntil > nowMs - deps.config.QUEUE_RECOVERY_MARGIN_MS) {
       const dueAt = queuedDueAt(deps, Math.max(nowMs, pausedUntil), resends);
       const moved = await deps.jobs.postponeRecovery(job.jobId, dueAt).catch(ignoreConflict);
-      return moved ? 'waiting' : 'gone';
+      if (!moved) return 'gone';
+      deps.logger.info("queued job waits on its endpoint's 429 back-off", { jobId: job.jobId, pausedUntil });
+      return 'waiting';
     }
   }
   const request = job.queuedRequest;
