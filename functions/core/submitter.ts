@@ -228,7 +228,7 @@ async function backOff(
   });
   const estimatedStartAt = estimatedStart(deps, resumeAt, place);
   try {
-    // The upstream certainly has no job: its run claim is dropped first, and through a store's bad moment.
+    // The upstream certainly has no job: its run claim is dropped whatever else failed, through a store's bad moment.
     // Left claimed, a redelivery would take it for a /run whose answer was lost, and it would wait out its life.
     await persistently(() =>
       deps.jobs.requeue(message.jobId, {
