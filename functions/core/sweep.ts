@@ -8,7 +8,7 @@ import type { Job } from './job.ts';
 import { isTerminal } from './job-state.ts';
 import type { DueJob } from './ports.ts';
 import type { QueueDeps } from './queue-ports.ts';
-import { recoverQueued } from './queue-recovery.ts';
+import { BackoffReads, recoverQueued } from './queue-recovery.ts';
 import { nextLookAt, retryLookAt, SYNC_PRIORITY_MS, syncLookAt } from './schedule.ts';
 import type { ServiceDeps } from './services.ts';
 import { sendRecorded } from './submit.ts';
@@ -63,6 +63,12 @@ class EndpointPauses {
   }
 }
 
+/** The submit queue and this pass's reads of its endpoints' 429 back-off, for the due QUEUED jobs. */
+interface QueueLooks {
+  queue: QueueDeps;
+  backoff: BackoffReads;
+}
+
 /** The urgent lane reads this many items from the front of each due shard. */
 const URGENT_PER_SHARD = 8;
 
@@ -92,6 +98,10 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
   const pause = options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const shards = options.shards ?? allShards(deps);
   const dueBatch = (nowMs: number, perShard: number) => dueBatchOf(deps, shards, nowMs, perShard);
+  const queued: QueueLooks | undefined = options.queue && {
+    queue: options.queue,
+    backoff: new BackoffReads(options.queue.runRate, deps.clock),
+  };
 
   let roundsDone = false;
   let roundsEnded: () => void = () => undefined;
@@ -128,7 +138,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
         while (next < batch.length && !outOfTime()) {
           const job = batch[next++];
           if (!job || pausedEndpoints.has(job.endpoint)) continue;
-          await look(deps, job, summary, pausedEndpoints, options.queue);
+          await look(deps, job, summary, pausedEndpoints, queued);
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
@@ -150,7 +160,7 @@ export async function sweep(deps: ServiceDeps, options: SweepOptions): Promise<S
         if (roundsDone || pausedEndpoints.has(job.endpoint)) continue;
         if (nowMs - lookedAt < deps.config.SWEEP_REPEAT_MS) continue;
         seen.set(job.jobId, nowMs);
-        await look(deps, job, summary, pausedEndpoints, options.queue);
+        await look(deps, job, summary, pausedEndpoints, queued);
       }
     }
   };
@@ -181,11 +191,11 @@ async function look(
   job: DueJob,
   summary: SweepSummary,
   paused: EndpointPauses,
-  queue?: QueueDeps,
+  queued?: QueueLooks,
 ): Promise<void> {
   try {
     if (job.state === 'QUEUED') {
-      if (queue) await recoverQueued(deps, queue, job);
+      if (queued) await recoverQueued(deps, queued.queue, job, { backoff: queued.backoff });
       return;
     }
     // Archived as a webhook delivered it, awaiting its one /status look (core/verify.ts).
@@ -199,7 +209,7 @@ async function look(
       return;
     }
     if (!job.upstreamId) {
-      await settleUnsubmitted(deps, job, summary, queue);
+      await settleUnsubmitted(deps, job, summary, queued?.queue);
       return;
     }
     if ((job.leaseUntil ?? 0) > deps.clock.now()) {

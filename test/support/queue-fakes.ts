@@ -24,6 +24,8 @@ export class MemoryQueue implements SubmitQueue {
 export class MemoryRunRate implements RunRate {
   readonly next = new Map<string, number>();
   readonly pauses = new Map<string, EndpointPause>();
+  /** Reads of an endpoint's last pause, as the hot rate item would count them. */
+  pauseReads = 0;
   constructor(readonly intervalMs: number) {}
   async take(endpoint: string, count: number, nowMs: number, horizonMs: number): Promise<number[]> {
     const start = Math.max(this.next.get(endpoint) ?? 0, nowMs);
@@ -42,6 +44,7 @@ export class MemoryRunRate implements RunRate {
     return resumeAt;
   }
   async lastPause(endpoint: string): Promise<EndpointPause | undefined> {
+    this.pauseReads++;
     return this.pauses.get(endpoint);
   }
 }

@@ -149,6 +149,19 @@ describe('queue recovery', () => {
     expect(queue.queue.sent).toHaveLength(1);
   });
 
+  it("reads an endpoint's back-off once for a pass over many of its due QUEUED jobs", async () => {
+    const jobIds = [];
+    for (let i = 0; i < 40; i++) jobIds.push(await lostJob({ prompt: `cat ${i}` }));
+    for (const jobId of jobIds) await waitPastDue(jobId);
+    await queue.runRate.backOff('default', deps.clock.now(), deps.clock.now(), 30_000);
+    queue.runRate.pauseReads = 0;
+    const summary = await sweepNow();
+    expect(summary.due).toBe(40);
+    expect(queue.runRate.pauseReads).toBe(1);
+    for (const jobId of jobIds) expect((await deps.jobs.get(jobId))?.queueResends ?? 0).toBe(0);
+    expect(queue.queue.sent).toHaveLength(0);
+  });
+
   it('keeps a job due again later when the queue refuses the re-send', async () => {
     const jobId = await lostJob();
     await waitPastDue(jobId);
