@@ -221,6 +221,7 @@ export type MetricName =
   | 'StatusPolls'
   | 'StatusPollErrors'
   | 'UpstreamRateLimited'
+  | 'LateStartsTraded'
   | 'ArchivedBytes'
   | 'OldestDueAgeMs'
   | 'EventPublishFailures'

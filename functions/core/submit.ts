@@ -113,10 +113,10 @@ export async function sendQueued(
   deps: ServiceDeps,
   job: Job,
   request: SubmitRequest,
-  beforeRun: () => Promise<void>,
+  start: Pick<SendHooks, 'beforeRun' | 'atRun'>,
 ): Promise<Job> {
   if (job.state !== 'SUBMITTING' || job.runAttemptedAt) return job;
-  return sendJob(deps, job, request, { queued: true, beforeRun });
+  return sendJob(deps, job, request, { queued: true, ...start });
 }
 
 /**
@@ -169,6 +169,18 @@ interface ArchivedInput {
   bytes: number;
 }
 
+/** How a send goes: who sends, what is done already, and the submitter's waits for its start time. */
+interface SendHooks {
+  resumed?: boolean;
+  queued?: boolean;
+  /** Waited for before the run claim (the submitter's start time). */
+  beforeRun?: () => Promise<void>;
+  /** Right before /run, the run claim taken: a start time reached late is traded here (core/submitter.ts). */
+  atRun?: () => Promise<void>;
+  by?: Sender;
+  archived?: ArchivedInput;
+}
+
 /**
  * Archives the input (unless it already is: `archived`), takes the run claim, then calls /run (or /runsync)
  * with the job's callback URL.
@@ -177,19 +189,7 @@ async function sendJob(
   deps: ServiceDeps,
   created: Job,
   request: SubmitRequest,
-  {
-    resumed = false,
-    queued = false,
-    beforeRun,
-    by = apiSender(created),
-    archived,
-  }: {
-    resumed?: boolean;
-    queued?: boolean;
-    beforeRun?: () => Promise<void>;
-    by?: Sender;
-    archived?: ArchivedInput;
-  } = {},
+  { resumed = false, queued = false, beforeRun, atRun, by = apiSender(created), archived }: SendHooks = {},
 ): Promise<Job> {
   const { jobId, endpoint } = created;
   const stored =
@@ -209,7 +209,7 @@ async function sendJob(
   };
   // The submitter's start time, waited for before the run claim: a submitter that stops while it waits leaves
   // the job unclaimed, so its message's redelivery (or queue recovery) sends it, instead of a claimed job that
-  // looks like a /run whose answer was lost. Only two writes then stand between the slot and /run.
+  // looks like a /run whose answer was lost. Only the run claim then stands between the slot and /run.
   await beforeRun?.();
   let job: Job | undefined;
   // One token for every attempt: a claim that landed with its answer lost is still known as this request's.
@@ -246,9 +246,18 @@ async function sendJob(
     await releaseRunClaim(deps, jobId, runClaim);
     throw err;
   }
-  await audit(deps, jobId, 'input.archived', by.source, { key: stored.key, bytes: stored.bytes }, by.actor);
-
+  // Stamped now and written alongside /run, not before it: the run claim is then the only write between a
+  // queued job's start time and its /run, and a slow audit write never delays (or stops) a claimed job's send.
+  const archivedLine = audit(
+    deps,
+    jobId,
+    'input.archived',
+    by.source,
+    { key: stored.key, bytes: stored.bytes },
+    by.actor,
+  );
   try {
+    await atRun?.();
     if (request.sync) return await runSync(deps, job, body);
     const accepted = await deps.upstream.run(endpoint, body);
     return await markSubmitted(deps, job, accepted.id, accepted.status, by);
@@ -258,6 +267,8 @@ async function sendJob(
     if (err instanceof UpstreamError && !backPressure)
       await recordSubmitFailure(deps, job, err.withDetail('jobId', job.jobId), by);
     throw err;
+  } finally {
+    await archivedLine;
   }
 }
 

@@ -34,6 +34,23 @@ export interface SubmitterOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A start time reached later than this, right before /run, is traded for a fresh one. The rate's 3% margin
+ * absorbs only about 0.2 s (10/s) to 0.3 s (100/s) of lateness in any 10 s window: a late /run arrives among
+ * the on-time starts after it, and the window holds more than the limit.
+ */
+export const LATE_START_MS = 100;
+
+/** Fresh start times a late job may take before it goes back to the queue; each holds its worker ≤ the horizon. */
+export const START_TRADES = 3;
+
+/** A job whose start times were all reached late: it goes back to the queue, unsent. */
+class StartMissedError extends Error {
+  constructor() {
+    super('every start time was reached late');
+  }
+}
+
+/**
  * Drains one batch. Every message is either acknowledged (sent, put back as a new delayed message, or
  * nothing to do) or reported failed so the queue redelivers it; a redelivery never starts a second GPU job,
  * because /run is behind the job's run claim (`runAttemptedAt`, core/submit.ts): a job found SUBMITTING with
@@ -122,11 +139,7 @@ async function drainEndpoint(
         held.push(item);
         continue;
       }
-      const untilSlot = async () => {
-        const wait = slot - deps.clock.now();
-        if (wait > 0) await sleep(wait);
-      };
-      await sendOne(deps, queue, { ...item, slot }, untilSlot, endpointState, result);
+      await sendOne(deps, queue, { ...item, slot }, sleep, endpointState, result);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, granted.length) }, worker));
@@ -160,11 +173,30 @@ async function sendOne(
   deps: ServiceDeps,
   queue: QueueDeps,
   item: GrantedItem,
-  untilSlot: () => Promise<void>,
+  sleep: (ms: number) => Promise<void>,
   endpointState: EndpointState,
   result: DrainResult,
 ): Promise<void> {
   const { job, message } = item;
+  const untilSlot = async () => {
+    const wait = item.slot - deps.clock.now();
+    if (wait > 0) await sleep(wait);
+  };
+  // Right before /run, the run claim taken: nothing but the wait stands between a fresh start time and /run.
+  const onTime = async () => {
+    for (let trade = 0; deps.clock.now() - item.slot > LATE_START_MS; trade++) {
+      if (trade >= START_TRADES || endpointState.resumeAt > deps.clock.now()) throw new StartMissedError();
+      deps.metrics.count('LateStartsTraded');
+      // Taken a little ahead, so the write that takes it does not make the fresh one late as well.
+      // A rate item that cannot be read gives no start: the claimed job goes back to the queue, never stuck.
+      const [fresh] = await queue.runRate
+        .take(job.endpoint, 1, deps.clock.now() + LATE_START_MS, deps.config.QUEUE_HORIZON_MS)
+        .catch(() => []);
+      if (fresh === undefined) throw new StartMissedError();
+      item.slot = fresh;
+      await untilSlot();
+    }
+  };
   let claimed = job;
   try {
     if (job.state === 'QUEUED') {
@@ -178,11 +210,16 @@ async function sendOne(
     return;
   }
   try {
-    await sendQueued(deps, claimed, message.request, untilSlot);
+    await sendQueued(deps, claimed, message.request, { beforeRun: untilSlot, atRun: onTime });
     result.sent++;
   } catch (err) {
     if (err instanceof UpstreamRateLimitedError)
       return backOff(deps, queue, item, err, endpointState, result);
+    if (err instanceof StartMissedError) {
+      // The endpoint's starts are taken further ahead than the horizon, or this submitter is slow: not a pause.
+      const resumeAt = Math.max(endpointState.resumeAt, deps.clock.now() + deps.config.QUEUE_HORIZON_MS);
+      return returnUnstarted(deps, queue, item, resumeAt, 'START_LATE', result);
+    }
     // An upstream refusal or an ambiguous /run is recorded on the job by sendJob (REJECTED, or SUBMITTING for
     // the sweeper): acknowledge. Anything else (a store error before the run claim) is retried by redelivery.
     if (isRecordedUpstreamFailure(err)) result.skipped++;
@@ -210,20 +247,34 @@ async function backOff(
   const { message } = item;
   const nowMs = deps.clock.now();
   deps.metrics.count('UpstreamRateLimited');
-  const bestEffort = (what: string) => (failure: unknown) => {
-    deps.logger.warn(`${what} after a 429 failed`, { jobId: message.jobId, error: String(failure) });
-  };
   // Other submitters would meet the 429 too and back off by themselves: the shared pause only spares them.
   const resumeAt = await queue.runRate
     .backOff(message.endpoint, item.slot, nowMs, err.retryAfterMs)
     .catch((failure: unknown) => {
-      bestEffort('endpoint pause')(failure);
+      warnFailed(deps, message.jobId, 'the endpoint pause after a 429', failure);
       return nowMs + Math.max(err.retryAfterMs, BACKOFF_BASE_MS);
     });
   endpointState.resumeAt = Math.max(endpointState.resumeAt, resumeAt);
+  await returnUnstarted(deps, queue, item, resumeAt, err.code, result);
+}
+
+/**
+ * A claimed job that was not started goes back to the queue: QUEUED again, its run claim dropped, its message
+ * sent again to be received when the endpoint resumes.
+ */
+async function returnUnstarted(
+  deps: ServiceDeps,
+  queue: QueueDeps,
+  item: GrantedItem,
+  resumeAt: number,
+  code: string,
+  result: DrainResult,
+): Promise<void> {
+  const { message } = item;
+  const nowMs = deps.clock.now();
   // Its place is only an estimate: a failed count keeps the one it had.
   const place = await queue.positions.accept(message.endpoint).catch((failure: unknown) => {
-    bestEffort('queue place')(failure);
+    warnFailed(deps, message.jobId, 'the queue place of an unstarted job', failure);
     return item.job.queuePlace ?? 1;
   });
   const estimatedStartAt = estimatedStart(deps, resumeAt, place);
@@ -243,15 +294,17 @@ async function backOff(
   }
   try {
     await queue.queue.send([{ ...message, attempt: message.attempt + 1 }], delayUntil(deps, resumeAt));
-    await audit(deps, message.jobId, 'submit.deferred', 'api', {
-      code: err.code,
-      backoffMs: resumeAt - nowMs,
-    });
+    await audit(deps, message.jobId, 'submit.deferred', 'api', { code, backoffMs: resumeAt - nowMs });
     result.deferred++;
   } catch (failure) {
     // QUEUED again: the redelivery of this message sends it.
     fail(deps, result, item.received, failure);
   }
+}
+
+/** A best-effort write on the way back to the queue failed: logged, and the job goes back all the same. */
+function warnFailed(deps: ServiceDeps, jobId: string, what: string, failure: unknown): void {
+  deps.logger.warn(`${what} failed`, { jobId, error: String(failure) });
 }
 
 /** Sends the messages again with a delay and acknowledges these: a deferral does not count as a receive. */

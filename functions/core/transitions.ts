@@ -58,7 +58,7 @@ export const transitions = {
     patch: { state: 'SUBMITTING', dueAt },
     condition: { states: ['QUEUED'] },
   }),
-  /** The upstream's queue was full (a 429 on /run): the job waits in the queue again, its run claim dropped. */
+  /** Not started (a 429 on /run, or its start times reached late): the job waits in the queue again, its run claim dropped. */
   requeue: (fields: Pick<JobPatch, 'queuePlace' | 'estimatedStartAt' | 'dueAt'>): JobTransition => ({
     name: 'requeue',
     patch: { runAttemptedAt: null, runClaim: null, dueAt: null, ...fields, state: 'QUEUED' },

@@ -2,7 +2,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { enqueueJob } from '../../../functions/core/enqueue.ts';
 import { UpstreamRateLimitedError } from '../../../functions/core/errors.ts';
-import { drainBatch, type ReceivedMessage } from '../../../functions/core/submitter.ts';
+import {
+  drainBatch,
+  LATE_START_MS,
+  type ReceivedMessage,
+  START_TRADES,
+} from '../../../functions/core/submitter.ts';
 import { type TestDeps, testDeps } from '../../support/fakes.ts';
 import { type TestQueueDeps, testQueueDeps } from '../../support/queue-fakes.ts';
 
@@ -199,6 +204,90 @@ describe('submitter', () => {
     sorted.forEach((t, i) => {
       expect(t - drainedAt).toBeGreaterThanOrEqual((i * 10_000) / 970 - 1e-3);
     });
+  });
+
+  /** The run claim takes `ms` on this busy submitter: the start time handed out is reached that late. */
+  const slowRunClaim = (ms: number, times = Number.POSITIVE_INFINITY) => {
+    const claimRun = deps.jobs.claimRun.bind(deps.jobs);
+    let slow = 0;
+    deps.jobs.claimRun = async (...args: Parameters<typeof claimRun>) => {
+      if (slow++ < times) deps.clock.ms += ms;
+      return claimRun(...args);
+    };
+  };
+
+  /** The batch's take as the rate item gives it; every later one (a trade's) as `fresh` says. */
+  const onFreshTakes = (
+    fresh: (...args: Parameters<TestQueueDeps['runRate']['take']>) => Promise<number[]>,
+  ) => {
+    const take = queue.runRate.take.bind(queue.runRate);
+    let takes = 0;
+    queue.runRate.take = (...args) => (takes++ === 0 ? take(...args) : fresh(...args));
+    return take;
+  };
+
+  it('trades a start time reached late for a fresh one: a late /run never arrives among the on-time ones', async () => {
+    const messages = await enqueue(3);
+    const starts: number[] = [];
+    deps.upstream.runImpl = async () => {
+      starts.push(deps.clock.now());
+      return { id: `up-${starts.length}`, status: 'IN_QUEUE' };
+    };
+    slowRunClaim(LATE_START_MS + 50, 1);
+    const stallEnds = deps.clock.now() + LATE_START_MS + 50;
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 3, deferred: 0, failedMessageIds: [] });
+    // The stall made every start of the batch late: each traded, none sent bunched behind the first.
+    expect(deps.metrics.get('LateStartsTraded')).toBe(3);
+    // However late the starts, the fleet's rate holds from the stall on: the i-th start after it comes no
+    // sooner than i intervals on (without the trade, all three went at once when the stall ended).
+    const interval = 10_000 / 970;
+    const sorted = [...starts].sort((a, b) => a - b);
+    sorted.forEach((t, i) => {
+      expect(t - stallEnds).toBeGreaterThanOrEqual(i * interval - 1e-3);
+    });
+  });
+
+  it(`puts a job back QUEUED, unsent and its run claim dropped, after ${START_TRADES} late start times`, async () => {
+    const messages = await enqueue(1);
+    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
+    slowRunClaim(LATE_START_MS + 50);
+    // Every fresh start time is reached late too: this submitter is too slow for the endpoint's rate.
+    const take = onFreshTakes(async (...args) => {
+      const slots = await take(...args);
+      deps.clock.ms = (slots[0] ?? deps.clock.ms) + LATE_START_MS + 50;
+      return slots;
+    });
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 0, deferred: 1, failedMessageIds: [] });
+    expect(deps.upstream.count('run')).toBe(0);
+    expect(deps.metrics.get('LateStartsTraded')).toBe(START_TRADES);
+    const job = await deps.jobs.get(jobId);
+    expect(job).toMatchObject({ state: 'QUEUED' });
+    expect(job?.runAttemptedAt).toBeUndefined();
+    expect(queue.queue.sent).toHaveLength(1);
+    // The put-back message sends it when the submitter keeps time again.
+    queue.runRate.take = take;
+    deps.clock.advance(5000);
+    const again = queue.queue.sent
+      .splice(0)
+      .map((s) => ({ messageId: 'r', body: JSON.stringify(s.message) }));
+    deps.jobs.claimRun = Object.getPrototypeOf(deps.jobs).claimRun.bind(deps.jobs);
+    expect((await drain(again)).sent).toBe(1);
+    expect((await deps.jobs.get(jobId))?.state).toBe('PENDING');
+  });
+
+  it('puts a claimed job back QUEUED when the rate item cannot give it a fresh start time', async () => {
+    const messages = await enqueue(1);
+    const jobId = JSON.parse(messages[0]?.body ?? '{}').jobId as string;
+    slowRunClaim(LATE_START_MS + 50);
+    onFreshTakes(async () => {
+      throw new Error('store unavailable');
+    });
+    const result = await drain(messages);
+    expect(result).toMatchObject({ sent: 0, deferred: 1, failedMessageIds: [] });
+    expect(await deps.jobs.get(jobId)).toMatchObject({ state: 'QUEUED' });
+    expect((await deps.jobs.get(jobId))?.runAttemptedAt).toBeUndefined();
   });
 
   it('reports a message failed when the store fails, so the queue redelivers it; unreadable bodies are dropped', async () => {
