@@ -40,13 +40,13 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export const LATE_START_MS = 100;
 
-/** Fresh start times a late job may take before it goes back to the queue; each holds its worker ≤ the horizon. */
-export const START_TRADES = 3;
+/** How far ahead a traded start is taken: the write that takes it must not make the fresh one late as well. */
+export const FRESH_START_LEAD_MS = 300;
 
-/** A job whose start times were all reached late: it goes back to the queue, unsent. */
+/** A late start whose endpoint began a 429 pause meanwhile: the job goes back to the queue, unsent. */
 class StartMissedError extends Error {
   constructor() {
-    super('every start time was reached late');
+    super('the start time was reached late, during a 429 pause');
   }
 }
 
@@ -183,19 +183,19 @@ async function sendOne(
     if (wait > 0) await sleep(wait);
   };
   // Right before /run, the run claim taken: nothing but the wait stands between a fresh start time and /run.
+  // One trade per start: on a machine too busy to keep any start, more would only contend for the rate item.
   const onTime = async () => {
-    for (let trade = 0; deps.clock.now() - item.slot > LATE_START_MS; trade++) {
-      if (trade >= START_TRADES || endpointState.resumeAt > deps.clock.now()) throw new StartMissedError();
-      deps.metrics.count('LateStartsTraded');
-      // Taken a little ahead, so the write that takes it does not make the fresh one late as well.
-      // A rate item that cannot be read gives no start: the claimed job goes back to the queue, never stuck.
-      const [fresh] = await queue.runRate
-        .take(job.endpoint, 1, deps.clock.now() + LATE_START_MS, deps.config.QUEUE_HORIZON_MS)
-        .catch(() => []);
-      if (fresh === undefined) throw new StartMissedError();
-      item.slot = fresh;
-      await untilSlot();
-    }
+    if (deps.clock.now() - item.slot <= LATE_START_MS) return;
+    if (endpointState.resumeAt > deps.clock.now()) throw new StartMissedError();
+    deps.metrics.count('LateStartsTraded');
+    // None within the horizon (or the rate item unreadable): sent as late as it is, and a 429 it meets
+    // pauses the endpoint.
+    const [fresh] = await queue.runRate
+      .take(job.endpoint, 1, deps.clock.now() + FRESH_START_LEAD_MS, deps.config.QUEUE_HORIZON_MS)
+      .catch(() => []);
+    if (fresh === undefined) return;
+    item.slot = fresh;
+    await untilSlot();
   };
   let claimed = job;
   try {
@@ -215,11 +215,8 @@ async function sendOne(
   } catch (err) {
     if (err instanceof UpstreamRateLimitedError)
       return backOff(deps, queue, item, err, endpointState, result);
-    if (err instanceof StartMissedError) {
-      // The endpoint's starts are taken further ahead than the horizon, or this submitter is slow: not a pause.
-      const resumeAt = Math.max(endpointState.resumeAt, deps.clock.now() + deps.config.QUEUE_HORIZON_MS);
-      return returnUnstarted(deps, queue, item, resumeAt, 'START_LATE', result);
-    }
+    if (err instanceof StartMissedError)
+      return returnUnstarted(deps, queue, item, endpointState.resumeAt, 'START_LATE', result);
     // An upstream refusal or an ambiguous /run is recorded on the job by sendJob (REJECTED, or SUBMITTING for
     // the sweeper): acknowledge. Anything else (a store error before the run claim) is retried by redelivery.
     if (isRecordedUpstreamFailure(err)) result.skipped++;
